@@ -1,0 +1,180 @@
+"""What a rule is, what it reports, and what the engine hands back.
+
+A rule is a small class in a file of its own (see ``rnn_lint/rules/``). It declares its code,
+slug and one-line message, documents itself in its docstring (ruff's four sections: *What it
+does*, *Why is this bad?*, *Example*, *Use instead* — the two code blocks double as tests), and
+implements ``check(facts)``, a query over the facts the engine built for one file. It never walks
+the syntax tree for its own purposes.
+
+Third-party rules are the same kind of class, registered through the ``rnn_lint_rules`` hook
+(entry-point group ``rnn_lint``); see ``docs/plugins.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Literal
+
+if TYPE_CHECKING:  # libcst is only needed once a file is actually parsed
+    import libcst as cst
+
+    from rnn_lint.facts import FileFacts
+
+Applicability = Literal["safe", "unsafe"]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two positions (1-based lines, 1-based columns, end exclusive)."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    content: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "location": {"line": self.line, "col": self.col},
+            "end_location": {"line": self.end_line, "col": self.end_col},
+        }
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A resolved fix: text edits plus whether applying it can change behaviour.
+
+    ``safe`` fixes keep what the program computes (removing an argument that has no effect);
+    ``unsafe`` fixes change behaviour on purpose (that is the point of fixing a bug), so like
+    ruff's they are applied only with ``--unsafe-fixes``.
+    """
+
+    message: str
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message": self.message,
+            "applicability": self.applicability,
+            "edits": [edit.to_dict() for edit in self.edits],
+        }
+
+
+@dataclass(frozen=True)
+class NodeEdit:
+    """A fix as a rule writes it: replace ``node``'s source with ``replacement`` (source text).
+    ``replacement=""`` deletes the node; for an argument its trailing comma goes too."""
+
+    node: "cst.CSTNode"
+    replacement: str
+
+
+@dataclass(frozen=True)
+class SuggestedFix:
+    message: str
+    applicability: Applicability
+    edits: tuple[NodeEdit, ...]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """What a rule reports: a node of the parsed file, and optionally a better message and a fix.
+    The engine turns it into a Finding (positions, code, suppression)."""
+
+    node: "cst.CSTNode"
+    message: str
+    fix: SuggestedFix | None = None
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem at one place. Sorted by path, line, column, then code."""
+
+    path: str
+    line: int
+    col: int
+    code: str
+    end_line: int = field(compare=False)
+    end_col: int = field(compare=False)
+    name: str = field(compare=False)
+    message: str = field(compare=False)
+    fix: Fix | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON output's object: exactly these keys."""
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "end_line": self.end_line,
+            "end_col": self.end_col,
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "fix": self.fix.to_dict() if self.fix else None,
+        }
+
+
+_CODE = re.compile(r"^[A-Z]+[0-9]+$")
+
+
+class Rule:
+    """Base class of every rule, built-in or third-party.
+
+    Subclasses set ``code``, ``name`` and ``message`` and implement ``check``. The class docstring
+    is the rule's documentation, in markdown with ``## What it does``, ``## Why is this bad?``,
+    ``## Example`` and ``## Use instead`` sections; the first python code block under *Example*
+    must be flagged by the rule and the one under *Use instead* must not (tests check both).
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    #: The engine skips a file before parsing it when its text contains none of the needles of
+    #: any selected rule. Every built-in rule needs a recurrent module built in the file.
+    needles: ClassVar[tuple[str, ...]] = ("RNN", "LSTM", "GRU")
+    #: Whether the rule's fix (if any) can be applied without --unsafe-fixes.
+    fix_applicability: ClassVar[Applicability | None] = None
+
+    def check(self, facts: "FileFacts") -> Iterable[Diagnostic]:
+        raise NotImplementedError
+
+    # --- helpers for subclasses -------------------------------------------------------------
+    def report(self, node: "cst.CSTNode", message: str | None = None, fix: SuggestedFix | None = None) -> Diagnostic:
+        return Diagnostic(node, message or self.message, fix)
+
+    # --- documentation ----------------------------------------------------------------------
+    @classmethod
+    def documentation(cls) -> str:
+        """The rule's docs as markdown, headed by its code, slug and message."""
+        body = textwrap.dedent(cls.__doc__ or "").strip()
+        fixable = f"\n\nFix: {cls.fix_applicability} (`--fix`{' --unsafe-fixes' if cls.fix_applicability == 'unsafe' else ''})." if cls.fix_applicability else ""
+        return f"# {cls.code} ({cls.name})\n\n{cls.message}.{fixable}\n\n{body}\n"
+
+    @classmethod
+    def examples(cls) -> tuple[str | None, str | None]:
+        """(flagged example, correct example): the first python code blocks of the docstring's
+        *Example* and *Use instead* sections."""
+        doc = textwrap.dedent(cls.__doc__ or "")
+
+        def block(section: str) -> str | None:
+            match = re.search(rf"^## {re.escape(section)}\s*$(.*?)(?=^## |\Z)", doc, re.M | re.S)
+            if not match:
+                return None
+            code = re.search(r"```python\n(.*?)```", match.group(1), re.S)
+            return code.group(1) if code else None
+
+        return block("Example"), block("Use instead")
+
+    @classmethod
+    def validate(cls) -> None:
+        """Raise ValueError when a rule class is not well formed (checked at registration)."""
+        for attribute in ("code", "name", "message"):
+            if not isinstance(getattr(cls, attribute, None), str):
+                raise ValueError(f"rule {cls.__qualname__} has no `{attribute}` string")
+        if not _CODE.match(cls.code):
+            raise ValueError(f"rule {cls.__qualname__}: code {cls.code!r} is not LETTERS+DIGITS (e.g. RNN102)")
