@@ -51,7 +51,7 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]]) -> list[Fin
     except (RecursionError, MemoryError, ValueError) as error:  # pathological inputs
         return [_syntax_finding(path, 1, 1, f"cannot parse file: {error}", rules)] if wants_syntax_errors else []
 
-    facts = build_facts(module)
+    facts = build_facts(module, source)
     reported: list[tuple[type[Rule], Diagnostic]] = []
     for rule_class in active:
         for diagnostic in rule_class().check(facts) or ():

@@ -1,0 +1,284 @@
+"""The facts about one file that rules query.
+
+One pass of ``interpreter.py`` fills a ``FileFacts``: every construction of a recurrent module
+with its configuration, every call of one with what went in, and every operation on the tensors
+and parameters that came out of one (reshapes, indexing, writes into parameter slices), plus where
+modules escape to code the linter cannot see. Rules read these lists; none walks the tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import libcst as cst
+
+from rnn_lint import contract
+from rnn_lint.facts.imports import ImportTable
+from rnn_lint.facts.values import (
+    UNKNOWN,
+    Axis,
+    Const,
+    FloatNumber,
+    Opaque,
+    Owner,
+    Param,
+    ParamSlice,
+    Sym,
+    Tensor,
+    fresh_symbol,
+)
+
+
+@dataclass(eq=False)
+class Construction:
+    """``nn.LSTM(...)`` (or RNN, GRU, a cell) as written in the file."""
+
+    kind: str
+    node: cst.Call
+    #: every constructor parameter → its value (Const, Sym, Opaque or UNKNOWN), defaults filled in
+    config: dict[str, Any]
+    #: the arguments the user wrote, by parameter name (unknown keywords included)
+    arguments: dict[str, cst.Arg]
+    #: True when *args/**kwargs hide some arguments: anything not written is then unknown
+    splat: bool
+    owner_class: Optional[str]
+    binding: Optional[str] = None  # "self.lstm", "encoder", … for messages
+
+    # --- the symbolic sizes every shape is expressed in ---------------------------------
+    def size(self, parameter: str) -> Sym:
+        value = self.config.get(parameter, UNKNOWN)
+        return as_sym(value, prefix=f"{parameter}@{id(self)}")
+
+    @property
+    def layers(self) -> Sym:
+        return self.size("num_layers")
+
+    @property
+    def directions(self) -> Sym:
+        return directions_of(self.config.get("bidirectional", UNKNOWN), self)
+
+    @property
+    def layer_directions(self) -> Sym:
+        return self.layers * self.directions
+
+    @property
+    def hidden(self) -> Sym:
+        return self.size("hidden_size")
+
+    @property
+    def hidden_out(self) -> Sym:
+        proj = self.config.get("proj_size", Const(0))
+        if isinstance(proj, Const) and proj.value in (0, None):
+            return self.hidden
+        if proj is UNKNOWN and "proj_size" not in self.arguments and not self.splat:
+            return self.hidden
+        return self.size("proj_size")
+
+    @property
+    def batch_first(self) -> Optional[bool]:
+        """True/False when certain, None when unknown."""
+        value = self.config.get("batch_first", UNKNOWN)
+        return value.value if isinstance(value, Const) and isinstance(value.value, bool) else None
+
+    @property
+    def family(self) -> str:
+        return contract.family(self.kind)
+
+    @property
+    def is_cell(self) -> bool:
+        return contract.is_cell(self.kind)
+
+    def certainly(self, parameter: str) -> Any:
+        """The parameter's value when it is known exactly, else contract.UNKNOWN."""
+        value = self.config.get(parameter, UNKNOWN)
+        return plain(value)
+
+    def by_default(self, parameter: str) -> Any:
+        """Like ``certainly`` but also accepts a constructor parameter's default value."""
+        value = self.config.get(parameter, UNKNOWN)
+        if isinstance(value, Opaque) and value.default is not None:
+            return value.default
+        if isinstance(value, Sym) and value.default is not None:
+            return _number(value.default)
+        return plain(value)
+
+    def describe(self) -> str:
+        return self.binding or f"nn.{self.kind}"
+
+
+def plain(value: Any) -> Any:
+    """A fact value as a plain Python value for contract.py, or contract.UNKNOWN."""
+    if isinstance(value, Const):
+        return value.value
+    if isinstance(value, Sym) and value.known:
+        return _number(value.coeff)
+    if isinstance(value, FloatNumber):
+        return SOME_FLOAT
+    return contract.UNKNOWN
+
+
+class _SomeFloat(float):
+    """A float whose value is unknown (``hidden / 2``): enough for contract's type checks."""
+
+    def __repr__(self) -> str:
+        return "<a float>"
+
+
+SOME_FLOAT = _SomeFloat(0.5)
+
+
+def _number(value: Any) -> Any:
+    from fractions import Fraction
+
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    return value
+
+
+def as_sym(value: Any, prefix: str = "unknown") -> Sym:
+    """View a value as a number for shape arithmetic; an unknown becomes a symbol of its own."""
+    if isinstance(value, Sym):
+        return value
+    if isinstance(value, Const) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
+        return Sym.number(value.value)
+    if isinstance(value, Const) and isinstance(value.value, bool):
+        return Sym.number(int(value.value))
+    if isinstance(value, Opaque):
+        return Sym.of(value.key, value.default)
+    return Sym.of(fresh_symbol(prefix))
+
+
+def directions_of(bidirectional: Any, construction: Any = None) -> Sym:
+    """D as a monomial: 1 or 2 when bidirectional is known, else a symbol tied to its source, so
+    that ``2 if bidirectional else 1`` written anywhere evaluates to the same D."""
+    if isinstance(bidirectional, Const):
+        return Sym.number(2 if bidirectional.value else 1)
+    if isinstance(bidirectional, Opaque):
+        default = None if bidirectional.default is None else (2 if bidirectional.default else 1)
+        return Sym.of(f"D:{bidirectional.key}", default)
+    return Sym.of(fresh_symbol(f"D@{id(construction)}"))
+
+
+@dataclass(eq=False)
+class ModuleCall:
+    """``self.lstm(x, hx)``: which module, what went in."""
+
+    node: cst.Call
+    module: Construction
+    input: Any
+    state: Any  # the value passed as hx, None when none was passed
+    #: the tensors of ``state``, with the axes of any tensor the user created named for this module
+    states: tuple[Tensor, ...] = ()
+
+
+@dataclass(eq=False)
+class Reshape:
+    """``t.view(...)``/``t.reshape(...)`` on a tensor we follow. ``sizes`` are the requested sizes
+    as monomials, ``labels`` what each one is for ``tensor.module`` (see values.LABELS)."""
+
+    node: cst.Call
+    tensor: Tensor
+    sizes: tuple[Sym, ...]
+    labels: tuple[str, ...]
+
+
+@dataclass(eq=False)
+class Indexing:
+    """``t[...]`` on a tensor we follow. ``items`` per indexed axis: ("int", Sym), ("full",),
+    ("slice",), or ("other",)."""
+
+    node: cst.Subscript
+    tensor: Tensor
+    items: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(eq=False)
+class ParamWrite:
+    """A constant (or unknown) value written into a parameter or a slice of one:
+    ``b[H:2*H].fill_(1.)``, ``nn.init.constant_(b, 0)``, ``b.data[n // 4:n // 2] = 1``."""
+
+    node: cst.CSTNode
+    target: Param | ParamSlice
+    value: Any  # Const / Sym / UNKNOWN
+
+    @property
+    def param(self) -> Param:
+        return self.target.param if isinstance(self.target, ParamSlice) else self.target
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    name: str
+    node: cst.ClassDef
+    methods: dict[str, cst.FunctionDef]
+    in_file_bases: list[str]
+    #: derives from a class we cannot see that might initialise weights itself
+    unknown_base: bool
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FileFacts:
+    module: cst.Module
+    imports: ImportTable
+    constructions: list[Construction] = field(default_factory=list)
+    calls: list[ModuleCall] = field(default_factory=list)
+    reshapes: list[Reshape] = field(default_factory=list)
+    indexings: list[Indexing] = field(default_factory=list)
+    param_writes: list[ParamWrite] = field(default_factory=list)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    #: constructions that reach code the linter cannot see (an imported function, a return)
+    escaped: set[int] = field(default_factory=set)
+    #: classes whose instances (hence every module inside) reach such code
+    escaped_classes: set[str] = field(default_factory=set)
+    #: the file loads weights (load_state_dict, from_pretrained, torch.load): init matters less
+    loads_weights: bool = False
+
+    def escapes(self, construction: Construction) -> bool:
+        if id(construction) in self.escaped:
+            return True
+        owner = construction.owner_class
+        seen: set[str] = set()
+        while owner is not None and owner not in seen:
+            seen.add(owner)
+            info = self.classes.get(owner)
+            if owner in self.escaped_classes or (info is not None and info.unknown_base):
+                return True
+            owner = self._holder_of(owner)
+        return False
+
+    def _holder_of(self, class_name: str) -> Optional[str]:
+        """A class of this file whose instances hold an instance of ``class_name`` (one level up)."""
+        from rnn_lint.facts.values import Instance
+
+        for info in self.classes.values():
+            if any(isinstance(value, Instance) and value.class_name == class_name for value in info.attributes.values()):
+                return info.name
+        return None
+
+    def owner_includes(self, owner: Owner, construction: Construction) -> bool:
+        if any(candidate is construction for candidate in owner.constructions):
+            return True
+        if owner.constructions:
+            return False
+        return owner.any_family in (None, construction.family)
+
+    @property
+    def families(self) -> set[str]:
+        return {construction.family for construction in self.constructions}
+
+
+__all__ = [
+    "Axis",
+    "ClassInfo",
+    "Construction",
+    "FileFacts",
+    "Indexing",
+    "ModuleCall",
+    "ParamWrite",
+    "Reshape",
+    "as_sym",
+    "directions_of",
+    "plain",
+]

@@ -1,0 +1,345 @@
+"""The abstract values the facts layer computes for expressions.
+
+Every expression evaluates to one of these. The guiding rule is *known or unknown*: a value is
+either pinned down (a literal, a module constant, arithmetic over those), tied to a named source
+whose value we do not know but whose *identity* we do (a constructor parameter, ``cfg.layers``),
+or ``UNKNOWN``. Rules only ever report on the first two kinds.
+
+Numbers are monomials, ``coeff * s1 * s2 * …`` over symbols, which is all the arithmetic that
+shape code does: ``num_layers * 2``, ``self.hidden_size * num_directions``, ``n // 4``. Two
+expressions mean the same size when their monomials are equal, e.g. ``self.num_layers`` in
+``forward`` and ``num_layers=num_layers`` in ``__init__`` after ``self.num_layers = num_layers``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from rnn_lint.facts.model import Construction
+
+
+class _Unknown:
+    """The value of anything the analysis cannot follow. Falsy for convenience in `or` chains."""
+
+    _instance: Optional["_Unknown"] = None
+
+    def __new__(cls) -> "_Unknown":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Unknown()
+
+#: The symbol of "the batch size", wherever it came from (x.size(0) of a batch-first input,
+#: h_n.size(1), a variable called batch_size …).
+BATCH = "B"
+#: The symbol of "the sequence length".
+TIME = "T"
+
+_fresh = itertools.count()
+
+
+def fresh_symbol(prefix: str) -> str:
+    """A symbol no expression can ever equal (an unknown whose identity we do not know)."""
+    return f"{prefix}#{next(_fresh)}"
+
+
+@dataclass(frozen=True)
+class Const:
+    """A value known exactly: int, float, bool, str or None."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A number ``coeff * product(symbols)``. ``default`` is its value when every symbol takes its
+    parameter default (None when some symbol has no default): rules that accept defaults read it.
+    """
+
+    coeff: Fraction
+    symbols: tuple[str, ...] = ()
+    default: Optional[Fraction] = field(default=None, compare=False)
+
+    @staticmethod
+    def of(symbol: str, default: Any = None) -> "Sym":
+        usable = isinstance(default, (int, float)) and not isinstance(default, bool)
+        return Sym(Fraction(1), (symbol,), Fraction(default) if usable else None)
+
+    @staticmethod
+    def number(value: int | float | Fraction) -> "Sym":
+        return Sym(Fraction(value), (), Fraction(value))
+
+    @property
+    def known(self) -> bool:
+        return not self.symbols
+
+    @property
+    def value(self) -> Optional[Fraction]:
+        return self.coeff if not self.symbols else None
+
+    def __mul__(self, other: "Sym") -> "Sym":
+        default = self.default * other.default if self.default is not None and other.default is not None else None
+        return Sym(self.coeff * other.coeff, tuple(sorted(self.symbols + other.symbols)), default)
+
+    def divide(self, other: "Sym") -> Optional["Sym"]:
+        """self / other when it is again a monomial (every symbol of other appears in self)."""
+        if other.coeff == 0:
+            return None
+        remaining = list(self.symbols)
+        for symbol in other.symbols:
+            if symbol not in remaining:
+                return None
+            remaining.remove(symbol)
+        default = (
+            self.default / other.default
+            if self.default is not None and other.default not in (None, 0)
+            else None
+        )
+        return Sym(self.coeff / other.coeff, tuple(remaining), default)
+
+    def has(self, symbol: str) -> bool:
+        return symbol in self.symbols
+
+    def describe(self) -> str:
+        if not self.symbols:
+            return _number(self.coeff)
+        names = "*".join(s.split(":", 1)[-1] for s in self.symbols)
+        return names if self.coeff == 1 else f"{_number(self.coeff)}*{names}"
+
+
+def _number(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else str(float(value))
+
+
+ONE = Sym.number(1)
+MINUS_ONE = Sym.number(-1)
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A non-numeric value known by identity only: a bool/str parameter (``bidirectional``), or
+    an attribute chain on an object we cannot see (``cfg.bidirectional``)."""
+
+    key: str
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class FloatNumber:
+    """A number that is certainly a float though its value is unknown: ``hidden / 2``."""
+
+
+@dataclass(frozen=True)
+class TupleValue:
+    items: tuple[Any, ...]
+
+
+# --- modules ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    """A recurrent module object: one construction, or several when the code picks one at run
+    time (``self.rnn = nn.LSTM(...) if cell == "lstm" else nn.GRU(...)``)."""
+
+    candidates: tuple["Construction", ...]
+
+    @property
+    def only(self) -> Optional["Construction"]:
+        return self.candidates[0] if len(self.candidates) == 1 else None
+
+
+@dataclass(frozen=True)
+class AnyRecurrent:
+    """Some recurrent module of a known family we cannot pin to a construction, e.g. ``m`` inside
+    ``if isinstance(m, nn.LSTM):`` in an ``apply`` callback. Parameter writes through it may
+    concern any LSTM of the file."""
+
+    family: str  # "LSTM", "GRU", "RNN"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An object of a class defined in this file (``self`` inside it, ``model = Net()``)."""
+
+    class_name: str
+
+
+# --- tensors ------------------------------------------------------------------------------
+
+#: Axis labels, each relative to the module a tensor came from.
+#:   LD: layers*directions (the state's first axis); L, D: once split; B: batch; T: time;
+#:   H: H_out (a state's or one direction's features); DH: D*H_out (output features);
+#:   LDA: L, D or L*D, which one cannot be told (they are equal);
+#:   KH: a multiple of H_out that may be more than one H (2*H, D*H …); ?: anything else.
+LABELS = ("LD", "L", "D", "LDA", "B", "T", "H", "DH", "KH", "?")
+
+
+@dataclass(frozen=True)
+class Axis:
+    label: str
+    size: Any  # Sym or UNKNOWN
+    #: "B" when the expression that sized this axis is named like a batch size
+    #: (``torch.zeros(batch_size, ...)``) even though its value is unknown.
+    hint: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A tensor whose layout we follow.
+
+    ``module`` is the construction it belongs to (whose configuration gives meaning to L, D, H);
+    ``role`` is what it is: "output", "h", "c" (final states), "created" (a tensor the user built,
+    whose axes are classified once we see which module it is fed to), "cell-state" (a cell's h/c).
+    """
+
+    role: str
+    module: Optional["Construction"]
+    axes: Optional[tuple[Axis, ...]]
+    packed: bool = False
+    #: where a tensor the user created was made (``torch.zeros(...)``), for reporting there
+    origin: Any = field(default=None, compare=False)
+
+    def with_axes(self, axes: Optional[tuple[Axis, ...]]) -> "Tensor":
+        return replace(self, axes=axes)
+
+    def axis_index(self, label: str) -> Optional[int]:
+        if self.axes is None:
+            return None
+        for index, axis in enumerate(self.axes):
+            if axis.label == label:
+                return index
+        return None
+
+
+@dataclass(frozen=True)
+class PackedSequence:
+    """A PackedSequence: an RNN's input from pack_padded_sequence, or its output."""
+
+    module: Optional["Construction"] = None
+
+
+@dataclass(frozen=True)
+class Size:
+    """``t.size()``/``t.shape``: indexable and unpackable. ``items`` when the tensor is followed;
+    otherwise ``prefix`` names per-axis symbols of an input we know only by name
+    (``B, T, _ = x.shape`` gives B the symbol ``<prefix>:0``)."""
+
+    items: Optional[tuple[Any, ...]] = None
+    prefix: Optional[str] = None
+
+    def item(self, index: int) -> Any:
+        if self.items is not None:
+            return self.items[index] if -len(self.items) <= index < len(self.items) else UNKNOWN
+        if self.prefix is not None and index >= 0:
+            return Sym.of(f"{self.prefix}:{index}")
+        return UNKNOWN
+
+
+@dataclass(frozen=True)
+class Iterable:
+    """Something a ``for`` loop walks, with the value each iteration binds:
+    ``lstm.named_parameters()`` binds (ParamName, Param)."""
+
+    element: Any
+
+
+# --- parameters ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose parameters these are. ``constructions`` empty and ``any_family`` set means "some
+    module of that family in this file" (a model-wide loop)."""
+
+    constructions: tuple["Construction", ...] = ()
+    any_family: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ParamName:
+    """A parameter's name from named_parameters()/_all_weights, refined by tests on it."""
+
+    owner: Owner
+    kind: Optional[str]  # "bias", "weight" or None when not yet known
+    link: int  # pairs the name with its tensor in `for name, p in m.named_parameters()`
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter tensor of a recurrent module (``lstm.bias_hh_l0``, ``p`` in a loop).
+
+    ``unit`` is H, the rows of one gate block, as a monomial (a fresh symbol when the owner's
+    hidden size cannot be pinned down); ``gates`` is G (4 for an LSTM) when the family is known,
+    so the tensor has G*H rows.
+    """
+
+    owner: Owner
+    kind: Optional[str]
+    link: Optional[int] = None
+    unit: Any = UNKNOWN
+    gates: Optional[int] = None
+
+    def refined(self, kind: Optional[str]) -> "Param":
+        return replace(self, kind=kind)
+
+
+@dataclass(frozen=True)
+class ParamSlice:
+    """Rows [start, stop) of a parameter, in units of H (a gate block) when they can be known:
+    (1, 2) is the LSTM forget gate. ``None`` bounds mean they could not be determined."""
+
+    param: Param
+    start: Optional[Fraction]
+    stop: Optional[Fraction]
+
+
+#: The value written by a random initialiser (nn.init.orthogonal_, uniform_, …): not a constant.
+RANDOM = Opaque("random-init")
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A function (or method, with ``bound`` self) defined in this file: calls inline it."""
+
+    node: Any  # cst.FunctionDef
+    class_name: Optional[str] = None
+    bound: Any = None
+    outer: Any = None  # the frame it closes over
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    name: str
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    path: str
+
+
+def merge(a: Any, b: Any) -> Any:
+    """The value of a variable after two control-flow paths: kept when both agree. A state that
+    is None on one path (``if self.hidden is None: self.hidden = init()``) keeps the other."""
+    if a is b or a == b:
+        return a
+    if a == Const(None) and isinstance(b, (Tensor, TupleValue)):
+        return b
+    if b == Const(None) and isinstance(a, (Tensor, TupleValue)):
+        return a
+    if isinstance(a, ModuleRef) and isinstance(b, ModuleRef):
+        seen = dict.fromkeys(a.candidates + b.candidates)
+        return ModuleRef(tuple(seen))
+    return UNKNOWN

@@ -1,0 +1,86 @@
+from rnn_lint.facts.values import ONE
+from rnn_lint.rule import Rule
+
+
+def mixes_samples(reshape) -> bool:
+    """Whether ``reshape`` flattens a followed state so that rows straddle samples: batch is not
+    the leading axis, something before it may be larger than 1, and the view either puts the
+    batch size first or glues several hidden-size rows together."""
+    tensor, labels = reshape.tensor, reshape.labels
+    if tensor.role not in ("h", "c") or tensor.module is None or tensor.module.is_cell:
+        return False
+    batch = tensor.axis_index("B")
+    if not batch:  # None (not followed) or 0 (already batch-first)
+        return False
+    if all(axis.size == ONE for axis in tensor.axes[:batch]):
+        return False
+    if labels[0] == "B":
+        return True
+    glued = labels[-1] == "KH" and all(label in ("infer", "?") for label in labels[:-1])
+    return glued and tensor.axes[-1].label == "H" and tensor.axes[-2].label == "B"
+
+
+class StateBatchFlatten(Rule):
+    """
+    ## What it does
+    Flags `h_n`/`c_n` reshaped per sample without moving the batch axis first:
+    `h_n.view(B, -1)`, `h_n.reshape(x.size(0), -1)`, `h_n.view(-1, 2 * H)` — whenever the module
+    may have more than one layer or direction. (For a `batch_first=True` module the same mistake
+    is reported as RNN103.)
+
+    ## Why is this bad?
+    `h_n` is `(num_layers * num_directions, B, H)`: its batch axis is 1, not 0. `view` and
+    `reshape` read memory in order, so `h_n.view(B, -1)` builds each "sample" from consecutive
+    rows of *different* samples and layers. The shape is exactly what the next `nn.Linear`
+    expects, so nothing fails; the classifier just sees other samples' states. With one layer
+    and one direction the two agree, which is why this survives single-layer tests.
+
+    ## Example
+    ```python
+    import torch.nn as nn
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(100, 128, num_layers=2, batch_first=False)
+            self.fc = nn.Linear(2 * 128, 5)
+
+        def forward(self, x):
+            _, (h_n, _) = self.lstm(x)
+            return self.fc(h_n.view(x.size(1), -1))
+    ```
+
+    ## Use instead
+    ```python
+    import torch.nn as nn
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(100, 128, num_layers=2, batch_first=False)
+            self.fc = nn.Linear(2 * 128, 5)
+
+        def forward(self, x):
+            _, (h_n, _) = self.lstm(x)
+            return self.fc(h_n.permute(1, 0, 2).reshape(x.size(1), -1))
+    ```
+    Or keep only the top layer: `h_n[-1]` (one direction), or
+    `torch.cat((h_n[-2], h_n[-1]), dim=-1)` (both directions of a bidirectional module).
+    """
+
+    code = "RNN102"
+    name = "state-batch-flatten"
+    message = "h_n is (layers*directions, B, H): reshaping it per sample mixes samples; permute(1, 0, 2) first"
+
+    def check(self, facts):
+        for reshape in facts.reshapes:
+            if reshape.tensor.module is not None and reshape.tensor.module.batch_first is True:
+                continue  # RNN103 reports it, with the batch_first explanation
+            if mixes_samples(reshape):
+                state = "h_n" if reshape.tensor.role == "h" else "c_n"
+                yield self.report(
+                    reshape.node,
+                    f"`{reshape.tensor.module.describe()}`'s {state} is (num_layers * num_directions, B, H): "
+                    f"this reshape mixes samples; use {state}.permute(1, 0, 2).reshape(B, -1) "
+                    f"or torch.cat(({state}[-2], {state}[-1]), dim=-1)",
+                )

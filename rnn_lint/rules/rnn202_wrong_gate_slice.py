@@ -1,0 +1,94 @@
+from fractions import Fraction
+
+from rnn_lint import contract
+from rnn_lint.facts.model import plain
+from rnn_lint.facts.values import Opaque, ParamSlice, Sym
+from rnn_lint.rule import Rule
+
+_GATES = contract.GATES["LSTM"]
+
+
+def _certainly_positive(value) -> bool:
+    number = plain(value)
+    if isinstance(value, Opaque) and value.default is not None:
+        number = value.default  # a parameter such as forget_bias=1.0
+    if isinstance(value, Sym) and value.default is not None:
+        number = value.default
+    return isinstance(number, (int, float, Fraction)) and not isinstance(number, bool) and number > 0
+
+
+def _bound(units: Fraction) -> str:
+    if units == 0:
+        return ""
+    return "H" if units == 1 else f"{units}H"
+
+
+class WrongGateSlice(Rule):
+    """
+    ## What it does
+    Flags a positive constant written into a slice of an LSTM bias that is not the forget gate:
+    `b[:H]`, `b[2*H:3*H]`, `b[3*H:]`, `b[:n // 4]`, `b[n // 2:3 * n // 4]`, `b.chunk(4)[2]` …
+
+    ## Why is this bad?
+    PyTorch stacks the LSTM gates as input, forget, cell (g), output: the forget gate is
+    `bias[H:2H]`. Code ported from TensorFlow/Keras, whose fused cell orders them i, j, f, o, puts
+    the "forget bias" in `[2H:3H]` — PyTorch's cell-candidate gate — and other code picks the
+    first block (the input gate). The intended forget-gate init then never happens and another
+    gate is skewed instead. Nothing fails.
+
+    ## Example
+    ```python
+    import torch.nn as nn
+
+    class Model(nn.Module):
+        def __init__(self, hidden=64):
+            super().__init__()
+            self.lstm = nn.LSTM(32, hidden)
+            for name, param in self.lstm.named_parameters():
+                if "bias" in name:
+                    param.data[2 * hidden:3 * hidden].fill_(1.0)  # TensorFlow's forget slot
+    ```
+
+    ## Use instead
+    ```python
+    import torch.nn as nn
+
+    class Model(nn.Module):
+        def __init__(self, hidden=64):
+            super().__init__()
+            self.lstm = nn.LSTM(32, hidden)
+            for name, param in self.lstm.named_parameters():
+                if "bias" in name:
+                    param.data[hidden:2 * hidden].fill_(1.0)  # PyTorch: input, forget, cell, output
+    ```
+    """
+
+    code = "RNN202"
+    name = "wrong-gate-slice"
+    message = "positive bias written into an LSTM gate other than forget (PyTorch order: input, forget, cell, output)"
+
+    def check(self, facts):
+        for write in facts.param_writes:
+            target = write.target
+            if not isinstance(target, ParamSlice) or target.start is None or target.stop is None:
+                continue
+            param = target.param
+            if param.kind != "bias" or param.gates != len(_GATES):
+                continue
+            families = {c.family for c in param.owner.constructions} or {param.owner.any_family or ""}
+            if param.owner.any_family is None and not param.owner.constructions:
+                families = facts.families
+            if families != {"LSTM"}:
+                continue
+            start, stop = target.start, target.stop
+            if (start, stop) == (1, 2) or not (0 <= start < stop <= 4) or (start, stop) == (0, 4):
+                continue
+            if start.denominator != 1 or stop.denominator != 1 or not _certainly_positive(write.value):
+                continue
+            hit = [_GATES[i] for i in range(int(start), int(stop)) if _GATES[i] != "forget"]
+            yield self.report(
+                write.node,
+                f"bias[{_bound(start)}:{_bound(stop)}] is the {' and '.join(hit)} gate{'s' if len(hit) > 1 else ''} "
+                "in PyTorch's LSTM (order: input, forget, cell, output); the forget gate is bias[H:2H] "
+                "(TensorFlow's i, j, f, o order puts it at [2H:3H])",
+            )

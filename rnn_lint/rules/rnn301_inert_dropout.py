@@ -1,0 +1,55 @@
+from rnn_lint import contract
+from rnn_lint.rule import NodeEdit, Rule, SuggestedFix
+
+
+class InertDropout(Rule):
+    """
+    ## What it does
+    Flags `dropout=` with a non-zero value on an `nn.RNN`, `nn.LSTM` or `nn.GRU` that has a
+    single layer (`num_layers` omitted or 1).
+
+    ## Why is this bad?
+    A recurrent module applies `dropout` between stacked layers only, never to its output, so
+    with one layer the argument does nothing at all. PyTorch merely warns at construction time,
+    a warning that is easy to miss in a training log, and the model trains without the
+    regularisation its author believes it has.
+
+    ## Example
+    ```python
+    import torch.nn as nn
+
+    encoder = nn.LSTM(128, 256, batch_first=True, dropout=0.3)
+    ```
+
+    ## Use instead
+    ```python
+    import torch.nn as nn
+
+    encoder = nn.LSTM(128, 256, batch_first=True)
+    output_dropout = nn.Dropout(0.3)  # apply it to the LSTM's output
+    ```
+    Or stack layers (`num_layers=2`) if dropout between them is what you meant.
+    """
+
+    code = "RNN301"
+    name = "inert-dropout"
+    message = "dropout does nothing on a one-layer recurrent module"
+    fix_applicability = "safe"
+
+    def check(self, facts):
+        for construction in facts.constructions:
+            argument = construction.arguments.get("dropout")
+            if argument is None:
+                continue
+            config = {"num_layers": construction.certainly("num_layers"), "dropout": construction.by_default("dropout")}
+            if not contract.inert_dropout(construction.kind, config):
+                continue
+            fix = None
+            if argument.keyword is not None:  # a positional one cannot go without moving the rest
+                fix = SuggestedFix("Remove the dropout argument", "safe", (NodeEdit(argument, ""),))
+            yield self.report(
+                argument,
+                f"dropout={config['dropout']} does nothing: `{construction.describe()}` has one layer and "
+                "applies dropout only between stacked layers; use nn.Dropout on its output or num_layers > 1",
+                fix,
+            )

@@ -1,0 +1,52 @@
+from rnn_lint import contract
+from rnn_lint.rule import NodeEdit, Rule, SuggestedFix
+
+
+class InvalidRnnArgument(Rule):
+    """
+    ## What it does
+    Flags constructor arguments that PyTorch rejects or silently misreads: `nonlinearity=` on an
+    LSTM or GRU (only `nn.RNN`/`nn.RNNCell` take it), a nonlinearity other than `'tanh'` or
+    `'relu'`, `proj_size` on an RNN or GRU or not smaller than `hidden_size`, `dropout` outside
+    `[0, 1]`, non-bool `bias`/`batch_first`, a float `input_size`/`hidden_size` (from `/`), and a
+    bool landing in `num_layers` because arguments were passed by position.
+
+    ## Why is this bad?
+    Most of these raise — but only when the line runs, which for a rarely used configuration
+    can be deep into a sweep. The positional one never raises: `nn.LSTM(32, 64, True)` means
+    `num_layers=True`, i.e. one layer, not `bias=True` or `batch_first=True`. And `nn.RNNCell`
+    accepts any nonlinearity string and fails only at its first forward call.
+
+    ## Example
+    ```python
+    import torch.nn as nn
+
+    rnn = nn.GRU(32, 64, nonlinearity="relu")
+    ```
+
+    ## Use instead
+    ```python
+    import torch.nn as nn
+
+    rnn = nn.RNN(32, 64, nonlinearity="relu")  # or nn.GRU(32, 64): GRU gates use fixed activations
+    ```
+    """
+
+    code = "RNN302"
+    name = "invalid-rnn-argument"
+    message = "argument that PyTorch rejects or silently misreads"
+
+    def check(self, facts):
+        for construction in facts.constructions:
+            written = {name: construction.certainly(name) for name in construction.arguments}
+            if "proj_size" in written:
+                written.setdefault("hidden_size", construction.certainly("hidden_size"))
+            for problem in contract.argument_problems(construction.kind, written):
+                argument = construction.arguments.get(problem.argument)
+                if argument is None:
+                    continue
+                fix = None
+                if problem.raises == "TypeError" and not contract.accepts(construction.kind, problem.argument) and argument.keyword:
+                    fix = SuggestedFix(f"Remove `{problem.argument}`", "unsafe", (NodeEdit(argument, ""),))
+                message = problem.message if problem.message.startswith("nn.") else f"nn.{construction.kind}: {problem.message}"
+                yield self.report(argument, message, fix)
