@@ -73,8 +73,8 @@ def classify(size: Sym, module: Optional[Construction], hint: Optional[str] = No
             "H": hidden,
         }
         matches = [label for label, value in named.items() if value == size]
-        if module.layers == ONE and set(matches) == {"D", "LD"}:
-            matches = ["LD"]
+        if module.layers == ONE and set(matches) == {"D", "LD"} or module.directions == ONE and set(matches) == {"L", "LD"}:
+            matches = ["LD"]  # one layer or one direction: the count of rows is L*D either way
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1 and set(matches) <= {"L", "D", "LD"}:

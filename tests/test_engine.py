@@ -1,0 +1,138 @@
+"""The pipeline around the rules: pre-filter, parse errors, noqa, ordering, fixes, no torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from rnn_lint.engine import lint_file, lint_source
+from rnn_lint.registry import all_rules
+
+RULES = all_rules()
+INERT = "import torch.nn as nn\nrnn = nn.GRU(8, 16, dropout=0.5){comment}\n"
+
+
+def codes(source: str) -> list[tuple[int, str]]:
+    return [(f.line, f.code) for f in lint_source(textwrap.dedent(source), "x.py", RULES)]
+
+
+def test_a_finding_without_noqa() -> None:
+    assert codes(INERT.format(comment="")) == [(2, "RNN301")]
+
+
+def test_noqa_with_the_code_silences_it() -> None:
+    assert codes(INERT.format(comment="  # noqa: RNN301")) == []
+    assert codes(INERT.format(comment="  # noqa:RNN101,rnn301")) == []
+
+
+def test_bare_noqa_silences_every_code_on_the_line() -> None:
+    assert codes(INERT.format(comment="  # noqa")) == []
+    assert codes(INERT.format(comment="  # NOQA")) == []
+
+
+def test_noqa_for_another_code_does_not() -> None:
+    assert codes(INERT.format(comment="  # noqa: RNN101, E501")) == [(2, "RNN301")]
+
+
+def test_noqa_on_the_first_line_of_a_multi_line_statement() -> None:
+    source = """\
+        import torch.nn as nn
+        rnn = nn.GRU(  # noqa: RNN301
+            8,
+            16,
+            dropout=0.5,
+        )
+        other = nn.GRU(
+            8,
+            16,
+            dropout=0.5,  # noqa: RNN301
+        )
+        flagged = nn.GRU(
+            8,
+            16,
+            dropout=0.5,
+        )
+    """
+    assert codes(source) == [(15, "RNN301")]
+
+
+def test_noqa_text_inside_a_string_is_not_a_comment() -> None:
+    source = 'import torch.nn as nn\nrnn = nn.GRU(8, 16, dropout=0.5); note = "# noqa"\n'
+    assert codes(source) == [(2, "RNN301")]
+
+
+def test_file_level_noqa() -> None:
+    assert codes("# rnn-lint: noqa\n" + INERT.format(comment="")) == []
+    assert codes("# rnn-lint: noqa: RNN301\n" + INERT.format(comment="")) == []
+    assert codes("# rnn-lint: noqa: RNN201\n" + INERT.format(comment="")) == [(3, "RNN301")]
+
+
+def test_syntax_error_is_a_finding_not_an_exception() -> None:
+    findings = lint_source("import torch.nn as nn\nrnn = nn.LSTM(8, 16\n", "broken.py", RULES)
+    assert [f.code for f in findings] == ["RNN000"]
+    assert "cannot parse" in findings[0].message
+
+
+def test_syntax_error_is_not_reported_when_rnn000_is_not_selected() -> None:
+    rules = [rule for rule in RULES if rule.code != "RNN000"]
+    assert lint_source("import torch.nn as nn\nrnn = nn.LSTM(8, 16\n", "broken.py", rules) == []
+
+
+def test_files_that_cannot_mention_a_recurrent_module_are_not_parsed() -> None:
+    # The pre-filter skips parsing: even a syntax error goes unseen in such a file.
+    assert lint_source("def broken(:\n    pass\n", "other.py", RULES) == []
+
+
+def test_undecodable_and_missing_files(tmp_path) -> None:
+    bad = tmp_path / "latin.py"
+    bad.write_bytes(b"# LSTM\nname = '\xe9'\n")
+    assert [f.code for f in lint_file(bad, RULES)] == ["RNN000"]
+    assert [f.code for f in lint_file(tmp_path / "missing.py", RULES)] == ["RNN000"]
+
+
+def test_coding_cookie_is_honoured(tmp_path) -> None:
+    path = tmp_path / "latin.py"
+    path.write_bytes(b"# -*- coding: latin-1 -*-\nimport torch.nn as nn\n# \xe9\nrnn = nn.GRU(8, 16, dropout=0.5)\n")
+    assert [(f.line, f.code) for f in lint_file(path, RULES)] == [(4, "RNN301")]
+
+
+def test_findings_are_sorted_by_position_and_deduplicated() -> None:
+    source = """\
+        import torch.nn as nn
+        b = nn.GRU(8, 16, dropout=0.5, nonlinearity="relu")
+        a = nn.GRU(8, 16, dropout=0.5)
+    """
+    found = lint_source(textwrap.dedent(source), "x.py", RULES)
+    assert [(f.line, f.col, f.code) for f in found] == sorted((f.line, f.col, f.code) for f in found)
+    assert len(found) == len({(f.line, f.col, f.code) for f in found}) == 3
+
+
+def test_columns_are_one_based_and_spans_cover_the_node() -> None:
+    (finding,) = lint_source(INERT.format(comment=""), "x.py", RULES)
+    line = INERT.format(comment="").splitlines()[1]
+    assert line[finding.col - 1 : finding.end_col - 1] == "dropout=0.5"
+
+
+def test_fix_edits_remove_the_argument_cleanly() -> None:
+    source = "import torch.nn as nn\nrnn = nn.GRU(8, 16, dropout=0.5, batch_first=True)\n"
+    (finding,) = lint_source(source, "x.py", RULES)
+    assert finding.fix is not None and finding.fix.applicability == "safe"
+    (edit,) = finding.fix.edits
+    line = source.splitlines()[1]
+    fixed = line[: edit.col - 1] + edit.content + line[edit.end_col - 1 :]
+    assert fixed == "rnn = nn.GRU(8, 16, batch_first=True)"
+    assert finding.to_dict()["fix"]["edits"][0]["content"] == ""
+
+
+def test_the_linter_never_imports_torch(tmp_path) -> None:
+    sample = tmp_path / "model.py"
+    sample.write_text("import torch\nimport torch.nn as nn\nrnn = nn.LSTM(8, 16, dropout=0.5)\n")
+    program = (
+        "import sys\n"
+        "from rnn_lint.engine import lint_file\n"
+        "from rnn_lint.registry import all_rules\n"
+        f"assert lint_file({str(sample)!r}, all_rules())\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", program], check=True)
