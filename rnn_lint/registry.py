@@ -8,46 +8,79 @@ works on rule-code prefixes, as in ruff.
 from __future__ import annotations
 
 import functools
-from typing import Iterable, Sequence
+import importlib
+import os
+from collections.abc import Iterable, Sequence
 
 import pluggy
 
 from rnn_lint.hookspecs import PROJECT, RuleSpecs
 from rnn_lint.rule import Rule
 
+#: Comma-separated importable modules to register as plugins besides the entry points (like
+#: PYTEST_PLUGINS): for trying a rule module without packaging it, and for tests. Read by every
+#: process, so parallel workers see the same rules.
+PLUGINS_ENV = "RNN_LINT_PLUGINS"
+
 
 class RegistryError(ValueError):
-    """A plugin gave a malformed rule or a code that another rule already uses."""
+    """A plugin could not be loaded, gave a malformed rule, or a code that another rule uses."""
 
 
 def plugin_manager(extra_plugins: Iterable[object] = ()) -> pluggy.PluginManager:
     manager = pluggy.PluginManager(PROJECT)
     manager.add_hookspecs(RuleSpecs)
-    manager.load_setuptools_entrypoints(PROJECT)
+    try:
+        manager.load_setuptools_entrypoints(PROJECT)
+    except Exception as error:  # a broken third-party package must not look like our crash
+        raise RegistryError(
+            f"cannot load an `{PROJECT}` entry-point plugin: {type(error).__name__}: {error}"
+        ) from error
     # Running from a source checkout that was never installed: the entry point that announces the
     # built-in rules does not exist yet, so register them the same way by hand.
     import rnn_lint.rules as builtin
 
     if not manager.is_registered(builtin) and manager.get_plugin("builtin") is None:
         manager.register(builtin, name="builtin")
+    for name in filter(None, (part.strip() for part in os.environ.get(PLUGINS_ENV, "").split(","))):
+        try:
+            module = importlib.import_module(name)
+            if not manager.is_registered(module):
+                manager.register(module, name=name)
+        except Exception as error:
+            raise RegistryError(
+                f"cannot load plugin {name!r} named in {PLUGINS_ENV}: {type(error).__name__}: {error}"
+            ) from error
     for plugin in extra_plugins:
         manager.register(plugin)
     return manager
 
 
-@functools.lru_cache(maxsize=None)
 def all_rules() -> tuple[type[Rule], ...]:
     """Every registered rule class, sorted by code."""
+    return _all_rules(os.environ.get(PLUGINS_ENV, ""))
+
+
+@functools.cache
+def _all_rules(env_plugins: str) -> tuple[type[Rule], ...]:
+    # Cached per value of the environment variable, so setting it later takes effect.
     return collect_rules(plugin_manager())
 
 
 def collect_rules(manager: pluggy.PluginManager) -> tuple[type[Rule], ...]:
     by_code: dict[str, type[Rule]] = {}
-    for provided in manager.hook.rnn_lint_rules():
+    try:
+        provided_by_plugins = manager.hook.rnn_lint_rules()
+    except Exception as error:
+        raise RegistryError(f"a plugin's rnn_lint_rules hook failed: {type(error).__name__}: {error}") from error
+    for provided in provided_by_plugins:
         for rule in provided or ():
             if not (isinstance(rule, type) and issubclass(rule, Rule)):
                 raise RegistryError(f"rnn_lint_rules returned {rule!r}, which is not a subclass of rnn_lint.Rule")
-            rule.validate()
+            try:
+                rule.validate()
+            except ValueError as error:
+                raise RegistryError(str(error)) from error
             other = by_code.get(rule.code)
             if other is not None and other is not rule:
                 raise RegistryError(

@@ -1,0 +1,300 @@
+"""The ``rnn-lint`` command.
+
+    rnn-lint [OPTIONS] [PATHS...]          lint (``rnn-lint check ...`` is the same)
+    rnn-lint rule CODE | --all             print a rule's documentation
+
+Exit status, as in ruff: 0 when nothing is left to report, 1 when findings remain (``--diff``: when
+a file would change), 2 for a usage, configuration or plugin error, or a crash. Errors are one
+line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rnn_lint import __version__
+from rnn_lint.config import ConfigError, load_settings
+from rnn_lint.fixer import FixedFile, applicable
+from rnn_lint.formats import FORMATS, render, statistics
+from rnn_lint.registry import (
+    RegistryError,
+    all_rules,
+    rule_by_code,
+    select_rules,
+    unknown_selectors,
+)
+from rnn_lint.rule import Finding
+from rnn_lint.runner import InternalError, default_jobs, fix_paths, lint_paths
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command line that cannot be run as given."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args[:1] == ["rule"]:
+            return _rule_command(args[1:])
+        return _check_command(args[1:] if args[:1] == ["check"] else args)
+    except SystemExit as exit:  # argparse: --help, --version, or a usage error it already printed
+        return exit.code if isinstance(exit.code, int) else EXIT_ERROR
+    except (UsageError, ConfigError, RegistryError) as error:
+        _error(str(error))
+    except InternalError as error:
+        _error(f"internal error: {error} — please report it (`--extend-exclude` that file meanwhile)")
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `rnn-lint | head`: stop quietly, and keep Python quiet at exit too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except Exception as error:
+        _error(f"internal error: {type(error).__name__}: {error} — please report it")
+    return EXIT_ERROR
+
+
+def _error(message: str) -> None:
+    print(f"rnn-lint: error: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# rnn-lint [check] PATHS
+# --------------------------------------------------------------------------------------------
+
+
+def _comma_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnn-lint",
+        description="Find the silent mistakes in PyTorch RNN/LSTM/GRU code.",
+        epilog=(
+            "`rnn-lint rule CODE` prints a rule's documentation, `rnn-lint rule --all` every rule's. "
+            "Exit status: 0 no findings, 1 findings, 2 error."
+        ),
+    )
+    parser.add_argument(
+        "paths", nargs="*", default=["."], metavar="PATH", help="files or directories to lint (default: .)"
+    )
+    parser.add_argument("--version", action="version", version=f"rnn-lint {__version__}")
+
+    rules = parser.add_argument_group(
+        "rule selection (codes or prefixes such as RNN1, RNN, ALL; comma-separated, repeatable)"
+    )
+    rules.add_argument(
+        "--select",
+        action="extend",
+        type=_comma_list,
+        metavar="CODES",
+        help="the rules to run, instead of the configured ones",
+    )
+    rules.add_argument(
+        "--extend-select",
+        action="extend",
+        type=_comma_list,
+        default=[],
+        metavar="CODES",
+        help="rules to run in addition",
+    )
+    rules.add_argument(
+        "--ignore", action="extend", type=_comma_list, default=[], metavar="CODES", help="rules not to run"
+    )
+
+    files = parser.add_argument_group("files")
+    files.add_argument(
+        "--exclude",
+        action="extend",
+        type=_comma_list,
+        metavar="PATTERNS",
+        help="glob patterns to skip, replacing the default list",
+    )
+    files.add_argument(
+        "--extend-exclude",
+        action="extend",
+        type=_comma_list,
+        default=[],
+        metavar="PATTERNS",
+        help="glob patterns to skip, in addition",
+    )
+    files.add_argument(
+        "--force-exclude", action="store_true", help="apply the excludes to paths named on the command line too"
+    )
+    config = files.add_mutually_exclusive_group()
+    config.add_argument(
+        "--config", type=Path, metavar="FILE", help="read settings from FILE (pyproject.toml or rnn-lint.toml)"
+    )
+    config.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--format",
+        "--output-format",
+        choices=FORMATS,
+        default="text",
+        dest="format",
+        help="report format (default: text)",
+    )
+    output.add_argument("-o", "--output-file", type=Path, metavar="FILE", help="write the report to FILE")
+    output.add_argument(
+        "--statistics", action="store_true", help="print the number of findings per rule instead of the findings"
+    )
+    output.add_argument("-e", "--exit-zero", action="store_true", help="exit 0 even when there are findings")
+
+    fixing = parser.add_argument_group("fixes")
+    fixing.add_argument("--fix", action="store_true", help="apply the safe fixes rules offer")
+    fixing.add_argument("--unsafe-fixes", action="store_true", help="also offer and apply fixes that change behaviour")
+    fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them")
+
+    parser.add_argument(
+        "-j", "--jobs", type=_positive, metavar="N", help=f"worker processes (default: all {default_jobs()} cores)"
+    )
+    return parser
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
+    return number
+
+
+def _check_command(argv: Sequence[str]) -> int:
+    options = check_parser().parse_args(argv)
+    universe = all_rules()
+    for option, selectors in (
+        ("--select", options.select or []),
+        ("--extend-select", options.extend_select),
+        ("--ignore", options.ignore),
+    ):
+        for selector in unknown_selectors(selectors, universe):
+            raise UsageError(f"{option}: no rule code starts with '{selector}' (see `rnn-lint rule --all`)")
+    settings = load_settings(config_file=options.config, isolated=options.isolated).with_overrides(
+        select=options.select,
+        ignore=options.ignore,
+        extend_select=options.extend_select,
+        exclude=_from_here(options.exclude) if options.exclude is not None else None,
+        extend_exclude=_from_here(options.extend_exclude),
+    )
+    selected = select_rules(universe, settings.select, settings.ignore, settings.extend_select)
+    common = {"jobs": options.jobs, "force_exclude": options.force_exclude}
+
+    if options.diff:
+        results = fix_paths(options.paths, settings, unsafe_fixes=options.unsafe_fixes, write=False, **common)
+        return _report_diff(results, options.exit_zero)
+    fixed = 0
+    if options.fix:
+        results = fix_paths(options.paths, settings, unsafe_fixes=options.unsafe_fixes, **common)
+        _warn_fix_errors(results)
+        findings = sorted(finding for result in results for finding in result.findings)
+        fixed = sum(result.fixed for result in results)
+    else:
+        findings = lint_paths(options.paths, settings, **common)
+
+    if options.statistics:
+        report = _statistics_report(findings, options.format)
+    else:
+        report = render(options.format, findings, selected)
+    if options.format == "text" or (options.statistics and options.format != "json"):
+        report += "".join(f"{line}\n" for line in _summary(findings, fixed, options.fix, options.unsafe_fixes))
+    _write(report, options.output_file)
+    return EXIT_FINDINGS if findings and not options.exit_zero else EXIT_CLEAN
+
+
+def _from_here(patterns: Sequence[str]) -> list[str]:
+    """Command-line patterns with a directory part are relative to the current directory, not to
+    the configuration file's: anchor them here (bare names match at any depth anyway)."""
+    return [os.path.join(os.getcwd(), p) if "/" in p.rstrip("/") and not os.path.isabs(p) else p for p in patterns]
+
+
+def _summary(findings: Sequence[Finding], fixed: int, fixing: bool, unsafe_fixes: bool) -> list[str]:
+    total = len(findings) + fixed
+    if total == 0:
+        return ["All checks passed!"]
+    errors = f"{total} error{'s' if total != 1 else ''}"
+    lines = [f"Found {errors} ({fixed} fixed, {len(findings)} remaining)." if fixed else f"Found {errors}."]
+    available = sum(applicable(finding.fix, unsafe_fixes) for finding in findings)
+    hidden = sum(finding.fix is not None and not applicable(finding.fix, unsafe_fixes) for finding in findings)
+    hint = (
+        f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option"
+        if hidden
+        else ""
+    )
+    if available and not fixing:
+        lines.append(f"[*] {available} fixable with the `--fix` option" + (f" ({hint})." if hint else "."))
+    elif hint:
+        lines.append(f"No fixes available ({hint}).")
+    return lines
+
+
+def _statistics_report(findings: Sequence[Finding], format: str) -> str:
+    rows = statistics(findings)
+    if format == "json":
+        return json.dumps([{"code": code, "name": name, "count": count} for code, name, count in rows], indent=2) + "\n"
+    count_width = max((len(str(count)) for _, _, count in rows), default=1)
+    code_width = max((len(code) for code, _, _ in rows), default=1)
+    return "".join(f"{count:>{count_width}}\t{code:<{code_width}}\t{name}\n" for code, name, count in rows)
+
+
+def _report_diff(results: Sequence[FixedFile], exit_zero: bool) -> int:
+    """--diff, like ruff's: the diffs on stdout, a count on stderr, exit 1 when a file would change."""
+    _warn_fix_errors(results)
+    diffs = [result.diff for result in results if result.diff]
+    sys.stdout.write("".join(diffs))
+    fixable = sum(result.fixed for result in results)
+    print(
+        f"Would fix {fixable} error{'s' if fixable != 1 else ''}." if fixable else "No errors would be fixed.",
+        file=sys.stderr,
+    )
+    return EXIT_FINDINGS if diffs and not exit_zero else EXIT_CLEAN
+
+
+def _warn_fix_errors(results: Sequence[FixedFile]) -> None:
+    for result in results:
+        if result.error:
+            print(f"rnn-lint: warning: {result.error}", file=sys.stderr)
+
+
+def _write(report: str, output_file: Path | None) -> None:
+    if output_file is None:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+        return
+    try:
+        output_file.write_text(report, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--output-file: cannot write {output_file}: {error.strerror or error}") from error
+
+
+# --------------------------------------------------------------------------------------------
+# rnn-lint rule CODE | --all
+# --------------------------------------------------------------------------------------------
+
+
+def _rule_command(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="rnn-lint rule", description="Print the documentation of a rule, or of every rule."
+    )
+    parser.add_argument("code", nargs="?", help="a rule code, e.g. RNN102")
+    parser.add_argument("--all", action="store_true", help="every registered rule, built-in and from plugins")
+    options = parser.parse_args(argv)
+    if options.all == bool(options.code):
+        parser.error("give either a rule code or --all")
+    if options.all:
+        sys.stdout.write("\n".join(rule.documentation() for rule in all_rules()))
+        return EXIT_CLEAN
+    rule = rule_by_code(options.code)
+    if rule is None:
+        raise UsageError(f"unknown rule code '{options.code}' (see `rnn-lint rule --all`)")
+    sys.stdout.write(rule.documentation())
+    return EXIT_CLEAN

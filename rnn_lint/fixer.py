@@ -1,0 +1,152 @@
+"""Apply the fixes rules offer, as ruff does.
+
+Each pass lints the text, takes every applicable fix whose edits overlap none already taken
+(in source order), applies them bottom-up so earlier offsets stay valid, and lints again: a fix
+can reveal or remove other findings, and fixes left out for overlapping get their turn. It stops
+when nothing applicable is left, or after ``MAX_PASSES``. A pass whose result no longer parses is
+undone and reported, never written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+import tokenize
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from rnn_lint.engine import lint_file, lint_source
+from rnn_lint.rule import Edit, Finding, Fix, Rule
+
+MAX_PASSES = 10
+
+
+@dataclass(frozen=True)
+class FixedFile:
+    """What fixing one file did: the findings left, how many were fixed, the unified diff when
+    the file was not written (``--diff``), and a problem that stopped the fixing early."""
+
+    path: str
+    findings: list[Finding]
+    fixed: int
+    diff: str | None = None
+    error: str | None = None
+
+
+def applicable(fix: Fix | None, unsafe_fixes: bool) -> bool:
+    return fix is not None and (fix.applicability == "safe" or unsafe_fixes)
+
+
+def fix_file(
+    path: str | Path,
+    rules: Sequence[type[Rule]],
+    *,
+    display_path: str | None = None,
+    unsafe_fixes: bool = False,
+    write: bool = True,
+) -> FixedFile:
+    """Fix one file in place (``write``) or compute its diff; the text is read once."""
+    shown = display_path or str(path)
+    try:
+        data = Path(path).read_bytes()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        original = data.decode(encoding)
+    except (OSError, UnicodeDecodeError, SyntaxError):
+        # Nothing to fix in a file we cannot read; the engine words the RNN000 finding.
+        return FixedFile(shown, lint_file(path, rules, display_path=shown), 0)
+    fixed_source, fixed, findings, error = fix_source(original, shown, rules, unsafe_fixes=unsafe_fixes)
+    diff = None
+    if fixed:
+        if write:
+            Path(path).write_bytes(fixed_source.encode(encoding))
+        else:
+            diff = unified_diff(original, fixed_source, shown)
+    return FixedFile(shown, findings, fixed, diff, error)
+
+
+def fix_source(
+    source: str, path: str, rules: Sequence[type[Rule]], *, unsafe_fixes: bool = False
+) -> tuple[str, int, list[Finding], str | None]:
+    """(fixed text, number of fixes applied, findings left, error or None)."""
+    fixed = 0
+    findings = lint_source(source, path, rules)
+    for _ in range(MAX_PASSES):
+        chosen = _non_overlapping(finding.fix for finding in findings if applicable(finding.fix, unsafe_fixes))
+        if not chosen:
+            break
+        candidate = apply_fixes(source, chosen)
+        fixed_now = [finding for finding in findings if finding.fix in chosen]
+        try:
+            cst.parse_module(candidate)
+        except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):  # as the engine allows
+            codes = ", ".join(sorted({finding.code for finding in fixed_now}))
+            return source, fixed, findings, f"fixes for {codes} would make {path} unparsable; they were not applied"
+        source, fixed = candidate, fixed + len(fixed_now)
+        findings = lint_source(source, path, rules)
+    return source, fixed, findings, None
+
+
+def apply_fixes(source: str, fixes: Iterable[Fix]) -> str:
+    """``source`` with the edits of ``fixes`` (which must not overlap) applied."""
+    starts, length = _line_starts(source), len(source)
+    spans = sorted(
+        (
+            (_offset(starts, length, e.line, e.col), _offset(starts, length, e.end_line, e.end_col), e.content)
+            for fix in fixes
+            for e in fix.edits
+        ),
+        reverse=True,
+    )
+    for start, end, content in spans:  # bottom-up: earlier offsets stay valid
+        source = source[:start] + content + source[end:]
+    return source
+
+
+def _non_overlapping(fixes: Iterable[Fix | None]) -> list[Fix]:
+    """The fixes to apply in one pass: in source order, each one whose edits touch nothing an
+    earlier one edits (two insertions at one point conflict too: their order would be a guess)."""
+    taken: list[Fix] = []
+    spans: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    ordered = sorted(
+        {fix for fix in fixes if fix is not None and fix.edits}, key=lambda fix: min(_span(e) for e in fix.edits)
+    )
+    for fix in ordered:
+        mine = [_span(edit) for edit in fix.edits]
+        if any(_overlap(a, b) for a in mine for b in spans):
+            continue
+        taken.append(fix)
+        spans.extend(mine)
+    return taken
+
+
+def _span(edit: Edit) -> tuple[tuple[int, int], tuple[int, int]]:
+    return (edit.line, edit.col), (edit.end_line, edit.end_col)
+
+
+def _overlap(a, b) -> bool:
+    return (a[0] < b[1] and b[0] < a[1]) or a[0] == b[0]
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks libcst counts lines by
+
+
+def _line_starts(source: str) -> list[int]:
+    return [0] + [match.end() for match in _NEWLINE.finditer(source)]
+
+
+def _offset(starts: list[int], length: int, line: int, col: int) -> int:
+    """1-based line and column (in characters, as libcst counts them) to an index."""
+    if line > len(starts):
+        return length
+    return min(starts[line - 1] + col - 1, length)
+
+
+def unified_diff(before: str, after: str, path: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=path, tofile=path
+    )
+    return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)

@@ -1,0 +1,68 @@
+"""Worker processes give exactly what one process gives; small runs stay in one process."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from cli_helpers import write_tree
+
+from rnn_lint import runner
+from rnn_lint.config import Settings
+
+pytestmark = pytest.mark.usefixtures("test_rules")
+
+
+@pytest.fixture
+def many_files(tmp_path):
+    files = {
+        f"pkg{i % 7}/m{i:03}.py": f"x = {i}\n" + "print(x)\n" * (i % 3) + ("old_name\n" if i % 5 == 0 else "")
+        for i in range(120)
+    }
+    files["pkg0/broken.py"] = "print(\n"
+    return write_tree(tmp_path, files)
+
+
+def test_jobs_do_not_change_the_output(cli, many_files):
+    serial = cli("--jobs", "1", "--format", "json")
+    parallel = cli("--jobs", "3", "--format", "json")
+    assert serial.code == parallel.code == 1
+    assert serial.out == parallel.out and serial.out.count('"code"') > 100
+
+
+def test_fixing_in_workers(cli, many_files):
+    run = cli("--jobs", "2", "--fix", "--select", "TST201")
+    assert run.code == 0 and run.out.startswith("Found 24 errors (24 fixed, 0 remaining).")
+    assert "new_name" in (many_files / "pkg0" / "m000.py").read_text()
+
+
+def test_pool_only_for_enough_files(monkeypatch, many_files):
+    started = []
+    real_pool = runner.ProcessPoolExecutor
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", lambda **kw: started.append(kw) or real_pool(**kw))
+    settings = Settings(root=many_files)
+    few = runner.lint_paths([many_files / "pkg1"], settings, jobs=4)
+    assert started == [] and few
+    everything = runner.lint_paths([many_files], settings, jobs=4)
+    assert len(started) == 1 and started[0]["max_workers"] == 4
+    assert everything == runner.lint_paths([many_files], settings, jobs=1)
+
+
+def test_a_crash_in_a_worker_is_an_internal_error(cli, many_files):
+    write_tree(many_files, {"pkg3/zz.py": "detach_me\n"})
+    run = cli("--jobs", "2")
+    assert run.code == 2 and "crashed while linting pkg3/zz.py: KeyError" in run.err
+
+
+def test_a_threaded_host_gets_fresh_worker_interpreters(many_files):
+    # Forking a multi-threaded process (pytest with plugins, an IDE) can deadlock the child.
+    release = threading.Event()
+    helper = threading.Thread(target=release.wait)
+    helper.start()
+    try:
+        assert runner._pool_context().get_start_method() == "spawn"
+        settings = Settings(root=many_files)
+        assert runner.lint_paths([many_files], settings, jobs=2) == runner.lint_paths([many_files], settings, jobs=1)
+    finally:
+        release.set()
+        helper.join()
