@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Diagnostic", "Finding", "Fix", "Rule", "SuggestedFix", "NodeEdit", "hookimpl", "lint_source", "lint_file", "__version__"]
+__all__ = [
+    "Diagnostic",
+    "Finding",
+    "Fix",
+    "NodeEdit",
+    "Rule",
+    "SuggestedFix",
+    "__version__",
+    "hookimpl",
+    "lint_file",
+    "lint_source",
+]
 
 if TYPE_CHECKING:
     from rnn_lint.engine import lint_file, lint_source

@@ -41,6 +41,11 @@ FOREIGN_LSTM_GATE_ORDERS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+#: The ``mode`` attribute nn.RNNBase keeps for each layer kind (nn.RNN's depends on its
+#: nonlinearity). It identifies the kind of a module built from RNNBase directly.
+RNNBASE_MODES: Mapping[str, str] = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "RNN", "RNN_RELU": "RNN"}
+
+
 def family(kind: str) -> str:
     """'LSTMCell' -> 'LSTM'; 'GRU' -> 'GRU'."""
     return kind[:-4] if kind.endswith("Cell") else kind
@@ -387,6 +392,18 @@ def default_init_bound(hidden_size: int) -> float:
 PACKING_FUNCTIONS = ("pack_padded_sequence", "pack_sequence")
 UNPACKING_FUNCTIONS = ("pad_packed_sequence",)
 
+#: pack_padded_sequence wants its lengths on this device (a 1-D int64 tensor or a list); CUDA
+#: lengths raise "'lengths' argument should be a 1D CPU int64 tensor".
+LENGTHS_DEVICE = "cpu"
+
+# --------------------------------------------------------------------------------------------
+# cuDNN
+# --------------------------------------------------------------------------------------------
+
+#: The part of cuDNN's UserWarning that identifies weights which are not one flat buffer (raised at
+#: each call of a module whose weights were replaced; Python shows it once per place by default).
+CUDNN_FRAGMENTED_WEIGHTS_WARNING = "not part of single contiguous chunk of memory"
+
 
 # --------------------------------------------------------------------------------------------
 # The problems both halves report, by code
@@ -441,6 +458,14 @@ PROBLEMS: Mapping[str, Problem] = {
             "lengths-mismatch",
             "sequence lengths longer than the padded sequence or not on the CPU",
             "pass lengths as a 1-D CPU int64 tensor with every length <= T",
+            ("runtime",),
+        ),
+        Problem(
+            "RNN107",
+            "shape-mismatch",
+            "an input, state or output does not have the shape the module's configuration implies",
+            "give the module (T, B, input_size) input, or (B, T, input_size) with batch_first=True, "
+            "and states shaped (num_layers * num_directions, B, hidden_size)",
             ("runtime",),
         ),
         Problem(

@@ -8,8 +8,8 @@ formats) lives in ``runner.py`` and ``cli.py``; this module knows about one text
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
@@ -51,14 +51,21 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]]) -> list[Fin
     except (RecursionError, MemoryError, ValueError) as error:  # pathological inputs
         return [_syntax_finding(path, 1, 1, f"cannot parse file: {error}", rules)] if wants_syntax_errors else []
 
-    facts = build_facts(module, source)
+    try:
+        facts = build_facts(module, source)
+    except Exception as error:  # a bug of ours must not stop the run or hide the other files
+        return [_internal_error(path, "the analysis", error)] if wants_syntax_errors else []
     reported: list[tuple[type[Rule], Diagnostic]] = []
+    failures: list[Finding] = []
     for rule_class in active:
-        for diagnostic in rule_class().check(facts) or ():
-            reported.append((rule_class, diagnostic))
+        try:
+            reported.extend((rule_class, diagnostic) for diagnostic in rule_class().check(facts) or ())
+        except Exception as error:  # one broken (perhaps third-party) rule must not silence the others
+            if wants_syntax_errors:
+                failures.append(_internal_error(path, f"rule {rule_class.code}", error))
     if not reported:
-        return []
-    return _to_findings(module, source, path, reported)
+        return failures
+    return sorted(_to_findings(module, source, path, reported) + failures)
 
 
 def _to_findings(
@@ -143,8 +150,24 @@ def _decode(data: bytes) -> str:
 def _syntax_finding(path: str, line: int, col: int, message: str, rules: Sequence[type[Rule]]) -> Finding:
     rule = next((r for r in rules if r.code == SYNTAX_ERROR), None)
     name = rule.name if rule else "syntax-error"
-    return Finding(path=path, line=max(line, 1), col=max(col, 1), code=SYNTAX_ERROR, end_line=max(line, 1),
-                   end_col=max(col, 1), name=name, message=message)
+    return Finding(
+        path=path,
+        line=max(line, 1),
+        col=max(col, 1),
+        code=SYNTAX_ERROR,
+        end_line=max(line, 1),
+        end_col=max(col, 1),
+        name=name,
+        message=message,
+    )
+
+
+def _internal_error(path: str, where: str, error: Exception) -> Finding:
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    message = f"internal error in {where} (please report it): {type(error).__name__}: {detail}"
+    return Finding(
+        path=path, line=1, col=1, code=SYNTAX_ERROR, end_line=1, end_col=1, name="syntax-error", message=message
+    )
 
 
 def _unreadable(path: str, message: str, rules: Sequence[type[Rule]]) -> list[Finding]:

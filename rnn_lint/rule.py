@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:  # libcst is only needed once a file is actually parsed
     import libcst as cst
@@ -69,7 +70,7 @@ class NodeEdit:
     """A fix as a rule writes it: replace ``node``'s source with ``replacement`` (source text).
     ``replacement=""`` deletes the node; for an argument its trailing comma goes too."""
 
-    node: "cst.CSTNode"
+    node: cst.CSTNode
     replacement: str
 
 
@@ -85,7 +86,7 @@ class Diagnostic:
     """What a rule reports: a node of the parsed file, and optionally a better message and a fix.
     The engine turns it into a Finding (positions, code, suppression)."""
 
-    node: "cst.CSTNode"
+    node: cst.CSTNode
     message: str
     fix: SuggestedFix | None = None
 
@@ -140,11 +141,11 @@ class Rule:
     #: Whether the rule's fix (if any) can be applied without --unsafe-fixes.
     fix_applicability: ClassVar[Applicability | None] = None
 
-    def check(self, facts: "FileFacts") -> Iterable[Diagnostic]:
+    def check(self, facts: FileFacts) -> Iterable[Diagnostic]:
         raise NotImplementedError
 
     # --- helpers for subclasses -------------------------------------------------------------
-    def report(self, node: "cst.CSTNode", message: str | None = None, fix: SuggestedFix | None = None) -> Diagnostic:
+    def report(self, node: cst.CSTNode, message: str | None = None, fix: SuggestedFix | None = None) -> Diagnostic:
         return Diagnostic(node, message or self.message, fix)
 
     # --- documentation ----------------------------------------------------------------------
@@ -152,7 +153,10 @@ class Rule:
     def documentation(cls) -> str:
         """The rule's docs as markdown, headed by its code, slug and message."""
         body = textwrap.dedent(cls.__doc__ or "").strip()
-        fixable = f"\n\nFix: {cls.fix_applicability} (`--fix`{' --unsafe-fixes' if cls.fix_applicability == 'unsafe' else ''})." if cls.fix_applicability else ""
+        fixable = ""
+        if cls.fix_applicability:
+            flags = "--fix --unsafe-fixes" if cls.fix_applicability == "unsafe" else "--fix"
+            fixable = f"\n\nFix: {cls.fix_applicability} (`{flags}`)."
         return f"# {cls.code} ({cls.name})\n\n{cls.message}.{fixable}\n\n{body}\n"
 
     @classmethod

@@ -136,3 +136,16 @@ def test_the_linter_never_imports_torch(tmp_path) -> None:
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", program], check=True)
+
+
+def test_a_crashing_rule_is_reported_and_the_others_still_run() -> None:
+    from rnn_lint.rule import Rule
+
+    class Broken(Rule):
+        code, name, message = "XYZ900", "broken", "never"
+
+        def check(self, facts):
+            raise RuntimeError("boom")
+
+    found = lint_source(INERT.format(comment=""), "x.py", list(RULES) + [Broken])
+    assert [(f.code, "boom" in f.message) for f in found] == [("RNN000", True), ("RNN301", False)]

@@ -9,8 +9,6 @@ path. ``nn.LSTM`` with ``import torch.nn as nn`` resolves to ``torch.nn.LSTM``; 
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from rnn_lint.contract import RECURRENT_KINDS
@@ -25,7 +23,7 @@ _CANONICAL_PREFIXES = (
 _RECURRENT = {f"torch.nn.{kind}": kind for kind in RECURRENT_KINDS}
 
 
-def dotted(node: cst.BaseExpression) -> Optional[str]:
+def dotted(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts = []
     while isinstance(node, cst.Attribute):
@@ -65,14 +63,18 @@ class ImportTable:
             return
         for alias in statement.names:
             name = _module_path(alias.name)
-            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            local = (
+                alias.asname.name.value
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                else name
+            )
             self.names[local] = f"{module}.{name}"
 
     def define(self, name: str) -> None:
         """The file binds ``name`` itself (def, class, assignment): it shadows star imports."""
         self.local_definitions.add(name)
 
-    def qualify(self, node: cst.BaseExpression) -> Optional[str]:
+    def qualify(self, node: cst.BaseExpression) -> str | None:
         """The canonical dotted path ``node`` refers to, or None when it is not an import."""
         path = dotted(node)
         if path is None:
@@ -88,7 +90,7 @@ class ImportTable:
                 return None
         return canonical(f"{base}.{rest}" if rest else base)
 
-    def recurrent_kind(self, node: cst.BaseExpression) -> Optional[str]:
+    def recurrent_kind(self, node: cst.BaseExpression) -> str | None:
         """'LSTM', 'GRUCell', … when ``node`` names one of torch's recurrent modules."""
         qualified = self.qualify(node)
         return _RECURRENT.get(qualified) if qualified else None
@@ -111,7 +113,26 @@ def _star_exports(module: str, name: str) -> bool:
     if module in ("torch.nn", "torch.nn.modules", "torch.nn.modules.rnn"):
         return name in RECURRENT_KINDS or name in ("Module", "init", "functional", "utils", "Parameter")
     if module == "torch.nn.utils.rnn":
-        return name in ("pack_padded_sequence", "pad_packed_sequence", "pack_sequence", "pad_sequence", "PackedSequence")
+        return name in (
+            "pack_padded_sequence",
+            "pad_packed_sequence",
+            "pack_sequence",
+            "pad_sequence",
+            "PackedSequence",
+        )
     if module == "torch":
-        return name in ("nn", "zeros", "ones", "randn", "rand", "empty", "full", "cat", "stack", "no_grad", "chunk", "reshape")
+        return name in (
+            "nn",
+            "zeros",
+            "ones",
+            "randn",
+            "rand",
+            "empty",
+            "full",
+            "cat",
+            "stack",
+            "no_grad",
+            "chunk",
+            "reshape",
+        )
     return False

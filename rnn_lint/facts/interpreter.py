@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any
 
 import libcst as cst
 
@@ -69,7 +70,9 @@ from rnn_lint.facts.values import (
 MAX_INLINE_DEPTH = 4
 
 #: Variables and attributes named like a batch size. Used only when the value itself says nothing.
-BATCH_NAMES = frozenset({"batch_size", "batch", "bsz", "bs", "B", "batchsize", "batch_sz", "n_batch", "nbatch", "batch_len"})
+BATCH_NAMES = frozenset(
+    {"batch_size", "batch", "bsz", "bs", "B", "batchsize", "batch_sz", "n_batch", "nbatch", "batch_len"}
+)
 #: ``len(lengths)``/``lengths.size(0)`` is the batch size.
 _LENGTHS_NAME = re.compile(r"(^|_)(lengths?|lens|seq_lens?|seq_lengths?)$|lengths$", re.I)
 #: Attribute names of recurrent parameters, on any object.
@@ -77,21 +80,67 @@ _PARAM_ATTRIBUTE = re.compile(r"^(bias|weight)_(ih|hh|hr)(_l\d+)?(_reverse)?$")
 
 _CONFIG_ATTRIBUTES = frozenset(contract.parameter_names("LSTM") + contract.parameter_names("RNN"))
 _TORCH_CREATION = frozenset({"torch.zeros", "torch.ones", "torch.randn", "torch.rand", "torch.empty", "torch.full"})
-_TORCH_LIKE = frozenset({"torch.zeros_like", "torch.ones_like", "torch.randn_like", "torch.rand_like", "torch.empty_like"})
+_TORCH_LIKE = frozenset(
+    {"torch.zeros_like", "torch.ones_like", "torch.randn_like", "torch.rand_like", "torch.empty_like"}
+)
 _CREATION_METHODS = frozenset({"new_zeros", "new_ones", "new_empty", "new_full", "new"})
 _PASS_THROUGH_FUNCTIONS = frozenset({"torch.autograd.Variable", "torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 _RANDOM_INIT_METHODS = frozenset(
-    {"uniform_", "normal_", "orthogonal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "random_", "bernoulli_"}
-)
-_MODULE_RETURNS_SELF = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_", "type", "bfloat16"})
-_HARMLESS_BUILTINS = frozenset(
     {
-        "isinstance", "issubclass", "hasattr", "callable", "print", "repr", "str", "id", "type", "super",
-        "setattr", "delattr", "vars", "dir", "hash", "format", "sum", "any", "all", "max", "min", "abs",
-        "round", "dict", "set", "frozenset", "map", "open", "bool", "hex", "divmod", "pow", "getattr",
+        "uniform_",
+        "normal_",
+        "orthogonal_",
+        "xavier_uniform_",
+        "xavier_normal_",
+        "kaiming_uniform_",
+        "kaiming_normal_",
+        "random_",
+        "bernoulli_",
     }
 )
-_PROVENANCE_FUNCTIONS = re.compile(r"^torch\.(nn\.functional\.)?(dropout|relu|tanh|sigmoid|gelu|elu|leaky_relu|layer_norm|embedding|pad)$")
+_MODULE_RETURNS_SELF = frozenset(
+    {"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_", "type", "bfloat16"}
+)
+_HARMLESS_BUILTINS = frozenset(
+    {
+        "isinstance",
+        "issubclass",
+        "hasattr",
+        "callable",
+        "print",
+        "repr",
+        "str",
+        "id",
+        "type",
+        "super",
+        "setattr",
+        "delattr",
+        "vars",
+        "dir",
+        "hash",
+        "format",
+        "sum",
+        "any",
+        "all",
+        "max",
+        "min",
+        "abs",
+        "round",
+        "dict",
+        "set",
+        "frozenset",
+        "map",
+        "open",
+        "bool",
+        "hex",
+        "divmod",
+        "pow",
+        "getattr",
+    }
+)
+_PROVENANCE_FUNCTIONS = re.compile(
+    r"^torch\.(nn\.functional\.)?(dropout|relu|tanh|sigmoid|gelu|elu|leaky_relu|layer_norm|embedding|pad)$"
+)
 _WEIGHT_LOADING = re.compile(r"\b(load_state_dict|from_pretrained|load_checkpoint|torch\.load)\b")
 _MODULE_BASES = ("torch.nn.", "pytorch_lightning.", "lightning.")
 
@@ -105,17 +154,17 @@ class Frame:
 
     key: str
     env: dict[str, Any]
-    outer: Optional["Frame"] = None
-    class_info: Optional[ClassInfo] = None
-    self_name: Optional[str] = None
+    outer: Frame | None = None
+    class_info: ClassInfo | None = None
+    self_name: str | None = None
     returns: list[Any] = field(default_factory=list)
     #: name → the name it was computed from by a batch-preserving call (``x = self.embed(tokens)``)
     provenance: dict[str, str] = field(default_factory=dict)
-    node: Optional[cst.FunctionDef] = None
+    node: cst.FunctionDef | None = None
     inlined: bool = False
 
     def lookup(self, name: str) -> Any:
-        frame: Optional[Frame] = self
+        frame: Frame | None = self
         while frame is not None:
             if name in frame.env:
                 return frame.env[name]
@@ -138,7 +187,7 @@ class Interpreter:
         self.size_meaning: dict[str, str] = {}
         #: constructions returned by a function: they escape unless the function is called here
         self.returned: list[tuple[int, Construction]] = []
-        self.nested: list[tuple[cst.FunctionDef, Frame, Optional[ClassInfo]]] = []
+        self.nested: list[tuple[cst.FunctionDef, Frame, ClassInfo | None]] = []
 
     # ======================================================================================
     # The order of work
@@ -219,18 +268,24 @@ class Interpreter:
         for statement in info.node.body.body:
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
-                    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    if (
+                        isinstance(small, cst.Assign)
+                        and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Name)
+                    ):
                         if _is_literal_expression(small.value):
                             info.attributes[small.targets[0].target.value] = self._eval(small.value, frame)
 
     # ======================================================================================
     # Functions
     # ======================================================================================
-    def _analyze(self, function: cst.FunctionDef, info: Optional[ClassInfo], outer: Optional[Frame] = None) -> None:
+    def _analyze(self, function: cst.FunctionDef, info: ClassInfo | None, outer: Frame | None = None) -> None:
         """Run a function on its own, its parameters unknown but for their identity."""
         self._call_function(FunctionRef(function, info.name if info else None, outer=outer), None, {}, standalone=True)
 
-    def _call_function(self, ref: FunctionRef, args: Optional[list[Any]], kwargs: dict[str, Any], standalone: bool = False) -> Any:
+    def _call_function(
+        self, ref: FunctionRef, args: list[Any] | None, kwargs: dict[str, Any], standalone: bool = False
+    ) -> Any:
         function: cst.FunctionDef = ref.node
         if id(function) in self.stack or len(self.stack) >= MAX_INLINE_DEPTH:
             return UNKNOWN
@@ -239,7 +294,9 @@ class Interpreter:
         frame = Frame(key, {}, ref.outer or self.module_frame, info, node=function, inlined=not standalone)
         decorators = {dotted(d.decorator) or "" for d in function.decorators}
         is_method = info is not None and "staticmethod" not in decorators
-        self._bind_parameters(function, frame, info if is_method else None, "classmethod" in decorators, ref.bound, args, kwargs)
+        self._bind_parameters(
+            function, frame, info if is_method else None, "classmethod" in decorators, ref.bound, args, kwargs
+        )
         self.analyzed.add(id(function))
         if not standalone:
             self.inlined.add(id(function))
@@ -266,10 +323,10 @@ class Interpreter:
         self,
         function: cst.FunctionDef,
         frame: Frame,
-        info: Optional[ClassInfo],
+        info: ClassInfo | None,
         is_classmethod: bool,
         bound: Any,
-        args: Optional[list[Any]],
+        args: list[Any] | None,
         kwargs: dict[str, Any],
     ) -> None:
         params = function.params
@@ -288,7 +345,7 @@ class Interpreter:
             if isinstance(star, cst.Param):
                 frame.env[star.name.value] = UNKNOWN
 
-    def _argument(self, frame: Frame, param: cst.Param, remaining: Optional[list[Any]], kwargs: dict[str, Any]) -> Any:
+    def _argument(self, frame: Frame, param: cst.Param, remaining: list[Any] | None, kwargs: dict[str, Any]) -> Any:
         name = param.name.value
         if remaining is None:  # standalone: known by identity only
             if name in BATCH_NAMES:
@@ -354,7 +411,9 @@ class Interpreter:
             return False
         if isinstance(statement, cst.Match):
             self._eval(statement.subject, frame)
-            self._exec_branches([case.body.body if hasattr(case.body, "body") else [] for case in statement.cases], frame)
+            self._exec_branches(
+                [case.body.body if hasattr(case.body, "body") else [] for case in statement.cases], frame
+            )
             return False
         return False
 
@@ -480,14 +539,18 @@ class Interpreter:
             return
         current = self._eval(target, frame)
         if isinstance(current, (Param, ParamSlice)):
-            self.facts.param_writes.append(ParamWrite(small, current, value if isinstance(small.operator, cst.AddAssign) else UNKNOWN))
+            self.facts.param_writes.append(
+                ParamWrite(small, current, value if isinstance(small.operator, cst.AddAssign) else UNKNOWN)
+            )
             return
         self._assign(target, UNKNOWN, frame)
 
     # ======================================================================================
     # Assignment
     # ======================================================================================
-    def _assign(self, target: cst.BaseExpression, value: Any, frame: Frame, value_node: Optional[cst.BaseExpression] = None) -> None:
+    def _assign(
+        self, target: cst.BaseExpression, value: Any, frame: Frame, value_node: cst.BaseExpression | None = None
+    ) -> None:
         if isinstance(target, cst.Name):
             frame.env[target.value] = value
             self._name_binding(value, target.value)
@@ -531,7 +594,7 @@ class Interpreter:
     # ======================================================================================
     # Expressions
     # ======================================================================================
-    def _eval(self, node: Optional[cst.BaseExpression], frame: Frame) -> Any:
+    def _eval(self, node: cst.BaseExpression | None, frame: Frame) -> Any:
         if node is None:
             return UNKNOWN
         if isinstance(node, cst.Integer):
@@ -634,7 +697,7 @@ class Interpreter:
         base = self._eval(node.value, frame)
         return self._attribute_of(base, attr, node.value.value if isinstance(node.value, cst.Name) else None, frame)
 
-    def _attribute_of(self, base: Any, attr: str, base_name: Optional[str], frame: Frame) -> Any:
+    def _attribute_of(self, base: Any, attr: str, base_name: str | None, frame: Frame) -> Any:
         """``base.attr``; ``base_name`` is the variable's name when ``base`` is a plain name."""
         if isinstance(base, Instance):
             return self._instance_attribute(base.class_name, attr, frame)
@@ -683,7 +746,7 @@ class Interpreter:
             return Sym.of(BATCH)
         return Opaque(f"{class_name}.{attr}")
 
-    def _class_attribute(self, class_name: str, attr: str, seen: Optional[set[str]] = None) -> Any:
+    def _class_attribute(self, class_name: str, attr: str, seen: set[str] | None = None) -> Any:
         info = self.facts.classes.get(class_name)
         if info is None:
             return None
@@ -698,7 +761,7 @@ class Interpreter:
                     return value
         return None
 
-    def _method(self, class_name: str, name: str, seen: Optional[set[str]] = None) -> Optional[tuple[str, cst.FunctionDef]]:
+    def _method(self, class_name: str, name: str, seen: set[str] | None = None) -> tuple[str, cst.FunctionDef] | None:
         info = self.facts.classes.get(class_name)
         if info is None:
             return None
@@ -743,7 +806,7 @@ class Interpreter:
         self._subscript_items(node, frame)
         return UNKNOWN
 
-    def _single_index(self, node: cst.Subscript, frame: Frame) -> Optional[int]:
+    def _single_index(self, node: cst.Subscript, frame: Frame) -> int | None:
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return None
         value = self._eval(node.slice[0].slice.value, frame)
@@ -776,7 +839,9 @@ class Interpreter:
         operator = node.operator
         numeric = all(_numeric(value) for value in (left, right))
         if isinstance(operator, cst.Multiply) and numeric:
-            if isinstance(left, Const) and isinstance(left.value, float) or isinstance(right, Const) and isinstance(right.value, float):
+            if (isinstance(left, Const) and isinstance(left.value, float)) or (
+                isinstance(right, Const) and isinstance(right.value, float)
+            ):
                 return _const_arithmetic(left, right, lambda a, b: a * b)
             return as_sym(left) * as_sym(right)
         if isinstance(operator, cst.FloorDivide) and numeric:
@@ -792,11 +857,15 @@ class Interpreter:
             if directions is not None:
                 return directions
             if numeric:
-                result = _const_arithmetic(left, right, (lambda a, b: a + b) if isinstance(operator, cst.Add) else (lambda a, b: a - b))
+                result = _const_arithmetic(
+                    left, right, (lambda a, b: a + b) if isinstance(operator, cst.Add) else (lambda a, b: a - b)
+                )
                 if result is not UNKNOWN:
                     return result
         if isinstance(operator, (cst.Modulo, cst.Power)) and numeric:
-            return _const_arithmetic(left, right, (lambda a, b: a % b) if isinstance(operator, cst.Modulo) else (lambda a, b: a**b))
+            return _const_arithmetic(
+                left, right, (lambda a, b: a % b) if isinstance(operator, cst.Modulo) else (lambda a, b: a**b)
+            )
         return UNKNOWN
 
     def _eval_unary(self, node: cst.UnaryOperation, frame: Frame) -> Any:
@@ -819,7 +888,12 @@ class Interpreter:
             return body if test.value else orelse
         if body == Sym.number(2) and orelse == Sym.number(1):
             return directions_of(test)
-        if body == Sym.number(1) and orelse == Sym.number(2) and isinstance(test, Opaque) and test.key.startswith("not:"):
+        if (
+            body == Sym.number(1)
+            and orelse == Sym.number(2)
+            and isinstance(test, Opaque)
+            and test.key.startswith("not:")
+        ):
             return directions_of(Opaque(test.key[4:], None if test.default is None else not test.default))
         return merge(body, orelse)
 
@@ -842,8 +916,12 @@ class Interpreter:
                 return Const(same if isinstance(operator, cst.Equal) else not same)
             return UNKNOWN
         table = {
-            cst.Equal: a == b, cst.NotEqual: a != b, cst.LessThan: a < b, cst.GreaterThan: a > b,
-            cst.LessThanEqual: a <= b, cst.GreaterThanEqual: a >= b,
+            cst.Equal: a == b,
+            cst.NotEqual: a != b,
+            cst.LessThan: a < b,
+            cst.GreaterThan: a > b,
+            cst.LessThanEqual: a <= b,
+            cst.GreaterThanEqual: a >= b,
         }
         for kind, result in table.items():
             if isinstance(operator, kind):
@@ -895,7 +973,7 @@ class Interpreter:
             return self._call_builtin(func.value, node, frame)
         return self._call_unknown(node, frame)
 
-    def _qualified_callee(self, func: cst.Attribute, frame: Frame) -> Optional[str]:
+    def _qualified_callee(self, func: cst.Attribute, frame: Frame) -> str | None:
         """``torch.zeros`` / ``nn.init.constant_``: an imported function, unless a local variable
         of the same name shadows the import."""
         path = dotted(func)
@@ -958,7 +1036,11 @@ class Interpreter:
             return value if isinstance(value, (Sym, Opaque)) else UNKNOWN
         if name == "float" and args:
             value = args[0]
-            return Const(float(value.value)) if isinstance(value, Const) and isinstance(value.value, (int, float)) else FloatNumber()
+            return (
+                Const(float(value.value))
+                if isinstance(value, Const) and isinstance(value.value, (int, float))
+                else FloatNumber()
+            )
         if name in ("list", "tuple", "reversed", "sorted", "iter") and args:
             return args[0]
         if name == "enumerate" and args:
@@ -1082,7 +1164,7 @@ class Interpreter:
             positional = [keyword["size"]] + positional
         if any(arg.star for arg in node.args) or not positional:
             return UNKNOWN
-        sizes: list[tuple[Any, Optional[cst.BaseExpression]]] = []
+        sizes: list[tuple[Any, cst.BaseExpression | None]] = []
         if fill or len(positional) == 1:
             first = positional[0]
             value = self._eval(first.value, frame)
@@ -1133,7 +1215,9 @@ class Interpreter:
             if not args:
                 return size
             index = _python_number(args[0])
-            return self._resolve(size.item(int(index))) if isinstance(index, int) and isinstance(size, Size) else UNKNOWN
+            return (
+                self._resolve(size.item(int(index))) if isinstance(index, int) and isinstance(size, Size) else UNKNOWN
+            )
         iterable = self._module_iterable(method, Owner())
         if iterable is not None:
             self._arguments(node, frame)
@@ -1145,7 +1229,15 @@ class Interpreter:
                 for construction in self.facts.constructions:
                     self.facts.escaped.add(id(construction))
             return receiver
-        if method in ("add_module", "register_module", "register_buffer", "register_parameter", "append", "extend", "insert"):
+        if method in (
+            "add_module",
+            "register_module",
+            "register_buffer",
+            "register_parameter",
+            "append",
+            "extend",
+            "insert",
+        ):
             self._arguments(node, frame)
             return UNKNOWN
         if method in ("detach", "contiguous", "to", "cuda", "cpu"):
@@ -1162,7 +1254,7 @@ class Interpreter:
         if iterable is not None:
             self._arguments(node, frame)
             return iterable
-        args, kwargs = self._arguments(node, frame)
+        args, _ = self._arguments(node, frame)
         if method in _MODULE_RETURNS_SELF:
             return ref
         if method == "apply" and args and not isinstance(args[0], FunctionRef):
@@ -1171,7 +1263,7 @@ class Interpreter:
             self.facts.loads_weights = True
         return UNKNOWN
 
-    def _module_iterable(self, method: str, owner: Owner) -> Optional[Iterable]:
+    def _module_iterable(self, method: str, owner: Owner) -> Iterable | None:
         if method == "named_parameters":
             link = next(_links)
             return Iterable(TupleValue((ParamName(owner, None, link), self._param(owner, None, link))))
@@ -1191,7 +1283,9 @@ class Interpreter:
         for construction in ref.candidates:
             if isinstance(input_node, cst.Name) and not construction.is_cell:
                 self._register_input(input_node.value, construction.batch_first, frame)
-            states = tuple(self._relabel_state(t, construction) for t in _tensors_in(state)) if state is not None else ()
+            states = (
+                tuple(self._relabel_state(t, construction) for t in _tensors_in(state)) if state is not None else ()
+            )
             self.facts.calls.append(ModuleCall(node, construction, input_value, state, states))
         first = ref.candidates[0]
         if any(not _same_layout(first, other) for other in ref.candidates[1:]):
@@ -1209,12 +1303,20 @@ class Interpreter:
         if tensor.axes is None or tensor.role != "created":
             return tensor
         axes = tuple(
-            Axis(tensors.classify(self._resolve(axis.size) if isinstance(axis.size, Sym) else as_sym(axis.size), construction, axis.hint), axis.size, axis.hint)
+            Axis(
+                tensors.classify(
+                    self._resolve(axis.size) if isinstance(axis.size, Sym) else as_sym(axis.size),
+                    construction,
+                    axis.hint,
+                ),
+                axis.size,
+                axis.hint,
+            )
             for axis in tensor.axes
         )
         return Tensor("created", construction, axes, origin=tensor.origin)
 
-    def _register_input(self, name: str, batch_first: Optional[bool], frame: Frame) -> None:
+    def _register_input(self, name: str, batch_first: bool | None, frame: Frame) -> None:
         """``self.lstm(x)``: sizes read off ``x`` (and what it was computed from) by name are now
         known to be the batch and time sizes."""
         if batch_first is None:
@@ -1317,7 +1419,7 @@ class Interpreter:
         return tensor.with_axes(None)
 
     def _reshape(self, tensor: Tensor, node: cst.Call, arg_nodes: list[cst.Arg], args: list[Any], frame: Frame) -> Any:
-        expressions: list[Optional[cst.BaseExpression]] = [arg.value for arg in arg_nodes if arg.keyword is None]
+        expressions: list[cst.BaseExpression | None] = [arg.value for arg in arg_nodes if arg.keyword is None]
         values = [value for value, arg in zip(args, arg_nodes) if arg.keyword is None]
         if len(values) == 1 and isinstance(values[0], (TupleValue, Size)):
             container, expression = values[0], expressions[0]
@@ -1325,14 +1427,20 @@ class Interpreter:
             if items is None:
                 return tensor.with_axes(None)
             values = list(items)
-            expressions = [e.value for e in expression.elements] if isinstance(expression, (cst.Tuple, cst.List)) else [None] * len(values)
+            expressions = (
+                [e.value for e in expression.elements]
+                if isinstance(expression, (cst.Tuple, cst.List))
+                else [None] * len(values)
+            )
         if not values or any(not _numeric(value) for value in values):
             return tensor.with_axes(None)
         sizes = tuple(self._resolve(as_sym(value)) for value in values)
         # c_n's features are H even when an LSTM projects h to proj_size
         last = tensor.axes[-1].size if tensor.axes and tensor.role == "c" else UNKNOWN
         labels = tuple(
-            tensors.classify(size, tensor.module, "B" if expression is not None and _batch_hint(expression) else None, last)
+            tensors.classify(
+                size, tensor.module, "B" if expression is not None and _batch_hint(expression) else None, last
+            )
             for size, expression in zip(sizes, expressions)
         )
         if tensor.axes is not None:
@@ -1340,8 +1448,10 @@ class Interpreter:
         return tensors.reshape(tensor, sizes, labels)
 
     # --- parameters ------------------------------------------------------------------------
-    def _param(self, owner: Owner, kind: Optional[str], link: Optional[int] = None) -> Param:
-        families = {c.family for c in owner.constructions} or ({owner.any_family} if owner.any_family else self.facts.families)
+    def _param(self, owner: Owner, kind: str | None, link: int | None = None) -> Param:
+        families = {c.family for c in owner.constructions} or (
+            {owner.any_family} if owner.any_family else self.facts.families
+        )
         gates = contract.gate_count(next(iter(families))) if len(families) == 1 else None
         hiddens = {c.hidden for c in owner.constructions}
         unit = next(iter(hiddens)) if len(hiddens) == 1 else Sym.of(fresh_symbol("H"))
@@ -1368,7 +1478,13 @@ class Interpreter:
     def _getattr(self, target: Any, name: Any, node: cst.Call, frame: Frame) -> Any:
         if isinstance(name, Const) and isinstance(name.value, str):
             return self._attribute_of(target, name.value, None, frame)
-        owner = Owner(target.candidates) if isinstance(target, ModuleRef) else Owner((), target.family) if isinstance(target, AnyRecurrent) else Owner()
+        owner = (
+            Owner(target.candidates)
+            if isinstance(target, ModuleRef)
+            else Owner((), target.family)
+            if isinstance(target, AnyRecurrent)
+            else Owner()
+        )
         if isinstance(name, ParamName):
             return self._param(name.owner if not owner.constructions else owner, name.kind, name.link)
         if isinstance(name, Opaque) and name.key.startswith("fstring:"):
@@ -1392,7 +1508,7 @@ class Interpreter:
             return ParamSlice(param, None, None)
         return ParamSlice(param, self._in_units(lower, param), self._in_units(upper, param))
 
-    def _in_units(self, bound: Any, param: Param) -> Optional[Fraction]:
+    def _in_units(self, bound: Any, param: Param) -> Fraction | None:
         if not _numeric(bound) or not isinstance(param.unit, Sym):
             return None
         if as_sym(bound) == Sym.number(0):
@@ -1469,7 +1585,12 @@ class Interpreter:
             left, _ = self._refinements(test.left, frame)
             right, _ = self._refinements(test.right, frame)
             return {**left, **right}, {}
-        if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance" and len(test.args) == 2:
+        if (
+            isinstance(test, cst.Call)
+            and isinstance(test.func, cst.Name)
+            and test.func.value == "isinstance"
+            and len(test.args) == 2
+        ):
             return self._isinstance_refinement(test.args[0].value, test.args[1].value, frame), {}
         tested = _name_test(test)
         if tested is not None:
@@ -1494,15 +1615,19 @@ class Interpreter:
     def _refine_link(self, frame: Frame, link: int, kind: str) -> dict[str, Any]:
         """Every name bound to this loop's parameter (or its name) now has a known kind."""
         updates = {}
-        frame_chain: Optional[Frame] = frame
+        frame_chain: Frame | None = frame
         while frame_chain is not None:
             for key, value in frame_chain.env.items():
                 if isinstance(value, (ParamName, Param)) and value.link == link and key not in updates:
-                    updates[key] = ParamName(value.owner, kind, link) if isinstance(value, ParamName) else value.refined(kind)
+                    updates[key] = (
+                        ParamName(value.owner, kind, link) if isinstance(value, ParamName) else value.refined(kind)
+                    )
             frame_chain = frame_chain.outer
         return updates
 
-    def _isinstance_refinement(self, subject: cst.BaseExpression, classes: cst.BaseExpression, frame: Frame) -> dict[str, Any]:
+    def _isinstance_refinement(
+        self, subject: cst.BaseExpression, classes: cst.BaseExpression, frame: Frame
+    ) -> dict[str, Any]:
         if not isinstance(subject, cst.Name):
             return {}
         nodes = [e.value for e in classes.elements] if isinstance(classes, (cst.Tuple, cst.List)) else [classes]
@@ -1553,7 +1678,9 @@ def _is_literal_expression(node: cst.BaseExpression) -> bool:
 
 def _numeric(value: Any) -> bool:
     if isinstance(value, Const):
-        return isinstance(value.value, (int, float)) and not isinstance(value.value, bool) or isinstance(value.value, bool)
+        return (
+            isinstance(value.value, (int, float))  # bools count: True is 1 to PyTorch
+        )
     return isinstance(value, (Sym, Opaque)) or value is UNKNOWN
 
 
@@ -1578,7 +1705,7 @@ def _const_arithmetic(left: Any, right: Any, operation) -> Any:
     return Sym.number(result)
 
 
-def _directions_pattern(node: cst.BinaryOperation, left: Any, right: Any) -> Optional[Sym]:
+def _directions_pattern(node: cst.BinaryOperation, left: Any, right: Any) -> Sym | None:
     """``int(bidirectional) + 1`` and ``1 + bidirectional``: the number of directions."""
     if not isinstance(node.operator, cst.Add):
         return None
@@ -1588,7 +1715,7 @@ def _directions_pattern(node: cst.BinaryOperation, left: Any, right: Any) -> Opt
     return None
 
 
-def _recurrent(qualified: str) -> Optional[str]:
+def _recurrent(qualified: str) -> str | None:
     if qualified.startswith("torch.nn."):
         name = qualified[len("torch.nn.") :]
         if name in contract.RECURRENT_KINDS:
@@ -1619,7 +1746,7 @@ def _element_of(iterable: Any) -> Any:
 
 
 def _unpack(value: Any, count: int, starred: list[bool]) -> list[Any]:
-    items: Optional[tuple[Any, ...]] = None
+    items: tuple[Any, ...] | None = None
     if isinstance(value, TupleValue):
         items = value.items
     elif isinstance(value, Size):
@@ -1660,11 +1787,11 @@ def _batch_hint(expression: cst.BaseExpression) -> bool:
     return False
 
 
-def _param_kind(attr: str) -> Optional[str]:
+def _param_kind(attr: str) -> str | None:
     return "bias" if attr.startswith("bias") else "weight" if attr.startswith("weight") else None
 
 
-def _provenance_source(node: cst.BaseExpression, imports: ImportTable) -> Optional[str]:
+def _provenance_source(node: cst.BaseExpression, imports: ImportTable) -> str | None:
     """For ``x = self.embedding(tokens)`` (a call that keeps the batch axis where it was), the
     name it was computed from: ``tokens``."""
     if not isinstance(node, cst.Call) or not node.args or node.args[0].keyword is not None:
@@ -1681,14 +1808,20 @@ def _provenance_source(node: cst.BaseExpression, imports: ImportTable) -> Option
     return None
 
 
-def _name_test(test: cst.BaseExpression) -> Optional[tuple[str, str, bool]]:
+def _name_test(test: cst.BaseExpression) -> tuple[str, str, bool] | None:
     """``'bias' in name`` / ``name.startswith('weight')`` / ``'bias' not in name``:
     (variable, "bias"|"weight", positive)."""
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         comparison = test.comparisons[0]
         if isinstance(test.left, cst.SimpleString) and isinstance(comparison.comparator, cst.Name):
             text = test.left.evaluated_value
-            kind = "bias" if isinstance(text, str) and text.startswith("bias") else "weight" if isinstance(text, str) and text.startswith("weight") else None
+            kind = (
+                "bias"
+                if isinstance(text, str) and text.startswith("bias")
+                else "weight"
+                if isinstance(text, str) and text.startswith("weight")
+                else None
+            )
             if kind is not None and isinstance(comparison.operator, (cst.In, cst.NotIn)):
                 return comparison.comparator.value, kind, isinstance(comparison.operator, cst.In)
     if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "startswith":
@@ -1699,18 +1832,22 @@ def _name_test(test: cst.BaseExpression) -> Optional[tuple[str, str, bool]]:
     return None
 
 
-def _name_test_kind(test: cst.BaseExpression) -> Optional[tuple[str, bool]]:
+def _name_test_kind(test: cst.BaseExpression) -> tuple[str, bool] | None:
     found = _name_test(test)
     return (found[1], found[2]) if found else None
 
 
-def _dimension_test(test: cst.BaseExpression) -> Optional[tuple[str, str]]:
+def _dimension_test(test: cst.BaseExpression) -> tuple[str, str] | None:
     """``p.dim() == 1``/``len(p.shape) == 1`` (a bias) or ``p.dim() > 1``/``>= 2`` (a weight)."""
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return None
     left, comparison = test.left, test.comparisons[0]
     name = None
-    if isinstance(left, cst.Call) and isinstance(left.func, cst.Attribute) and left.func.attr.value in ("dim", "ndimension"):
+    if (
+        isinstance(left, cst.Call)
+        and isinstance(left.func, cst.Attribute)
+        and left.func.attr.value in ("dim", "ndimension")
+    ):
         if isinstance(left.func.value, cst.Name):
             name = left.func.value.value
     elif isinstance(left, cst.Attribute) and left.attr.value == "ndim" and isinstance(left.value, cst.Name):
@@ -1723,9 +1860,11 @@ def _dimension_test(test: cst.BaseExpression) -> Optional[tuple[str, str]]:
         return None
     number = int(comparison.comparator.evaluated_value)
     operator = comparison.operator
-    if isinstance(operator, cst.Equal) and number == 1 or isinstance(operator, cst.LessThan) and number == 2:
+    if (isinstance(operator, cst.Equal) and number == 1) or (isinstance(operator, cst.LessThan) and number == 2):
         return name, "bias"
-    if isinstance(operator, (cst.GreaterThan,)) and number == 1 or isinstance(operator, cst.GreaterThanEqual) and number == 2:
+    if (isinstance(operator, (cst.GreaterThan,)) and number == 1) or (
+        isinstance(operator, cst.GreaterThanEqual) and number == 2
+    ):
         return name, "weight"
     return None
 

@@ -9,7 +9,7 @@ modules escape to code the linter cannot see. Rules read these lists; none walks
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import libcst as cst
 
@@ -42,8 +42,8 @@ class Construction:
     arguments: dict[str, cst.Arg]
     #: True when *args/**kwargs hide some arguments: anything not written is then unknown
     splat: bool
-    owner_class: Optional[str]
-    binding: Optional[str] = None  # "self.lstm", "encoder", … for messages
+    owner_class: str | None
+    binding: str | None = None  # "self.lstm", "encoder", … for messages
 
     # --- the symbolic sizes every shape is expressed in ---------------------------------
     def size(self, parameter: str) -> Sym:
@@ -76,7 +76,7 @@ class Construction:
         return self.size("proj_size")
 
     @property
-    def batch_first(self) -> Optional[bool]:
+    def batch_first(self) -> bool | None:
         """True/False when certain, None when unknown."""
         value = self.config.get("batch_first", UNKNOWN)
         return value.value if isinstance(value, Const) and isinstance(value.value, bool) else None
@@ -248,12 +248,14 @@ class FileFacts:
             owner = self._holder_of(owner)
         return False
 
-    def _holder_of(self, class_name: str) -> Optional[str]:
+    def _holder_of(self, class_name: str) -> str | None:
         """A class of this file whose instances hold an instance of ``class_name`` (one level up)."""
         from rnn_lint.facts.values import Instance
 
         for info in self.classes.values():
-            if any(isinstance(value, Instance) and value.class_name == class_name for value in info.attributes.values()):
+            if any(
+                isinstance(value, Instance) and value.class_name == class_name for value in info.attributes.values()
+            ):
                 return info.name
         return None
 

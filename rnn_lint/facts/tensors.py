@@ -8,7 +8,8 @@ gives ``axes=None`` and the tensor is no longer followed (rules ignore it).
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from rnn_lint.facts.model import Construction
 from rnn_lint.facts.values import BATCH, MINUS_ONE, ONE, TIME, UNKNOWN, Axis, Sym, Tensor
@@ -16,10 +17,40 @@ from rnn_lint.facts.values import BATCH, MINUS_ONE, ONE, TIME, UNKNOWN, Axis, Sy
 #: Methods that return the same layout.
 SAME_LAYOUT = frozenset(
     {
-        "contiguous", "detach", "clone", "to", "cpu", "cuda", "float", "double", "half", "bfloat16",
-        "type", "requires_grad_", "detach_", "zero_", "fill_", "pin_memory", "type_as", "tanh", "relu",
-        "sigmoid", "abs", "neg", "exp", "log", "mul", "div", "add", "sub", "__mul__", "masked_fill",
-        "share_memory_", "clamp", "float_", "zero",
+        "contiguous",
+        "detach",
+        "clone",
+        "to",
+        "cpu",
+        "cuda",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "type",
+        "requires_grad_",
+        "detach_",
+        "zero_",
+        "fill_",
+        "pin_memory",
+        "type_as",
+        "tanh",
+        "relu",
+        "sigmoid",
+        "abs",
+        "neg",
+        "exp",
+        "log",
+        "mul",
+        "div",
+        "add",
+        "sub",
+        "__mul__",
+        "masked_fill",
+        "share_memory_",
+        "clamp",
+        "float_",
+        "zero",
     }
 )
 RESHAPES = frozenset({"view", "reshape"})
@@ -27,7 +58,7 @@ REORDERS = frozenset({"permute", "transpose", "swapaxes", "swapdims", "movedim"}
 REDUCTIONS = frozenset({"sum", "mean", "amax", "amin", "prod", "std", "var", "logsumexp"})
 
 
-def state_tensors(construction: Construction) -> tuple[Tensor, Optional[Tensor]]:
+def state_tensors(construction: Construction) -> tuple[Tensor, Tensor | None]:
     """h_n and c_n (None for RNN/GRU) of a full-sequence layer: (L*D, B, H_out) and (L*D, B, H)."""
     ld = construction.layer_directions
     batch = Sym.of(BATCH)
@@ -37,7 +68,7 @@ def state_tensors(construction: Construction) -> tuple[Tensor, Optional[Tensor]]
     return h, Tensor("c", construction, (Axis("LD", ld), Axis("B", batch), Axis("H", construction.hidden)))
 
 
-def output_tensor(construction: Construction, batch_first: Optional[bool] = None) -> Tensor:
+def output_tensor(construction: Construction, batch_first: bool | None = None) -> Tensor:
     """The per-step output: (T, B, D*H_out), or (B, T, D*H_out) with batch_first."""
     first = construction.batch_first if batch_first is None else batch_first
     features = Axis("DH", construction.directions * construction.hidden_out)
@@ -55,7 +86,7 @@ def cell_state(construction: Construction, role: str) -> Tensor:
 # --- labelling requested sizes --------------------------------------------------------
 
 
-def classify(size: Sym, module: Optional[Construction], hint: Optional[str] = None, last_axis: Any = UNKNOWN) -> str:
+def classify(size: Sym, module: Construction | None, hint: str | None = None, last_axis: Any = UNKNOWN) -> str:
     """What a requested size means for ``module``'s tensors: one of values.LABELS, or "infer"
     for -1. Ambiguous sizes (L == D == 2) are "?": rules stay silent on them."""
     if size == MINUS_ONE:
@@ -73,7 +104,9 @@ def classify(size: Sym, module: Optional[Construction], hint: Optional[str] = No
             "H": hidden,
         }
         matches = [label for label, value in named.items() if value == size]
-        if module.layers == ONE and set(matches) == {"D", "LD"} or module.directions == ONE and set(matches) == {"L", "LD"}:
+        if (module.layers == ONE and set(matches) == {"D", "LD"}) or (
+            module.directions == ONE and set(matches) == {"L", "LD"}
+        ):
             matches = ["LD"]  # one layer or one direction: the count of rows is L*D either way
         if len(matches) == 1:
             return matches[0]

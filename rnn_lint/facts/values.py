@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rnn_lint.facts.model import Construction
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 class _Unknown:
     """The value of anything the analysis cannot follow. Falsy for convenience in `or` chains."""
 
-    _instance: Optional["_Unknown"] = None
+    _instance: _Unknown | None = None
 
-    def __new__(cls) -> "_Unknown":
+    def __new__(cls) -> _Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -70,15 +70,15 @@ class Sym:
 
     coeff: Fraction
     symbols: tuple[str, ...] = ()
-    default: Optional[Fraction] = field(default=None, compare=False)
+    default: Fraction | None = field(default=None, compare=False)
 
     @staticmethod
-    def of(symbol: str, default: Any = None) -> "Sym":
+    def of(symbol: str, default: Any = None) -> Sym:
         usable = isinstance(default, (int, float)) and not isinstance(default, bool)
         return Sym(Fraction(1), (symbol,), Fraction(default) if usable else None)
 
     @staticmethod
-    def number(value: int | float | Fraction) -> "Sym":
+    def number(value: int | float | Fraction) -> Sym:
         return Sym(Fraction(value), (), Fraction(value))
 
     @property
@@ -86,14 +86,14 @@ class Sym:
         return not self.symbols
 
     @property
-    def value(self) -> Optional[Fraction]:
+    def value(self) -> Fraction | None:
         return self.coeff if not self.symbols else None
 
-    def __mul__(self, other: "Sym") -> "Sym":
+    def __mul__(self, other: Sym) -> Sym:
         default = self.default * other.default if self.default is not None and other.default is not None else None
         return Sym(self.coeff * other.coeff, tuple(sorted(self.symbols + other.symbols)), default)
 
-    def divide(self, other: "Sym") -> Optional["Sym"]:
+    def divide(self, other: Sym) -> Sym | None:
         """self / other when it is again a monomial (every symbol of other appears in self)."""
         if other.coeff == 0:
             return None
@@ -102,11 +102,7 @@ class Sym:
             if symbol not in remaining:
                 return None
             remaining.remove(symbol)
-        default = (
-            self.default / other.default
-            if self.default is not None and other.default not in (None, 0)
-            else None
-        )
+        default = self.default / other.default if self.default is not None and other.default not in (None, 0) else None
         return Sym(self.coeff / other.coeff, tuple(remaining), default)
 
     def has(self, symbol: str) -> bool:
@@ -154,10 +150,10 @@ class ModuleRef:
     """A recurrent module object: one construction, or several when the code picks one at run
     time (``self.rnn = nn.LSTM(...) if cell == "lstm" else nn.GRU(...)``)."""
 
-    candidates: tuple["Construction", ...]
+    candidates: tuple[Construction, ...]
 
     @property
-    def only(self) -> Optional["Construction"]:
+    def only(self) -> Construction | None:
         return self.candidates[0] if len(self.candidates) == 1 else None
 
 
@@ -193,7 +189,7 @@ class Axis:
     size: Any  # Sym or UNKNOWN
     #: "B" when the expression that sized this axis is named like a batch size
     #: (``torch.zeros(batch_size, ...)``) even though its value is unknown.
-    hint: Optional[str] = None
+    hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,16 +202,16 @@ class Tensor:
     """
 
     role: str
-    module: Optional["Construction"]
-    axes: Optional[tuple[Axis, ...]]
+    module: Construction | None
+    axes: tuple[Axis, ...] | None
     packed: bool = False
     #: where a tensor the user created was made (``torch.zeros(...)``), for reporting there
     origin: Any = field(default=None, compare=False)
 
-    def with_axes(self, axes: Optional[tuple[Axis, ...]]) -> "Tensor":
+    def with_axes(self, axes: tuple[Axis, ...] | None) -> Tensor:
         return replace(self, axes=axes)
 
-    def axis_index(self, label: str) -> Optional[int]:
+    def axis_index(self, label: str) -> int | None:
         if self.axes is None:
             return None
         for index, axis in enumerate(self.axes):
@@ -228,7 +224,7 @@ class Tensor:
 class PackedSequence:
     """A PackedSequence: an RNN's input from pack_padded_sequence, or its output."""
 
-    module: Optional["Construction"] = None
+    module: Construction | None = None
 
 
 @dataclass(frozen=True)
@@ -237,8 +233,8 @@ class Size:
     otherwise ``prefix`` names per-axis symbols of an input we know only by name
     (``B, T, _ = x.shape`` gives B the symbol ``<prefix>:0``)."""
 
-    items: Optional[tuple[Any, ...]] = None
-    prefix: Optional[str] = None
+    items: tuple[Any, ...] | None = None
+    prefix: str | None = None
 
     def item(self, index: int) -> Any:
         if self.items is not None:
@@ -264,8 +260,8 @@ class Owner:
     """Whose parameters these are. ``constructions`` empty and ``any_family`` set means "some
     module of that family in this file" (a model-wide loop)."""
 
-    constructions: tuple["Construction", ...] = ()
-    any_family: Optional[str] = None
+    constructions: tuple[Construction, ...] = ()
+    any_family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,7 +269,7 @@ class ParamName:
     """A parameter's name from named_parameters()/_all_weights, refined by tests on it."""
 
     owner: Owner
-    kind: Optional[str]  # "bias", "weight" or None when not yet known
+    kind: str | None  # "bias", "weight" or None when not yet known
     link: int  # pairs the name with its tensor in `for name, p in m.named_parameters()`
 
 
@@ -287,12 +283,12 @@ class Param:
     """
 
     owner: Owner
-    kind: Optional[str]
-    link: Optional[int] = None
+    kind: str | None
+    link: int | None = None
     unit: Any = UNKNOWN
-    gates: Optional[int] = None
+    gates: int | None = None
 
-    def refined(self, kind: Optional[str]) -> "Param":
+    def refined(self, kind: str | None) -> Param:
         return replace(self, kind=kind)
 
 
@@ -302,8 +298,8 @@ class ParamSlice:
     (1, 2) is the LSTM forget gate. ``None`` bounds mean they could not be determined."""
 
     param: Param
-    start: Optional[Fraction]
-    stop: Optional[Fraction]
+    start: Fraction | None
+    stop: Fraction | None
 
 
 #: The value written by a random initialiser (nn.init.orthogonal_, uniform_, …): not a constant.
@@ -315,7 +311,7 @@ class FunctionRef:
     """A function (or method, with ``bound`` self) defined in this file: calls inline it."""
 
     node: Any  # cst.FunctionDef
-    class_name: Optional[str] = None
+    class_name: str | None = None
     bound: Any = None
     outer: Any = None  # the frame it closes over
 

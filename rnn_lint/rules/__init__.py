@@ -24,6 +24,9 @@ def rnn_lint_rules() -> list[type[Rule]]:
         found.extend(
             value
             for value in vars(module).values()
-            if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and value.__module__ == module.__name__
+            if isinstance(value, type)
+            and issubclass(value, Rule)
+            and value is not Rule
+            and value.__module__ == module.__name__
         )
     return found

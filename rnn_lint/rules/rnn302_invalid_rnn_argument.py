@@ -46,7 +46,15 @@ class InvalidRnnArgument(Rule):
                 if argument is None:
                     continue
                 fix = None
-                if problem.raises == "TypeError" and not contract.accepts(construction.kind, problem.argument) and argument.keyword:
+                if (
+                    problem.raises == "TypeError"
+                    and not contract.accepts(construction.kind, problem.argument)
+                    and argument.keyword
+                ):
                     fix = SuggestedFix(f"Remove `{problem.argument}`", "unsafe", (NodeEdit(argument, ""),))
-                message = problem.message if problem.message.startswith("nn.") else f"nn.{construction.kind}: {problem.message}"
+                message = (
+                    problem.message
+                    if problem.message.startswith("nn.")
+                    else f"nn.{construction.kind}: {problem.message}"
+                )
                 yield self.report(argument, message, fix)
