@@ -51,3 +51,19 @@ def test_one_rule_per_module_named_after_it() -> None:
         module = rule.__module__.rsplit(".", 1)[1]
         slug = rule.name.replace("-", "_")
         assert module == f"{rule.code.lower()}_{slug}", f"{rule.code} lives in {module}"
+
+
+def test_docs_rules_md_is_the_rendered_documentation() -> None:
+    """docs/rules.md is generated: `rnn-lint rule --all > docs/rules.md` after changing a rule."""
+    import contextlib
+    import io
+    from pathlib import Path
+
+    from rnn_lint.cli import main
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["rule", "--all"]) == 0
+    rendered = buffer.getvalue()
+    on_disk = (Path(__file__).resolve().parent.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert on_disk == rendered, "docs/rules.md is stale: run `rnn-lint rule --all > docs/rules.md`"
