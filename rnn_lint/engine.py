@@ -46,13 +46,13 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]]) -> list[Fin
     except cst.ParserSyntaxError as error:
         if not wants_syntax_errors:
             return []
-        message = f"cannot parse file: {error.message}"
-        return [_syntax_finding(path, error.raw_line, error.raw_column + 1, message, rules)]
+        line, column, reason = _python_syntax_error(source) or (error.raw_line, error.raw_column + 1, error.message)
+        return [_syntax_finding(path, line, column, f"cannot parse file: {reason}", rules)]
     except (RecursionError, MemoryError, ValueError) as error:  # pathological inputs
         return [_syntax_finding(path, 1, 1, f"cannot parse file: {error}", rules)] if wants_syntax_errors else []
 
     try:
-        facts = build_facts(module, source)
+        facts = build_facts(module, path)
     except Exception as error:  # a bug of ours must not stop the run or hide the other files
         return [_internal_error(path, "the analysis", error)] if wants_syntax_errors else []
     reported: list[tuple[type[Rule], Diagnostic]] = []
@@ -131,6 +131,20 @@ def _edit(node: cst.CSTNode, replacement: str, positions, parents) -> Edit:
             elif index > 0:
                 start = positions[call.args[index - 1].value].end  # eat the comma before it
     return Edit(start.line, start.column + 1, end.line, end.column + 1, replacement)
+
+
+def _python_syntax_error(source: str) -> tuple[int, int, str] | None:
+    """Where and why Python itself rejects the text: its positions and messages are the ones users
+    know (libcst's can point one line late, e.g. after a Python 2 ``print "..."``)."""
+    import ast
+
+    try:
+        compile(source, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:  # TabError and IndentationError included
+        return error.lineno or 1, error.offset or 1, error.msg
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 def _may_concern(source: str, rules: Sequence[type[Rule]]) -> bool:

@@ -149,3 +149,10 @@ def test_a_crashing_rule_is_reported_and_the_others_still_run() -> None:
 
     found = lint_source(INERT.format(comment=""), "x.py", list(RULES) + [Broken])
     assert [(f.code, "boom" in f.message) for f in found] == [("RNN000", True), ("RNN301", False)]
+
+
+def test_syntax_errors_are_placed_where_python_places_them() -> None:
+    source = 'import torch.nn as nn\nprint "hello"\n\nlstm = nn.LSTM(8, 16)\n'
+    (finding,) = lint_source(source, "py2.py", RULES)
+    assert (finding.code, finding.line) == ("RNN000", 2)
+    assert "print" in finding.message

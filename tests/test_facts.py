@@ -14,7 +14,7 @@ from rnn_lint.facts.values import Opaque
 
 def facts_of(source: str):
     source = textwrap.dedent(source)
-    return build_facts(cst.parse_module(source), source)
+    return build_facts(cst.parse_module(source), "model.py")
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,10 @@ from rnn_lint.registry import all_rules
 from tests.fixture_expectations import describe, expectations
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-CASES = sorted(FIXTURES.glob("*/*.py"))
+CASES = sorted(FIXTURES.glob("*/**/*.py"))
 
 
-@pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.name}" for p in CASES])
+@pytest.mark.parametrize("path", CASES, ids=[str(p.relative_to(FIXTURES)) for p in CASES])
 def test_fixture_findings_match_expectations(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     findings = lint_source(source, str(path), all_rules())
@@ -34,7 +34,7 @@ def test_fixture_findings_match_expectations(path: Path) -> None:
 
 @pytest.mark.parametrize("rule", [r for r in all_rules() if r.code != "RNN000"], ids=lambda r: r.code)
 def test_every_rule_has_fixtures_with_findings_and_clean_code(rule) -> None:
-    files = sorted((FIXTURES / rule.code).glob("*.py"))
+    files = sorted((FIXTURES / rule.code).rglob("*.py"))
     assert files, f"no fixtures in fixtures/{rule.code}/"
     flagged = sum(1 for path in files for _, code in expectations(path.read_text()) if code == rule.code)
     assert flagged >= 3, f"fixtures/{rule.code} flag {rule.code} only {flagged} times"

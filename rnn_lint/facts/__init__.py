@@ -7,10 +7,11 @@ import libcst as cst
 from rnn_lint.facts.model import FileFacts
 
 
-def build_facts(module: cst.Module, source: str = "") -> FileFacts:
+def build_facts(module: cst.Module, path: str = "") -> FileFacts:
+    """Interpret ``module`` (the parsed text of ``path``) once; rules then query the result."""
     from rnn_lint.facts.interpreter import build
 
-    return build(module, source)
+    return build(module, path)
 
 
 __all__ = ["FileFacts", "build_facts"]

@@ -52,6 +52,7 @@ from rnn_lint.facts.values import (
     ImportRef,
     Instance,
     Iterable,
+    ListValue,
     ModuleRef,
     Opaque,
     Owner,
@@ -65,6 +66,7 @@ from rnn_lint.facts.values import (
     TupleValue,
     fresh_symbol,
     merge,
+    sequence_items,
 )
 
 MAX_INLINE_DEPTH = 4
@@ -75,6 +77,8 @@ BATCH_NAMES = frozenset(
 )
 #: ``len(lengths)``/``lengths.size(0)`` is the batch size.
 _LENGTHS_NAME = re.compile(r"(^|_)(lengths?|lens|seq_lens?|seq_lengths?)$|lengths$", re.I)
+#: The text of ``eval("self.lstm.bias_ih_l" + str(k))``: the owner's expression, then the name.
+_EVAL_PARAMETER = re.compile(r"^\s*([A-Za-z_][\w.]*)\.((?:bias|weight)_(?:ih|hh|hr)\w*)")
 #: Attribute names of recurrent parameters, on any object.
 _PARAM_ATTRIBUTE = re.compile(r"^(bias|weight)_(ih|hh|hr)(_l\d+)?(_reverse)?$")
 
@@ -141,7 +145,8 @@ _HARMLESS_BUILTINS = frozenset(
 _PROVENANCE_FUNCTIONS = re.compile(
     r"^torch\.(nn\.functional\.)?(dropout|relu|tanh|sigmoid|gelu|elu|leaky_relu|layer_norm|embedding|pad)$"
 )
-_WEIGHT_LOADING = re.compile(r"\b(load_state_dict|from_pretrained|load_checkpoint|torch\.load)\b")
+#: Calls that load trained weights into a model: its initialisation then does not matter.
+_WEIGHT_LOADING_METHODS = frozenset({"load_state_dict", "from_pretrained", "load_from_checkpoint"})
 _MODULE_BASES = ("torch.nn.", "pytorch_lightning.", "lightning.")
 
 _MISSING = object()
@@ -173,9 +178,9 @@ class Frame:
 
 
 class Interpreter:
-    def __init__(self, module: cst.Module, source: str = "") -> None:
+    def __init__(self, module: cst.Module, path: str = "") -> None:
         self.imports = ImportTable()
-        self.facts = FileFacts(module, self.imports, loads_weights=bool(_WEIGHT_LOADING.search(source)))
+        self.facts = FileFacts(module, self.imports, path=path)
         self.module = module
         self.module_frame = Frame("<module>", {})
         self.functions: dict[str, cst.FunctionDef] = {}
@@ -284,7 +289,12 @@ class Interpreter:
         self._call_function(FunctionRef(function, info.name if info else None, outer=outer), None, {}, standalone=True)
 
     def _call_function(
-        self, ref: FunctionRef, args: list[Any] | None, kwargs: dict[str, Any], standalone: bool = False
+        self,
+        ref: FunctionRef,
+        args: list[Any] | None,
+        kwargs: dict[str, Any],
+        standalone: bool = False,
+        caller: Frame | None = None,
     ) -> Any:
         function: cst.FunctionDef = ref.node
         if id(function) in self.stack or len(self.stack) >= MAX_INLINE_DEPTH:
@@ -297,6 +307,13 @@ class Interpreter:
         self._bind_parameters(
             function, frame, info if is_method else None, "classmethod" in decorators, ref.bound, args, kwargs
         )
+        # self.reset_parameters() from __init__: the method sees (and may set) the attributes the
+        # caller has assigned so far, which are not in the class table until the caller finishes
+        shares_self = (
+            caller is not None and caller.self_name is not None and ref.bound == caller.env.get(caller.self_name)
+        )
+        if shares_self:
+            frame.env.update({key: value for key, value in caller.env.items() if key.startswith("self.")})
         self.analyzed.add(id(function))
         if not standalone:
             self.inlined.add(id(function))
@@ -305,6 +322,8 @@ class Interpreter:
             self._exec_block(_body(function), frame)
         finally:
             self.stack.pop()
+        if shares_self:
+            caller.env.update({key: value for key, value in frame.env.items() if key.startswith("self.")})
         if info is not None:
             self._commit_attributes(frame, info)
         if standalone:
@@ -630,9 +649,10 @@ class Interpreter:
             return self._eval_ifexp(node, frame)
         if isinstance(node, (cst.Tuple, cst.List)):
             items = tuple(self._eval(element.value, frame) for element in node.elements)
-            if any(isinstance(element, cst.StarredElement) for element in node.elements):
-                return UNKNOWN
-            return TupleValue(items)
+            starred = any(isinstance(element, cst.StarredElement) for element in node.elements)
+            if isinstance(node, cst.List):
+                return ListValue(items, exact=not starred)
+            return UNKNOWN if starred else TupleValue(items)
         if isinstance(node, cst.Comparison):
             return self._eval_comparison(node, frame)
         if isinstance(node, cst.BooleanOperation):
@@ -653,11 +673,12 @@ class Interpreter:
         if isinstance(node, (cst.Await, cst.StarredElement)):
             return self._eval(node.value, frame)
         if isinstance(node, cst.Dict):
+            values = []
             for element in node.elements:
                 if isinstance(element, cst.DictElement):
                     self._eval(element.key, frame)
-                self._eval(element.value, frame)
-            return UNKNOWN
+                values.append(self._eval(element.value, frame))
+            return ListValue(tuple(values), exact=False)  # what matters is which modules it holds
         if isinstance(node, cst.Set):
             for element in node.elements:
                 self._eval(element.value, frame)
@@ -778,7 +799,7 @@ class Interpreter:
 
     def _module_attribute(self, ref: ModuleRef, attr: str) -> Any:
         if _PARAM_ATTRIBUTE.match(attr) or attr in ("bias_ih", "bias_hh", "weight_ih", "weight_hh"):
-            return self._param(Owner(ref.candidates), _param_kind(attr))
+            return self._param(Owner(ref.candidates), _param_kind(attr), _attribute_link(ref.candidates, attr))
         if attr in ("_all_weights", "_flat_weights_names"):
             return self._weight_names(Owner(ref.candidates), nested=attr == "_all_weights")
         if attr in _CONFIG_ATTRIBUTES:
@@ -799,8 +820,12 @@ class Interpreter:
         if isinstance(base, (Param, ParamSlice)):
             return self._param_subscript(base, node, frame)
         single = self._single_index(node, frame)
-        if isinstance(base, TupleValue) and single is not None and -len(base.items) <= single < len(base.items):
-            return base.items[single]
+        items = sequence_items(base) if not isinstance(base, Size) else None
+        if items is not None and single is not None and -len(items) <= single < len(items):
+            return items[single]
+        if isinstance(base, ListValue):
+            self._subscript_items(node, frame)
+            return base.element()
         if isinstance(base, Size) and single is not None:
             return self._resolve(base.item(single))
         self._subscript_items(node, frame)
@@ -852,6 +877,10 @@ class Interpreter:
         if isinstance(operator, cst.Divide) and numeric:
             known = _const_arithmetic(left, right, lambda a, b: a / b)
             return Const(float(known.value)) if isinstance(known, (Const,)) else FloatNumber()
+        if isinstance(operator, (cst.Add, cst.Modulo)) and isinstance(left, Const) and isinstance(left.value, str):
+            # "bias_ih_l" + str(k), "bias_ih_l%d" % k: only the literal part is known, as for an f-string
+            text = left.value + (right.value if isinstance(right, Const) and isinstance(right.value, str) else "")
+            return Opaque(f"fstring:{text}")
         if isinstance(operator, (cst.Add, cst.Subtract)):
             directions = _directions_pattern(node, left, right)
             if directions is not None:
@@ -939,11 +968,11 @@ class Interpreter:
             clause = clause.inner_for_in
         if isinstance(node, cst.DictComp):
             self._eval(node.key, frame)
-            self._eval(node.value, frame)
+            element = self._eval(node.value, frame)
         else:
-            self._eval(node.elt, frame)
+            element = self._eval(node.elt, frame)
         frame.env = saved
-        return UNKNOWN
+        return ListValue((element,), exact=False) if not isinstance(node, cst.SetComp) else UNKNOWN
 
     # ======================================================================================
     # Calls
@@ -990,7 +1019,7 @@ class Interpreter:
         if isinstance(callee, Instance):
             return self._call_instance(callee, node, frame)
         args, kwargs = self._arguments(node, frame)
-        return self._call_function(callee, args, kwargs)
+        return self._call_function(callee, args, kwargs, caller=frame)
 
     def _arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
         args, kwargs = [], {}
@@ -1019,7 +1048,7 @@ class Interpreter:
                 self.facts.escaped.add(id(construction))
         elif isinstance(value, Instance):
             self.facts.escaped_classes.add(value.class_name)
-        elif isinstance(value, TupleValue):
+        elif isinstance(value, (TupleValue, ListValue)):
             for item in value.items:
                 self._escape(item)
 
@@ -1028,7 +1057,7 @@ class Interpreter:
         if name == "len" and args:
             return self._length(node.args[0].value, args[0], frame)
         if name == "getattr" and len(args) >= 2:
-            return self._getattr(args[0], args[1], node, frame)
+            return self._getattr(args[0], args[1], frame)
         if name in ("int",) and args:
             value = args[0]
             if isinstance(value, Const) and isinstance(value.value, (int, float, bool)):
@@ -1051,6 +1080,8 @@ class Interpreter:
             return self._filter(node.args[0].value, args[1])
         if name == "next" and args:
             return _element_of(args[0])
+        if name == "eval" and args:
+            return self._eval_of_parameter_name(args[0], frame)
         if name in ("range",):
             return Iterable(UNKNOWN)
         if name in _HARMLESS_BUILTINS:
@@ -1066,8 +1097,24 @@ class Interpreter:
         if kind is not None:
             return self._construct(kind, node, frame)
         if not qualified.startswith("torch"):
+            if qualified.startswith(("pytorch_lightning.", "lightning.")) and qualified.endswith("Trainer"):
+                self.facts.trains = True
             return self._call_unknown(node, frame)
         name = qualified
+        if name.startswith("torch.optim."):
+            self.facts.trains = True
+        if name in ("torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict"):
+            args, _ = self._arguments(node, frame)
+            if name == "torch.nn.Sequential":
+                return ListValue(tuple(args))
+            if not args:
+                return ListValue(())
+            items = sequence_items(args[0])
+            return (
+                args[0]
+                if isinstance(args[0], ListValue)
+                else ListValue(items if items is not None else (_element_of(args[0]),), items is not None)
+            )
         if name in _TORCH_CREATION:
             return self._create(node, frame, fill=name == "torch.full")
         if name in _TORCH_LIKE:
@@ -1078,7 +1125,7 @@ class Interpreter:
             return args[0] if args else UNKNOWN
         if name in ("torch.cat", "torch.concat", "torch.concatenate"):
             args, kwargs = self._arguments(node, frame)
-            parts = args[0].items if args and isinstance(args[0], TupleValue) else ()
+            parts = (sequence_items(args[0]) or ()) if args else ()
             dim = kwargs.get("dim", args[1] if len(args) > 1 else Sym.number(0))
             return tensors.concatenate(parts, dim)
         if name in ("torch.reshape",):
@@ -1089,7 +1136,7 @@ class Interpreter:
         if name in ("torch.transpose", "torch.permute", "torch.swapaxes", "torch.movedim"):
             args, _ = self._arguments(node, frame)
             if args and isinstance(args[0], Tensor):
-                dims = list(args[1].items) if len(args) == 2 and isinstance(args[1], TupleValue) else args[1:]
+                dims = list(sequence_items(args[1]) or ()) if len(args) == 2 and sequence_items(args[1]) else args[1:]
                 return tensors.reorder(args[0], name.rsplit(".", 1)[1], dims)
             return UNKNOWN
         if name == "torch.chunk":
@@ -1170,10 +1217,11 @@ class Interpreter:
             value = self._eval(first.value, frame)
             for extra in positional[1:]:
                 self._eval(extra.value, frame)
-            if isinstance(value, TupleValue) and isinstance(first.value, (cst.Tuple, cst.List)):
-                sizes = [(item, element.value) for item, element in zip(value.items, first.value.elements)]
-            elif isinstance(value, (TupleValue, Size)) and value.items is not None:
-                sizes = [(item, None) for item in value.items]
+            items = sequence_items(value)
+            if items is not None and isinstance(first.value, (cst.Tuple, cst.List)):
+                sizes = [(item, element.value) for item, element in zip(items, first.value.elements)]
+            elif items is not None:
+                sizes = [(item, None) for item in items]
             elif _numeric(value) and not fill:
                 sizes = [(value, first.value)]
             else:
@@ -1187,6 +1235,15 @@ class Interpreter:
         return Tensor("created", None, axes, origin=node)
 
     def _call_method(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
+        if method in _WEIGHT_LOADING_METHODS:
+            self.facts.loads_weights = True
+        elif method == "backward" or method == "fit":
+            self.facts.trains = True
+        if method in ("append", "extend", "insert"):
+            return self._grow_list(receiver, method, node, frame)
+        if method == "format" and isinstance(receiver, Const) and isinstance(receiver.value, str):
+            self._arguments(node, frame)
+            return Opaque(f"fstring:{receiver.value}")
         if isinstance(receiver, Tensor):
             return self._tensor_method(receiver, method, node, frame)
         if isinstance(receiver, (Param, ParamSlice)):
@@ -1229,21 +1286,37 @@ class Interpreter:
                 for construction in self.facts.constructions:
                     self.facts.escaped.add(id(construction))
             return receiver
-        if method in (
-            "add_module",
-            "register_module",
-            "register_buffer",
-            "register_parameter",
-            "append",
-            "extend",
-            "insert",
-        ):
+        if method in ("add_module", "register_module", "register_buffer", "register_parameter"):
             self._arguments(node, frame)
             return UNKNOWN
         if method in ("detach", "contiguous", "to", "cuda", "cpu"):
             self._arguments(node, frame)
             return receiver if isinstance(receiver, TupleValue) else UNKNOWN
         return self._call_unknown(node, frame, receiver)
+
+    def _grow_list(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
+        """``layers.append(nn.LSTM(...))``: the list (a local or ``self.x``) now holds the module.
+        Into a list we do not follow, the module escapes."""
+        args, _ = self._arguments(node, frame)
+        if method == "insert":
+            args = args[1:]
+        added: tuple[Any, ...] = tuple(args[:1])
+        if method == "extend" and args:
+            items = sequence_items(args[0])
+            added = items if items is not None else (_element_of(args[0]),)
+        target = node.func.value if isinstance(node.func, cst.Attribute) else None
+        followed = isinstance(target, cst.Name) or (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == frame.self_name
+        )
+        if isinstance(receiver, ListValue) and followed:
+            exact = receiver.exact and method == "append"
+            self._assign(target, ListValue(receiver.items + added, exact), frame)
+        else:
+            for value in added:
+                self._escape(value)
+        return Const(None)
 
     # --- recurrent modules ---------------------------------------------------------------
     def _module_method(self, ref: ModuleRef, method: str, node: cst.Call, frame: Frame) -> Any:
@@ -1259,7 +1332,7 @@ class Interpreter:
             return ref
         if method == "apply" and args and not isinstance(args[0], FunctionRef):
             self._escape(ref)
-        if method == "load_state_dict":
+        if method in _WEIGHT_LOADING_METHODS:
             self.facts.loads_weights = True
         return UNKNOWN
 
@@ -1383,7 +1456,7 @@ class Interpreter:
             return instance
         if method in _MODULE_RETURNS_SELF:
             return instance
-        if method == "load_state_dict":
+        if method in _WEIGHT_LOADING_METHODS:
             self.facts.loads_weights = True
         return UNKNOWN
 
@@ -1394,7 +1467,7 @@ class Interpreter:
             return self._reshape(tensor, node, list(node.args), args, frame)
         if method in tensors.REORDERS:
             args, _ = self._arguments(node, frame)
-            dims = list(args[0].items) if len(args) == 1 and isinstance(args[0], TupleValue) else args
+            dims = list(sequence_items(args[0])) if len(args) == 1 and sequence_items(args[0]) is not None else args
             return tensors.reorder(tensor, method, dims)
         if method in tensors.SAME_LAYOUT:
             self._arguments(node, frame)
@@ -1421,9 +1494,9 @@ class Interpreter:
     def _reshape(self, tensor: Tensor, node: cst.Call, arg_nodes: list[cst.Arg], args: list[Any], frame: Frame) -> Any:
         expressions: list[cst.BaseExpression | None] = [arg.value for arg in arg_nodes if arg.keyword is None]
         values = [value for value, arg in zip(args, arg_nodes) if arg.keyword is None]
-        if len(values) == 1 and isinstance(values[0], (TupleValue, Size)):
-            container, expression = values[0], expressions[0]
-            items = container.items if container.items is not None else None
+        if len(values) == 1 and isinstance(values[0], (TupleValue, ListValue, Size)):
+            expression = expressions[0]
+            items = sequence_items(values[0])
             if items is None:
                 return tensor.with_axes(None)
             values = list(items)
@@ -1448,7 +1521,7 @@ class Interpreter:
         return tensors.reshape(tensor, sizes, labels)
 
     # --- parameters ------------------------------------------------------------------------
-    def _param(self, owner: Owner, kind: str | None, link: int | None = None) -> Param:
+    def _param(self, owner: Owner, kind: str | None, link: int | str | None = None) -> Param:
         families = {c.family for c in owner.constructions} or (
             {owner.any_family} if owner.any_family else self.facts.families
         )
@@ -1467,6 +1540,22 @@ class Interpreter:
         names = Iterable(ParamName(owner, None, link))
         return Iterable(names) if nested else names
 
+    def _eval_of_parameter_name(self, text: Any, frame: Frame) -> Any:
+        """``eval("lstm.bias_ih_l" + str(k))``, an idiom of several NER code bases: a parameter of
+        whatever the prefix names."""
+        literal = text.value if isinstance(text, Const) and isinstance(text.value, str) else None
+        if isinstance(text, Opaque) and text.key.startswith("fstring:"):
+            literal = text.key[len("fstring:") :]
+        match = _EVAL_PARAMETER.match(literal or "")
+        if match is None:
+            return UNKNOWN
+        try:
+            owner_expression = cst.parse_expression(match.group(1))
+        except cst.ParserSyntaxError:
+            return UNKNOWN
+        owner = self._eval(owner_expression, frame)
+        return self._getattr(owner, Opaque(f"fstring:{match.group(2)}"), frame)
+
     def _filter(self, predicate: cst.BaseExpression, iterable: Any) -> Any:
         element = _element_of(iterable)
         if isinstance(predicate, cst.Lambda) and isinstance(element, ParamName):
@@ -1475,7 +1564,7 @@ class Interpreter:
                 return Iterable(ParamName(element.owner, kind[0] if kind[1] else None, element.link))
         return iterable
 
-    def _getattr(self, target: Any, name: Any, node: cst.Call, frame: Frame) -> Any:
+    def _getattr(self, target: Any, name: Any, frame: Frame) -> Any:
         if isinstance(name, Const) and isinstance(name.value, str):
             return self._attribute_of(target, name.value, None, frame)
         owner = (
@@ -1737,6 +1826,8 @@ def _same_layout(a: Construction, b: Construction) -> bool:
 def _element_of(iterable: Any) -> Any:
     if isinstance(iterable, Iterable):
         return iterable.element
+    if isinstance(iterable, ListValue):
+        return iterable.element()
     if isinstance(iterable, TupleValue) and iterable.items:
         result = iterable.items[0]
         for item in iterable.items[1:]:
@@ -1747,8 +1838,8 @@ def _element_of(iterable: Any) -> Any:
 
 def _unpack(value: Any, count: int, starred: list[bool]) -> list[Any]:
     items: tuple[Any, ...] | None = None
-    if isinstance(value, TupleValue):
-        items = value.items
+    if isinstance(value, (TupleValue, ListValue)):
+        items = sequence_items(value)
     elif isinstance(value, Size):
         items = value.items if value.items is not None else tuple(value.item(i) for i in range(count))
     if items is None or any(starred):
@@ -1774,7 +1865,7 @@ def _tensors_in(value: Any) -> list[Tensor]:
 def _constructions_in(value: Any) -> list[Construction]:
     if isinstance(value, ModuleRef):
         return list(value.candidates)
-    if isinstance(value, TupleValue):
+    if isinstance(value, (TupleValue, ListValue)):
         return [c for item in value.items for c in _constructions_in(item)]
     return []
 
@@ -1785,6 +1876,11 @@ def _batch_hint(expression: cst.BaseExpression) -> bool:
     if isinstance(expression, cst.Attribute):
         return expression.attr.value in BATCH_NAMES
     return False
+
+
+def _attribute_link(candidates: tuple[Construction, ...], attr: str) -> str:
+    """Every ``self.lstm.bias_ih_l0`` of one module is the same tensor: give them one identity."""
+    return ":".join([attr, *(str(id(c)) for c in candidates)])
 
 
 def _param_kind(attr: str) -> str | None:
@@ -1869,5 +1965,5 @@ def _dimension_test(test: cst.BaseExpression) -> tuple[str, str] | None:
     return None
 
 
-def build(module: cst.Module, source: str = "") -> FileFacts:
-    return Interpreter(module, source).run()
+def build(module: cst.Module, path: str = "") -> FileFacts:
+    return Interpreter(module, path).run()

@@ -222,6 +222,7 @@ class ClassInfo:
 class FileFacts:
     module: cst.Module
     imports: ImportTable
+    path: str = ""
     constructions: list[Construction] = field(default_factory=list)
     calls: list[ModuleCall] = field(default_factory=list)
     reshapes: list[Reshape] = field(default_factory=list)
@@ -232,8 +233,10 @@ class FileFacts:
     escaped: set[int] = field(default_factory=set)
     #: classes whose instances (hence every module inside) reach such code
     escaped_classes: set[str] = field(default_factory=set)
-    #: the file loads weights (load_state_dict, from_pretrained, torch.load): init matters less
+    #: the file loads weights (load_state_dict, from_pretrained …): initialisation does not matter
     loads_weights: bool = False
+    #: the file trains something (.backward(), torch.optim, a Lightning Trainer)
+    trains: bool = False
 
     def escapes(self, construction: Construction) -> bool:
         if id(construction) in self.escaped:

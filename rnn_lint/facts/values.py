@@ -142,6 +142,34 @@ class TupleValue:
     items: tuple[Any, ...]
 
 
+@dataclass(frozen=True)
+class ListValue:
+    """A list, ``nn.ModuleList``, ``nn.Sequential`` or dict of modules: what was put in it.
+    ``exact`` when the items are known in order (a literal); otherwise only which values may be
+    in it (a comprehension, or appends in a loop)."""
+
+    items: tuple[Any, ...]
+    exact: bool = True
+
+    def element(self) -> Any:
+        """The value one iteration (or an unknown index) gives."""
+        if not self.items:
+            return UNKNOWN
+        result = self.items[0]
+        for item in self.items[1:]:
+            result = merge(result, item)
+        return result
+
+
+def sequence_items(value: Any) -> tuple[Any, ...] | None:
+    """The items of a tuple, an exactly known list, or a followed size."""
+    if isinstance(value, TupleValue) or (isinstance(value, ListValue) and value.exact):
+        return value.items
+    if isinstance(value, Size) and value.items is not None:
+        return value.items
+    return None
+
+
 # --- modules ------------------------------------------------------------------------------
 
 
@@ -284,7 +312,8 @@ class Param:
 
     owner: Owner
     kind: str | None
-    link: int | None = None
+    #: identity of the tensor: one per loop variable, or per module attribute (``bias_ih_l0``)
+    link: int | str | None = None
     unit: Any = UNKNOWN
     gates: int | None = None
 
@@ -335,6 +364,12 @@ def merge(a: Any, b: Any) -> Any:
         return b
     if b == Const(None) and isinstance(a, (Tensor, TupleValue)):
         return a
+    if isinstance(a, ListValue) and isinstance(b, ListValue):  # appends in a loop or a branch
+        items: list[Any] = []
+        for item in a.items + b.items:
+            if not any(item is kept or item == kept for kept in items):
+                items.append(item)
+        return ListValue(tuple(items), exact=False)
     if isinstance(a, ModuleRef) and isinstance(b, ModuleRef):
         seen = dict.fromkeys(a.candidates + b.candidates)
         return ModuleRef(tuple(seen))

@@ -6,13 +6,17 @@ def mixes_samples(reshape) -> bool:
     """Whether ``reshape`` flattens a followed state so that rows straddle samples: batch is not
     the leading axis, something before it may be larger than 1, and the view either puts the
     batch size first or glues several hidden-size rows together."""
-    tensor, labels = reshape.tensor, reshape.labels
+    tensor = reshape.tensor
+    # sizes of exactly 1 add an axis without moving any data: judge the view without them
+    labels = [label for size, label in zip(reshape.sizes, reshape.labels) if size != ONE]
     if tensor.role not in ("h", "c") or tensor.module is None or tensor.module.is_cell:
         return False
     batch = tensor.axis_index("B")
     if not batch:  # None (not followed) or 0 (already batch-first)
         return False
     if all(axis.size == ONE for axis in tensor.axes[:batch]):
+        return False
+    if not labels:
         return False
     if labels[0] == "B":
         return True

@@ -17,6 +17,15 @@ def _certainly_positive(value) -> bool:
     return isinstance(number, (int, float, Fraction)) and not isinstance(number, bool) and number > 0
 
 
+def _hits_forget_only(write) -> bool:
+    target = write.target
+    return isinstance(target, ParamSlice) and (target.start, target.stop) == (1, 2) and _certainly_positive(write.value)
+
+
+def _same_parameter(a, b) -> bool:
+    return a.link is not None and a.link == b.link
+
+
 def _bound(units: Fraction) -> str:
     if units == 0:
         return ""
@@ -68,6 +77,7 @@ class WrongGateSlice(Rule):
     message = "positive bias written into an LSTM gate other than forget (PyTorch order: input, forget, cell, output)"
 
     def check(self, facts):
+        forget_writes = [w for w in facts.param_writes if _hits_forget_only(w)]
         for write in facts.param_writes:
             target = write.target
             if not isinstance(target, ParamSlice) or target.start is None or target.stop is None:
@@ -85,6 +95,8 @@ class WrongGateSlice(Rule):
                 continue
             if start.denominator != 1 or stop.denominator != 1 or not _certainly_positive(write.value):
                 continue
+            if any(_same_parameter(write.param, other.param) for other in forget_writes):
+                continue  # the author knows where the forget gate is: this other gate is deliberate
             hit = [_GATES[i] for i in range(int(start), int(stop)) if _GATES[i] != "forget"]
             yield self.report(
                 write.node,
