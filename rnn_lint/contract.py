@@ -13,8 +13,9 @@ must stay cheap to load. Every fact was checked against torch 2.13 (see ``docs/c
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 # --------------------------------------------------------------------------------------------
 # The modules
@@ -349,11 +350,17 @@ def expected_shapes(
         shapes = Shapes((seq_len, inp), (seq_len, dirs * h_out), (layers * dirs, h_out), (layers * dirs, hidden))
     elif cfg["batch_first"]:
         shapes = Shapes(
-            (batch, seq_len, inp), (batch, seq_len, dirs * h_out), (layers * dirs, batch, h_out), (layers * dirs, batch, hidden)
+            (batch, seq_len, inp),
+            (batch, seq_len, dirs * h_out),
+            (layers * dirs, batch, h_out),
+            (layers * dirs, batch, hidden),
         )
     else:
         shapes = Shapes(
-            (seq_len, batch, inp), (seq_len, batch, dirs * h_out), (layers * dirs, batch, h_out), (layers * dirs, batch, hidden)
+            (seq_len, batch, inp),
+            (seq_len, batch, dirs * h_out),
+            (layers * dirs, batch, h_out),
+            (layers * dirs, batch, hidden),
         )
     return shapes if kind == "LSTM" else Shapes(shapes.input, shapes.output, shapes.h, None)
 

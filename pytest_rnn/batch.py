@@ -1,0 +1,150 @@
+"""``assert_batch_independent``: a sample's results must not depend on the other samples.
+
+Run the batch, then run it again with every sample but one replaced by fresh values; the kept
+sample's outputs must not move. Samples 0 and B-1 are each kept in turn (a mix-up that leaves one
+row alone rarely leaves both). When an output moved, the probe's record of each recurrent call says
+where the samples met: if a recurrent layer's own outputs moved, its input or initial state was
+already mixed; if none did, the mixing came after them — typically ``h_n.view(B, -1)`` on a
+``(L*D, B, H)`` state, which keeps every shape right whenever ``L*D > 1``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from pytest_rnn.errors import Violation, raise_if_any, reports_cleanly
+from pytest_rnn.preserve import ModelRunner, untouched
+from pytest_rnn.probe import Probe
+from pytest_rnn.recurrent import root_name
+from pytest_rnn.samples import (
+    Axis,
+    input_batch_axis,
+    output_batch_axis,
+    perturb_others,
+    primary_input,
+    sample,
+)
+from pytest_rnn.tolerance import compare, metamorphic_tolerance
+from pytest_rnn.tree import leaves
+
+#: Seed of the private generator that draws the replacement samples (the global one is untouched).
+_SEED = 20240611
+
+
+def batch_violations(
+    model: nn.Module, inputs: tuple, forward_kwargs: dict, batch_dim: int | None = None
+) -> list[Violation]:
+    position = primary_input(inputs)
+    generator = torch.Generator().manual_seed(_SEED)
+    with untouched(model) as runner, torch.no_grad():
+        base_probe, base = _run(runner, model, inputs, forward_kwargs)
+        x = inputs[position]
+        axis, batch = input_batch_axis(x, base_probe, batch_dim)
+        if batch < 2:
+            raise ValueError(f"batch independence needs at least two samples; the batch has {batch}")
+        outputs = [
+            (name, leaf, output_batch_axis(name, leaf, batch, base_probe, batch_dim)) for name, leaf in leaves(base)
+        ]
+        outputs = [(name, leaf, axis_) for name, leaf, axis_ in outputs if axis_ is not None]
+        if not outputs:
+            raise ValueError(
+                f"none of {type(model).__name__}'s outputs has a batch axis of size {batch}: nothing "
+                "per sample to compare"
+            )
+        _require_deterministic(runner, model, inputs, forward_kwargs, outputs, batch)
+
+        found: dict[str, Violation] = {}
+        for keep in sorted({0, batch - 1}):
+            changed = list(inputs)
+            changed[position] = perturb_others(x, axis, keep, generator)
+            probe, result = _run(runner, model, tuple(changed), forward_kwargs)
+            moved = [
+                (name, difference)
+                for (name, leaf, axis_), (_, new) in zip(outputs, leaves(result))
+                if not (difference := _difference(leaf, new, axis_, keep)).within
+            ]
+            for violation in _locate(model, base_probe, probe, keep, moved):
+                found.setdefault(violation.where, violation)
+    return list(found.values())
+
+
+def _run(runner: ModelRunner, model: nn.Module, inputs: tuple, forward_kwargs: dict) -> tuple[Probe, Any]:
+    with Probe(model) as probe:
+        result = runner.run(*inputs, **forward_kwargs)
+    return probe, result
+
+
+def _difference(old: Any, new: Any, axis: Axis, index: int):
+    a, b = sample(old, axis, index), sample(new, axis, index)
+    return compare(a, b, metamorphic_tolerance(a))
+
+
+def _require_deterministic(runner, model, inputs, forward_kwargs, outputs, batch) -> None:
+    """The same input twice must give the same outputs, or no comparison means anything."""
+    _, again = _run(runner, model, inputs, forward_kwargs)
+    for (name, leaf, axis), (_, new) in zip(outputs, leaves(again)):
+        for index in range(batch):
+            if not _difference(leaf, new, axis, index).within:
+                raise ValueError(
+                    f"{type(model).__name__} gives different {name} for the same input in eval mode "
+                    "(from the same random state): its outputs cannot be compared"
+                )
+
+
+def _locate(
+    model: nn.Module, before: Probe, after: Probe, keep: int, moved_outputs: list[tuple[str, Any]]
+) -> list[Violation]:
+    """Name the earliest recurrent call whose own outputs moved, else the model's moved outputs."""
+    if len(before.calls) == len(after.calls):
+        for old_call, new_call in zip(before.calls, after.calls):
+            for (old_value, axis), (new_value, _) in zip(old_call.batch_axes(), new_call.batch_axes()):
+                difference = _difference(old_value, new_value, axis, keep)
+                if not difference.within:
+                    role = _role(old_call, old_value)
+                    return [
+                        Violation(
+                            "RNN102",
+                            old_call.path,
+                            f"its {role} for sample {keep} moved when only the other samples changed: its input or "
+                            "initial state already mixes samples",
+                            f"sample {keep} unchanged ({difference.bound})",
+                            str(difference),
+                        )
+                    ]
+    if not moved_outputs:
+        return []
+    names = ", ".join(name for name, _ in moved_outputs)
+    worst = max((difference for _, difference in moved_outputs), key=lambda d: d.max_abs)
+    return [
+        Violation(
+            "RNN102",
+            root_name(model),
+            f"{names} for sample {keep} moved when only the other samples changed, while the recurrent layers' own "
+            "outputs did not: samples are mixed after them (a state flattened with h_n.view(B, -1)?)",
+            f"sample {keep} unchanged ({worst.bound})",
+            str(worst),
+        )
+    ]
+
+
+def _role(call, value) -> str:
+    if value is call.output and not call.module.is_cell:
+        return "output"
+    for name, tensor in call.state_tensors():
+        if tensor is value:
+            return name
+    return "output"
+
+
+@reports_cleanly
+def assert_batch_independent(
+    model: nn.Module, *inputs: Any, batch_dim: int | None = None, **forward_kwargs: Any
+) -> None:
+    """Perturb every sample but one; that sample's outputs must not move (RNN102). Each output is
+    compared on its own batch axis (h_n/c_n: axis 1). ``batch_dim`` is the batch axis of the first
+    tensor argument, the one perturbed; by default it is inferred from the first recurrent layer."""
+    __tracebackhide__ = True
+    raise_if_any(batch_violations(model, inputs, forward_kwargs, batch_dim))

@@ -1,0 +1,166 @@
+"""What the ``rnn_check`` fixture does: every applicable check, on the chosen device, in one go.
+
+Shapes first (a broken call stops everything: the model cannot run); then configuration (inert
+dropout, forget bias), batch independence when there are several samples, padding invariance when
+lengths are given, gradient flow, and on CUDA the cuDNN facts (flat weights, lengths on the CPU)
+and parity with a CPU copy. All violations are gathered into one RnnCheckError; without any, the
+report of each recurrent submodule comes back. The model returns to the device it came from.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch import nn
+
+from pytest_rnn.batch import batch_violations
+from pytest_rnn.cuda import (
+    device_parity,
+    flat_weight_violations,
+    is_fragmentation_warning,
+)
+from pytest_rnn.errors import Violation, raise_if_any, reports_cleanly
+from pytest_rnn.gradient import gradient_violations
+from pytest_rnn.packing import lengths_checked
+from pytest_rnn.padding import padding_violations
+from pytest_rnn.parameters import forget_bias_violations, inert_dropout_violations
+from pytest_rnn.recurrent import parameters_device
+from pytest_rnn.report import RnnReport, report_from_probe
+from pytest_rnn.samples import input_batch_axis, primary_input
+from pytest_rnn.shapes import probed_run
+from pytest_rnn.tree import to_device
+
+#: The bound assert_gradient_flow uses by default; rnn_check holds models to the same.
+GRADIENT_MIN_RATIO = 1e-3
+
+
+@contextmanager
+def on_device(model: nn.Module, device: torch.device) -> Iterator[None]:
+    """Move the model to ``device`` for the block and back afterwards. A model spread over several
+    devices is left where it is (moving it would lose the placement)."""
+    home = parameters_device(model)
+    move = home is not None and home != device
+    if move:
+        model.to(device)
+    try:
+        yield
+    finally:
+        if move:
+            model.to(home)  # through Module.to, so an LSTM re-flattens its cuDNN weights at home
+
+
+@contextmanager
+def fragmentation_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Catch cuDNN's fragmentation warning every time (Python shows a warning once per place);
+    every other warning is passed on untouched when the block ends."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seen: list[warnings.WarningMessage] = []
+        yield seen
+    for message in caught:
+        if is_fragmentation_warning(message.message):
+            seen.append(message)
+        else:
+            warnings.warn_explicit(message.message, message.category, message.filename, message.lineno)
+
+
+def run_rnn_check(
+    model: nn.Module,
+    inputs: tuple,
+    *,
+    device: torch.device,
+    lengths: Any = None,
+    forget_bias: float | None = 1.0,
+    forward_kwargs: dict | None = None,
+) -> RnnReport:
+    __tracebackhide__ = True
+    forward_kwargs = forward_kwargs or {}
+    if lengths is not None and len(inputs) != 1:
+        raise TypeError(
+            "with lengths=, rnn_check calls model(padded, lengths): give exactly one input, the padded batch"
+        )
+    checks: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    violations: list[Violation] = []
+    with on_device(model, device), fragmentation_warnings() as cudnn_warnings, lengths_checked() as packing_checked:
+        args = tuple(to_device(inputs, device))
+        kwargs = to_device(forward_kwargs, device)
+        call_args = args + ((lengths,) if lengths is not None else ())
+
+        probe, _ = probed_run(model, call_args, kwargs)  # raises at once on a call PyTorch would refuse
+        violations += probe.violations
+        checks.append("shapes")
+        if packing_checked:
+            checks.append("packed-lengths")
+        violations += inert_dropout_violations(model)
+        checks.append("inert-dropout")
+        if forget_bias is None:
+            skipped.append(("forget-bias", "forget_bias=None"))
+        else:
+            violations += forget_bias_violations(model, forget_bias)
+            checks.append("forget-bias")
+
+        first = probe.first_call()
+        batch = None
+        if first is not None and first.layout.batch is not None:
+            batch = input_batch_axis(call_args[primary_input(call_args)], probe, None)[1]
+        if batch is not None and batch > 1:
+            violations += batch_violations(model, call_args, kwargs)
+            checks.append("batch-independence")
+        else:
+            skipped.append(("batch-independence", "one sample" if batch == 1 else "unbatched input"))
+
+        if lengths is not None:
+            violations += padding_violations(model, args[0], lengths, forward_kwargs=kwargs)
+            checks.append("padding")
+        else:
+            skipped.append(("padding", "no lengths given"))
+
+        try:
+            violations += gradient_violations(model, call_args, kwargs, GRADIENT_MIN_RATIO)[0]
+            checks.append("gradient-flow")
+        except ValueError as reason:
+            skipped.append(("gradient-flow", str(reason)))
+
+        if device.type == "cuda":
+            violations += flat_weight_violations(model, warned=bool(cudnn_warnings))
+            violations += device_parity(model, call_args, kwargs)
+            checks += ["flat-weights", "cpu-parity"]
+        else:
+            skipped.append(("cuda", f"running on {device}"))
+    raise_if_any(violations)
+    return report_from_probe(probe, str(device), tuple(checks), tuple(skipped))
+
+
+class RnnCheck:
+    """The ``rnn_check`` fixture's value: call it like a function.
+
+    ``rnn_check(model, *inputs, lengths=None, forget_bias=1.0, **forward_kwargs)`` moves model and
+    inputs to ``rnn_device`` (lengths stay as given: a DataLoader hands them out on the CPU), runs
+    every applicable check, raises one RnnCheckError listing every violation, and otherwise returns
+    an RnnReport. The model goes back to its own device afterwards.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+
+    @reports_cleanly
+    def __call__(
+        self,
+        model: nn.Module,
+        *inputs: Any,
+        lengths: Any = None,
+        forget_bias: float | None = 1.0,
+        **forward_kwargs: Any,
+    ) -> RnnReport:
+        __tracebackhide__ = True
+        return run_rnn_check(
+            model, inputs, device=self.device, lengths=lengths, forget_bias=forget_bias, forward_kwargs=forward_kwargs
+        )
+
+    def __repr__(self) -> str:
+        return f"<rnn_check on {self.device}>"
