@@ -43,8 +43,14 @@ def fragmented(weights: Sequence[torch.Tensor]) -> bool:
 
 
 def fragmented_weights_violation(path: str, module: nn.Module) -> Violation | None:
-    """RNN401 for one layer that cuDNN runs from weights scattered over several storages."""
+    """RNN401 for one layer that cuDNN runs from weights scattered over several storages, and that
+    its next forward call will not re-flatten by itself: since torch 2.x a *replaced* parameter
+    (``module.weight_hh_l0 = nn.Parameter(...)``) is noticed and flattened at the next call, while
+    new storage under the same parameter (``param.data = ...``) is copied at every call."""
     if not (uses_cudnn_weights(module) and fragmented(module._flat_weights)):
+        return None
+    heals_itself = getattr(module, "_weights_have_changed", None)
+    if callable(heals_itself) and heals_itself():
         return None
     storages = len({w.untyped_storage().data_ptr() for w in module._flat_weights})
     return Violation(

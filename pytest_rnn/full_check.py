@@ -2,9 +2,12 @@
 
 Shapes first (a broken call stops everything: the model cannot run); then configuration (inert
 dropout, forget bias), batch independence when there are several samples, padding invariance when
-lengths are given, gradient flow, and on CUDA the cuDNN facts (flat weights, lengths on the CPU)
-and parity with a CPU copy. All violations are gathered into one RnnCheckError; without any, the
-report of each recurrent submodule comes back. The model returns to the device it came from.
+lengths are given, and on CUDA the cuDNN facts (flat weights, lengths on the CPU) and parity with a
+CPU copy. Gradient flow is not among them: how much gradient may fade depends on the architecture
+and the sequence length (a default GRU keeps about 1e-4 of it over 20 steps), so it takes a
+threshold only the user can set: ``assert_gradient_flow(model, x, min_ratio=...)``. All violations
+are gathered into one RnnCheckError; without any, the report of each recurrent submodule comes
+back. The model returns to the device it came from.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from pytest_rnn.cuda import (
     is_fragmentation_warning,
 )
 from pytest_rnn.errors import Violation, raise_if_any, reports_cleanly
-from pytest_rnn.gradient import gradient_violations
 from pytest_rnn.packing import lengths_checked
 from pytest_rnn.padding import padding_violations
 from pytest_rnn.parameters import forget_bias_violations, inert_dropout_violations
@@ -33,9 +35,6 @@ from pytest_rnn.report import RnnReport, report_from_probe
 from pytest_rnn.samples import input_batch_axis, primary_input
 from pytest_rnn.shapes import probed_run
 from pytest_rnn.tree import to_device
-
-#: The bound assert_gradient_flow uses by default; rnn_check holds models to the same.
-GRADIENT_MIN_RATIO = 1e-3
 
 
 @contextmanager
@@ -120,11 +119,7 @@ def run_rnn_check(
         else:
             skipped.append(("padding", "no lengths given"))
 
-        try:
-            violations += gradient_violations(model, call_args, kwargs, GRADIENT_MIN_RATIO)[0]
-            checks.append("gradient-flow")
-        except ValueError as reason:
-            skipped.append(("gradient-flow", str(reason)))
+        skipped.append(("gradient-flow", "needs a threshold for your sequence lengths: call assert_gradient_flow"))
 
         if device.type == "cuda":
             violations += flat_weight_violations(model, warned=bool(cudnn_warnings))
