@@ -10,41 +10,55 @@ inlined with the caller's arguments (a few levels deep), so ``h0 = self.init_hid
 Order of work: declarations (imports, classes, functions, module constants); every class's
 ``__init__`` (which builds the modules and the attribute table that ``self.x`` reads); the module's
 own statements; then every function and method not yet reached by inlining.
+
+This file holds the walk itself (statements, assignments, expressions, dispatching calls). What a
+call *means* lives beside it, mixed into the Interpreter: recurrent modules in module_semantics.py,
+tensors in tensor_semantics.py, parameters and branch refinements in parameter_semantics.py; the
+spellings of real code it recognises (batch-size names, init functions …) are in idioms.py.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import libcst as cst
 
 from rnn_lint import contract
 from rnn_lint.facts import tensors
+from rnn_lint.facts.idioms import (
+    BATCH_NAMES,
+    CREATION_METHODS,
+    HARMLESS_BUILTINS,
+    MODULE_BASES,
+    PARAM_ATTRIBUTE,
+    PASS_THROUGH_FUNCTIONS,
+    TORCH_CREATION,
+    TORCH_LIKE,
+    WEIGHT_LOADING_METHODS,
+    directions_pattern,
+    param_kind,
+    provenance_source,
+)
 from rnn_lint.facts.imports import ImportTable, dotted
 from rnn_lint.facts.model import (
     ClassInfo,
     Construction,
     FileFacts,
     Indexing,
-    ModuleCall,
     ParamWrite,
-    Reshape,
     as_sym,
     directions_of,
     plain,
 )
+from rnn_lint.facts.module_semantics import RecurrentModules, recurrent_kind_of
+from rnn_lint.facts.parameter_semantics import Parameters
+from rnn_lint.facts.tensor_semantics import Tensors
 from rnn_lint.facts.values import (
     BATCH,
-    RANDOM,
-    TIME,
     UNKNOWN,
     AnyRecurrent,
-    Axis,
     ClassRef,
     Const,
     FloatNumber,
@@ -58,99 +72,22 @@ from rnn_lint.facts.values import (
     Owner,
     PackedSequence,
     Param,
-    ParamName,
     ParamSlice,
     Size,
     Sym,
     Tensor,
     TupleValue,
-    fresh_symbol,
+    const_arithmetic,
+    element_of,
+    is_numeric,
     merge,
+    python_number,
     sequence_items,
 )
 
 MAX_INLINE_DEPTH = 4
 
-#: Variables and attributes named like a batch size. Used only when the value itself says nothing.
-BATCH_NAMES = frozenset(
-    {"batch_size", "batch", "bsz", "bs", "B", "batchsize", "batch_sz", "n_batch", "nbatch", "batch_len"}
-)
-#: ``len(lengths)``/``lengths.size(0)`` is the batch size.
-_LENGTHS_NAME = re.compile(r"(^|_)(lengths?|lens|seq_lens?|seq_lengths?)$|lengths$", re.I)
-#: The text of ``eval("self.lstm.bias_ih_l" + str(k))``: the owner's expression, then the name.
-_EVAL_PARAMETER = re.compile(r"^\s*([A-Za-z_][\w.]*)\.((?:bias|weight)_(?:ih|hh|hr)\w*)")
-#: Attribute names of recurrent parameters, on any object.
-_PARAM_ATTRIBUTE = re.compile(r"^(bias|weight)_(ih|hh|hr)(_l\d+)?(_reverse)?$")
-
-_CONFIG_ATTRIBUTES = frozenset(contract.parameter_names("LSTM") + contract.parameter_names("RNN"))
-_TORCH_CREATION = frozenset({"torch.zeros", "torch.ones", "torch.randn", "torch.rand", "torch.empty", "torch.full"})
-_TORCH_LIKE = frozenset(
-    {"torch.zeros_like", "torch.ones_like", "torch.randn_like", "torch.rand_like", "torch.empty_like"}
-)
-_CREATION_METHODS = frozenset({"new_zeros", "new_ones", "new_empty", "new_full", "new"})
-_PASS_THROUGH_FUNCTIONS = frozenset({"torch.autograd.Variable", "torch.nn.Parameter", "torch.nn.parameter.Parameter"})
-_RANDOM_INIT_METHODS = frozenset(
-    {
-        "uniform_",
-        "normal_",
-        "orthogonal_",
-        "xavier_uniform_",
-        "xavier_normal_",
-        "kaiming_uniform_",
-        "kaiming_normal_",
-        "random_",
-        "bernoulli_",
-    }
-)
-_MODULE_RETURNS_SELF = frozenset(
-    {"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_", "type", "bfloat16"}
-)
-_HARMLESS_BUILTINS = frozenset(
-    {
-        "isinstance",
-        "issubclass",
-        "hasattr",
-        "callable",
-        "print",
-        "repr",
-        "str",
-        "id",
-        "type",
-        "super",
-        "setattr",
-        "delattr",
-        "vars",
-        "dir",
-        "hash",
-        "format",
-        "sum",
-        "any",
-        "all",
-        "max",
-        "min",
-        "abs",
-        "round",
-        "dict",
-        "set",
-        "frozenset",
-        "map",
-        "open",
-        "bool",
-        "hex",
-        "divmod",
-        "pow",
-        "getattr",
-    }
-)
-_PROVENANCE_FUNCTIONS = re.compile(
-    r"^torch\.(nn\.functional\.)?(dropout|relu|tanh|sigmoid|gelu|elu|leaky_relu|layer_norm|embedding|pad)$"
-)
-#: Calls that load trained weights into a model: its initialisation then does not matter.
-_WEIGHT_LOADING_METHODS = frozenset({"load_state_dict", "from_pretrained", "load_from_checkpoint"})
-_MODULE_BASES = ("torch.nn.", "pytorch_lightning.", "lightning.")
-
 _MISSING = object()
-_links = itertools.count(1)
 
 
 @dataclass
@@ -177,7 +114,7 @@ class Frame:
         return _MISSING
 
 
-class Interpreter:
+class Interpreter(RecurrentModules, Tensors, Parameters):
     def __init__(self, module: cst.Module, path: str = "") -> None:
         self.imports = ImportTable()
         self.facts = FileFacts(module, self.imports, path=path)
@@ -256,7 +193,7 @@ class Interpreter:
                 continue
             qualified = self.imports.qualify(base.value)
             name = dotted(base.value)
-            if qualified is not None and qualified.startswith(_MODULE_BASES):
+            if qualified is not None and qualified.startswith(MODULE_BASES):
                 continue
             if name is not None and name in self.facts.classes:
                 in_file.append(name)
@@ -511,7 +448,7 @@ class Interpreter:
         before = dict(frame.env)
         if isinstance(statement, cst.For):
             iterable = self._eval(statement.iter, frame)
-            self._assign(statement.target, _element_of(iterable), frame)
+            self._assign(statement.target, element_of(iterable), frame)
         else:
             self._eval(statement.test, frame)
         self._exec_block(_body(statement), frame)
@@ -573,7 +510,7 @@ class Interpreter:
         if isinstance(target, cst.Name):
             frame.env[target.value] = value
             self._name_binding(value, target.value)
-            source = _provenance_source(value_node, self.imports) if value_node is not None else None
+            source = provenance_source(value_node, self.imports) if value_node is not None else None
             if source is not None and source != target.value:
                 frame.provenance[target.value] = source
             else:
@@ -725,8 +662,8 @@ class Interpreter:
         if isinstance(base, ModuleRef):
             return self._module_attribute(base, attr)
         if isinstance(base, AnyRecurrent):
-            if _PARAM_ATTRIBUTE.match(attr):
-                return self._param(Owner((), base.family), _param_kind(attr))
+            if PARAM_ATTRIBUTE.match(attr):
+                return self._param(Owner((), base.family), param_kind(attr))
             if attr in ("_all_weights", "_flat_weights_names"):
                 return self._weight_names(Owner((), base.family), nested=attr == "_all_weights")
             return UNKNOWN
@@ -746,8 +683,8 @@ class Interpreter:
             return UNKNOWN
         if isinstance(base, TupleValue) and attr in ("data",):
             return base
-        if _PARAM_ATTRIBUTE.match(attr):
-            return self._param(Owner(), _param_kind(attr))
+        if PARAM_ATTRIBUTE.match(attr):
+            return self._param(Owner(), param_kind(attr))
         if attr == "shape" and base_name is not None:
             return self._named_size(base_name, frame)
         if isinstance(base, Opaque):
@@ -796,19 +733,6 @@ class Interpreter:
                 if found is not None:
                     return found
         return None
-
-    def _module_attribute(self, ref: ModuleRef, attr: str) -> Any:
-        if _PARAM_ATTRIBUTE.match(attr) or attr in ("bias_ih", "bias_hh", "weight_ih", "weight_hh"):
-            return self._param(Owner(ref.candidates), _param_kind(attr), _attribute_link(ref.candidates, attr))
-        if attr in ("_all_weights", "_flat_weights_names"):
-            return self._weight_names(Owner(ref.candidates), nested=attr == "_all_weights")
-        if attr in _CONFIG_ATTRIBUTES:
-            values = [candidate.config.get(attr, UNKNOWN) for candidate in ref.candidates]
-            result = values[0]
-            for value in values[1:]:
-                result = merge(result, value)
-            return result
-        return UNKNOWN
 
     def _eval_subscript(self, node: cst.Subscript, frame: Frame) -> Any:
         base = self._eval(node.value, frame)
@@ -862,37 +786,37 @@ class Interpreter:
     def _eval_binary(self, node: cst.BinaryOperation, frame: Frame) -> Any:
         left, right = self._eval(node.left, frame), self._eval(node.right, frame)
         operator = node.operator
-        numeric = all(_numeric(value) for value in (left, right))
+        numeric = all(is_numeric(value) for value in (left, right))
         if isinstance(operator, cst.Multiply) and numeric:
             if (isinstance(left, Const) and isinstance(left.value, float)) or (
                 isinstance(right, Const) and isinstance(right.value, float)
             ):
-                return _const_arithmetic(left, right, lambda a, b: a * b)
+                return const_arithmetic(left, right, lambda a, b: a * b)
             return as_sym(left) * as_sym(right)
         if isinstance(operator, cst.FloorDivide) and numeric:
             quotient = as_sym(left).divide(as_sym(right))
             if quotient is not None and (quotient.symbols or quotient.coeff.denominator == 1):
                 return quotient
-            return _const_arithmetic(left, right, lambda a, b: a // b)
+            return const_arithmetic(left, right, lambda a, b: a // b)
         if isinstance(operator, cst.Divide) and numeric:
-            known = _const_arithmetic(left, right, lambda a, b: a / b)
+            known = const_arithmetic(left, right, lambda a, b: a / b)
             return Const(float(known.value)) if isinstance(known, (Const,)) else FloatNumber()
         if isinstance(operator, (cst.Add, cst.Modulo)) and isinstance(left, Const) and isinstance(left.value, str):
             # "bias_ih_l" + str(k), "bias_ih_l%d" % k: only the literal part is known, as for an f-string
             text = left.value + (right.value if isinstance(right, Const) and isinstance(right.value, str) else "")
             return Opaque(f"fstring:{text}")
         if isinstance(operator, (cst.Add, cst.Subtract)):
-            directions = _directions_pattern(node, left, right)
+            directions = directions_pattern(node, left, right)
             if directions is not None:
                 return directions
             if numeric:
-                result = _const_arithmetic(
+                result = const_arithmetic(
                     left, right, (lambda a, b: a + b) if isinstance(operator, cst.Add) else (lambda a, b: a - b)
                 )
                 if result is not UNKNOWN:
                     return result
         if isinstance(operator, (cst.Modulo, cst.Power)) and numeric:
-            return _const_arithmetic(
+            return const_arithmetic(
                 left, right, (lambda a, b: a % b) if isinstance(operator, cst.Modulo) else (lambda a, b: a**b)
             )
         return UNKNOWN
@@ -938,7 +862,7 @@ class Interpreter:
         if isinstance(operator, (cst.Is, cst.IsNot)) and right == Const(None) and isinstance(left, Const):
             result = left.value is None
             return Const(result if isinstance(operator, cst.Is) else not result)
-        a, b = _python_number(left), _python_number(right)
+        a, b = python_number(left), python_number(right)
         if a is None or b is None:
             if isinstance(left, Const) and isinstance(right, Const) and isinstance(operator, (cst.Equal, cst.NotEqual)):
                 same = left.value == right.value
@@ -962,7 +886,7 @@ class Interpreter:
         clause = node.for_in
         while clause is not None:
             iterable = self._eval(clause.iter, frame)
-            self._assign(clause.target, _element_of(iterable), frame)
+            self._assign(clause.target, element_of(iterable), frame)
             for condition in clause.ifs:
                 self._eval(condition.test, frame)
             clause = clause.inner_for_in
@@ -1073,18 +997,18 @@ class Interpreter:
         if name in ("list", "tuple", "reversed", "sorted", "iter") and args:
             return args[0]
         if name == "enumerate" and args:
-            return Iterable(TupleValue((UNKNOWN, _element_of(args[0]))))
+            return Iterable(TupleValue((UNKNOWN, element_of(args[0]))))
         if name == "zip" and args:
-            return Iterable(TupleValue(tuple(_element_of(a) for a in args)))
+            return Iterable(TupleValue(tuple(element_of(a) for a in args)))
         if name == "filter" and len(args) == 2:
             return self._filter(node.args[0].value, args[1])
         if name == "next" and args:
-            return _element_of(args[0])
+            return element_of(args[0])
         if name == "eval" and args:
             return self._eval_of_parameter_name(args[0], frame)
         if name in ("range",):
             return Iterable(UNKNOWN)
-        if name in _HARMLESS_BUILTINS:
+        if name in HARMLESS_BUILTINS:
             return UNKNOWN
         for value in list(args) + list(kwargs.values()):
             self._escape(value)
@@ -1093,7 +1017,7 @@ class Interpreter:
         return UNKNOWN
 
     def _call_qualified(self, qualified: str, node: cst.Call, frame: Frame) -> Any:
-        kind = _recurrent(qualified)
+        kind = recurrent_kind_of(qualified)
         if kind is not None:
             return self._construct(kind, node, frame)
         if not qualified.startswith("torch"):
@@ -1113,14 +1037,14 @@ class Interpreter:
             return (
                 args[0]
                 if isinstance(args[0], ListValue)
-                else ListValue(items if items is not None else (_element_of(args[0]),), items is not None)
+                else ListValue(items if items is not None else (element_of(args[0]),), items is not None)
             )
-        if name in _TORCH_CREATION:
+        if name in TORCH_CREATION:
             return self._create(node, frame, fill=name == "torch.full")
-        if name in _TORCH_LIKE:
+        if name in TORCH_LIKE:
             args, _ = self._arguments(node, frame)
             return Tensor("created", args[0].module, args[0].axes) if args and isinstance(args[0], Tensor) else UNKNOWN
-        if name in _PASS_THROUGH_FUNCTIONS:
+        if name in PASS_THROUGH_FUNCTIONS:
             args, _ = self._arguments(node, frame)
             return args[0] if args else UNKNOWN
         if name in ("torch.cat", "torch.concat", "torch.concatenate"):
@@ -1161,81 +1085,8 @@ class Interpreter:
             return UNKNOWN
         return UNKNOWN
 
-    def _construct(self, kind: str, node: cst.Call, frame: Frame) -> ModuleRef:
-        known = self.constructions.get(id(node))
-        names = contract.parameter_names(kind)
-        defaults = contract.default_config(kind)
-        config: dict[str, Any] = {}
-        arguments: dict[str, cst.Arg] = {}
-        splat = False
-        position = 0
-        for arg in node.args:
-            value = self._eval(arg.value, frame)
-            if arg.star:
-                splat = True
-                continue
-            if arg.keyword is not None:
-                name = arg.keyword.value
-            else:
-                if position >= len(names):
-                    continue
-                name = names[position]
-                position += 1
-            config[name] = value
-            arguments[name] = arg
-        for name, default in defaults.items():
-            if name not in config:
-                config[name] = UNKNOWN if splat else Const(default)
-        for name in ("input_size", "hidden_size"):
-            config.setdefault(name, UNKNOWN)
-        if known is not None:
-            for name, value in config.items():
-                if known.config.get(name, _MISSING) != value:
-                    known.config[name] = UNKNOWN
-            return ModuleRef((known,))
-        owner = frame.class_info.name if frame.class_info is not None else None
-        construction = Construction(kind, node, config, arguments, splat, owner)
-        self.constructions[id(node)] = construction
-        self.facts.constructions.append(construction)
-        return ModuleRef((construction,))
-
-    def _create(self, node: cst.Call, frame: Frame, fill: bool = False) -> Any:
-        """torch.zeros(B, L, H) and friends: a tensor whose axes are sized by the arguments.
-        ``fill``: torch.full/new_full, whose first argument is the size and the second a value."""
-        positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
-        keyword = {arg.keyword.value: arg for arg in node.args if arg.keyword is not None}
-        for name, arg in keyword.items():
-            if name != "size":
-                self._eval(arg.value, frame)
-        if "size" in keyword:
-            positional = [keyword["size"]] + positional
-        if any(arg.star for arg in node.args) or not positional:
-            return UNKNOWN
-        sizes: list[tuple[Any, cst.BaseExpression | None]] = []
-        if fill or len(positional) == 1:
-            first = positional[0]
-            value = self._eval(first.value, frame)
-            for extra in positional[1:]:
-                self._eval(extra.value, frame)
-            items = sequence_items(value)
-            if items is not None and isinstance(first.value, (cst.Tuple, cst.List)):
-                sizes = [(item, element.value) for item, element in zip(items, first.value.elements)]
-            elif items is not None:
-                sizes = [(item, None) for item in items]
-            elif _numeric(value) and not fill:
-                sizes = [(value, first.value)]
-            else:
-                return UNKNOWN
-        else:
-            sizes = [(self._eval(arg.value, frame), arg.value) for arg in positional]
-        axes = tuple(
-            Axis("?", self._resolve(as_sym(value)), "B" if expression is not None and _batch_hint(expression) else None)
-            for value, expression in sizes
-        )
-        return Tensor("created", None, axes, origin=node)
-
     def _call_method(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
-        if method in _WEIGHT_LOADING_METHODS:
+        if method in WEIGHT_LOADING_METHODS:
             self.facts.loads_weights = True
         elif method == "backward" or method == "fit":
             self.facts.trains = True
@@ -1264,14 +1115,14 @@ class Interpreter:
 
     def _unknown_method(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
         func = node.func
-        if method in _CREATION_METHODS and (method != "new" or len(node.args) >= 2):
+        if method in CREATION_METHODS and (method != "new" or len(node.args) >= 2):
             return self._create(node, frame, fill=method == "new_full")
         if method == "size" and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             args, _ = self._arguments(node, frame)
             size = self._named_size(func.value.value, frame)
             if not args:
                 return size
-            index = _python_number(args[0])
+            index = python_number(args[0])
             return (
                 self._resolve(size.item(int(index))) if isinstance(index, int) and isinstance(size, Size) else UNKNOWN
             )
@@ -1303,7 +1154,7 @@ class Interpreter:
         added: tuple[Any, ...] = tuple(args[:1])
         if method == "extend" and args:
             items = sequence_items(args[0])
-            added = items if items is not None else (_element_of(args[0]),)
+            added = items if items is not None else (element_of(args[0]),)
         target = node.func.value if isinstance(node.func, cst.Attribute) else None
         followed = isinstance(target, cst.Name) or (
             isinstance(target, cst.Attribute)
@@ -1319,416 +1170,16 @@ class Interpreter:
         return Const(None)
 
     # --- recurrent modules ---------------------------------------------------------------
-    def _module_method(self, ref: ModuleRef, method: str, node: cst.Call, frame: Frame) -> Any:
-        if method in ("forward", "__call__"):
-            return self._call_module(ref, node, frame)
-        owner = Owner(ref.candidates)
-        iterable = self._module_iterable(method, owner)
-        if iterable is not None:
-            self._arguments(node, frame)
-            return iterable
-        args, _ = self._arguments(node, frame)
-        if method in _MODULE_RETURNS_SELF:
-            return ref
-        if method == "apply" and args and not isinstance(args[0], FunctionRef):
-            self._escape(ref)
-        if method in _WEIGHT_LOADING_METHODS:
-            self.facts.loads_weights = True
-        return UNKNOWN
-
-    def _module_iterable(self, method: str, owner: Owner) -> Iterable | None:
-        if method == "named_parameters":
-            link = next(_links)
-            return Iterable(TupleValue((ParamName(owner, None, link), self._param(owner, None, link))))
-        if method == "parameters":
-            return Iterable(self._param(owner, None, next(_links)))
-        if method in ("modules", "children"):
-            return Iterable(UNKNOWN)
-        if method in ("named_modules", "named_children"):
-            return Iterable(TupleValue((UNKNOWN, UNKNOWN)))
-        return None
-
-    def _call_module(self, ref: ModuleRef, node: cst.Call, frame: Frame) -> Any:
-        args, kwargs = self._arguments(node, frame)
-        input_value = args[0] if args else kwargs.get("input", UNKNOWN)
-        state = args[1] if len(args) > 1 else kwargs.get("hx")
-        input_node = node.args[0].value if node.args and node.args[0].keyword is None else None
-        for construction in ref.candidates:
-            if isinstance(input_node, cst.Name) and not construction.is_cell:
-                self._register_input(input_node.value, construction.batch_first, frame)
-            states = (
-                tuple(self._relabel_state(t, construction) for t in _tensors_in(state)) if state is not None else ()
-            )
-            self.facts.calls.append(ModuleCall(node, construction, input_value, state, states))
-        first = ref.candidates[0]
-        if any(not _same_layout(first, other) for other in ref.candidates[1:]):
-            return UNKNOWN
-        if first.is_cell:
-            if first.kind == "LSTMCell":
-                return TupleValue((tensors.cell_state(first, "cell-h"), tensors.cell_state(first, "cell-c")))
-            return tensors.cell_state(first, "cell-h")
-        output = PackedSequence(first) if isinstance(input_value, PackedSequence) else tensors.output_tensor(first)
-        h, c = tensors.state_tensors(first)
-        return TupleValue((output, TupleValue((h, c)) if c is not None else h))
-
-    def _relabel_state(self, tensor: Tensor, construction: Construction) -> Tensor:
-        """A tensor passed as a module's initial state, its axes named for that module."""
-        if tensor.axes is None or tensor.role != "created":
-            return tensor
-        axes = tuple(
-            Axis(
-                tensors.classify(
-                    self._resolve(axis.size) if isinstance(axis.size, Sym) else as_sym(axis.size),
-                    construction,
-                    axis.hint,
-                ),
-                axis.size,
-                axis.hint,
-            )
-            for axis in tensor.axes
-        )
-        return Tensor("created", construction, axes, origin=tensor.origin)
-
-    def _register_input(self, name: str, batch_first: bool | None, frame: Frame) -> None:
-        """``self.lstm(x)``: sizes read off ``x`` (and what it was computed from) by name are now
-        known to be the batch and time sizes."""
-        if batch_first is None:
-            return
-        batch_axis, time_axis = (0, 1) if batch_first else (1, 0)
-        seen = set()
-        while name is not None and name not in seen:
-            seen.add(name)
-            prefix = f"size:{frame.key}:{name}"
-            self.size_meaning.setdefault(f"{prefix}:{batch_axis}", BATCH)
-            self.size_meaning.setdefault(f"{prefix}:{time_axis}", TIME)
-            name = frame.provenance.get(name)
-
-    def _resolve(self, value: Any) -> Any:
-        if not isinstance(value, Sym) or not value.symbols:
-            return value
-        symbols = tuple(sorted(self.size_meaning.get(symbol, symbol) for symbol in value.symbols))
-        return Sym(value.coeff, symbols, value.default) if symbols != value.symbols else value
-
-    def _named_size(self, name: str, frame: Frame) -> Any:
-        value = frame.lookup(name)
-        if isinstance(value, Tensor):
-            return Size(tuple(axis.size for axis in value.axes)) if value.axes is not None else UNKNOWN
-        if isinstance(value, (Param, ParamSlice)):
-            return Size((self._param_rows(value),)) if isinstance(value, Param) else UNKNOWN
-        if _LENGTHS_NAME.search(name):
-            return Size((Sym.of(BATCH),))
-        return Size(prefix=f"size:{frame.key}:{name}")
-
-    def _length(self, node: cst.BaseExpression, value: Any, frame: Frame) -> Any:
-        if isinstance(value, Tensor):
-            return tensors.axis_size(value, Sym.number(0))
-        if isinstance(value, Param):
-            return self._param_rows(value)
-        if isinstance(value, TupleValue):
-            return Sym.number(len(value.items))
-        if isinstance(node, cst.Name):
-            size = self._named_size(node.value, frame)
-            return self._resolve(size.item(0)) if isinstance(size, Size) else UNKNOWN
-        return UNKNOWN
 
     # --- models defined in this file ---------------------------------------------------
-    def _call_instance(self, instance: Instance, node: cst.Call, frame: Frame) -> Any:
-        found = self._method(instance.class_name, "forward")
-        if found is None:
-            self._arguments(node, frame)
-            return UNKNOWN
-        args, kwargs = self._arguments(node, frame)
-        return self._call_function(FunctionRef(found[1], found[0], bound=instance), args, kwargs)
-
-    def _instance_method(self, instance: Instance, method: str, node: cst.Call, frame: Frame) -> Any:
-        found = self._method(instance.class_name, method)
-        if found is not None:
-            args, kwargs = self._arguments(node, frame)
-            return self._call_function(FunctionRef(found[1], found[0], bound=instance), args, kwargs)
-        iterable = self._module_iterable(method, Owner())
-        if iterable is not None:
-            self._arguments(node, frame)
-            return iterable
-        args, kwargs = self._arguments(node, frame)
-        if method == "apply":
-            if args and not isinstance(args[0], FunctionRef):
-                self.facts.escaped_classes.add(instance.class_name)
-            return instance
-        if method in _MODULE_RETURNS_SELF:
-            return instance
-        if method in _WEIGHT_LOADING_METHODS:
-            self.facts.loads_weights = True
-        return UNKNOWN
 
     # --- tensors -------------------------------------------------------------------------
-    def _tensor_method(self, tensor: Tensor, method: str, node: cst.Call, frame: Frame) -> Any:
-        if method in tensors.RESHAPES:
-            args, _ = self._arguments(node, frame)
-            return self._reshape(tensor, node, list(node.args), args, frame)
-        if method in tensors.REORDERS:
-            args, _ = self._arguments(node, frame)
-            dims = list(sequence_items(args[0])) if len(args) == 1 and sequence_items(args[0]) is not None else args
-            return tensors.reorder(tensor, method, dims)
-        if method in tensors.SAME_LAYOUT:
-            self._arguments(node, frame)
-            return tensor
-        args, kwargs = self._arguments(node, frame)
-        if method == "size":
-            if not args:
-                return Size(tuple(axis.size for axis in tensor.axes)) if tensor.axes is not None else UNKNOWN
-            return tensors.axis_size(tensor, args[0])
-        if method == "squeeze":
-            return tensors.squeeze(tensor, args[0]) if args else tensor.with_axes(None)
-        if method == "unsqueeze":
-            return tensors.unsqueeze(tensor, args[0]) if args else tensor.with_axes(None)
-        if method in tensors.REDUCTIONS:
-            dim = args[0] if args else kwargs.get("dim")
-            keep = kwargs.get("keepdim", args[1] if len(args) > 1 else Const(False))
-            if dim is None:
-                return UNKNOWN
-            return tensors.reduce(tensor, dim, isinstance(keep, Const) and bool(keep.value))
-        if method in _CREATION_METHODS:
-            return self._create(node, frame, fill=method == "new_full")
-        return tensor.with_axes(None)
-
-    def _reshape(self, tensor: Tensor, node: cst.Call, arg_nodes: list[cst.Arg], args: list[Any], frame: Frame) -> Any:
-        expressions: list[cst.BaseExpression | None] = [arg.value for arg in arg_nodes if arg.keyword is None]
-        values = [value for value, arg in zip(args, arg_nodes) if arg.keyword is None]
-        if len(values) == 1 and isinstance(values[0], (TupleValue, ListValue, Size)):
-            expression = expressions[0]
-            items = sequence_items(values[0])
-            if items is None:
-                return tensor.with_axes(None)
-            values = list(items)
-            expressions = (
-                [e.value for e in expression.elements]
-                if isinstance(expression, (cst.Tuple, cst.List))
-                else [None] * len(values)
-            )
-        if not values or any(not _numeric(value) for value in values):
-            return tensor.with_axes(None)
-        sizes = tuple(self._resolve(as_sym(value)) for value in values)
-        # c_n's features are H even when an LSTM projects h to proj_size
-        last = tensor.axes[-1].size if tensor.axes and tensor.role == "c" else UNKNOWN
-        labels = tuple(
-            tensors.classify(
-                size, tensor.module, "B" if expression is not None and _batch_hint(expression) else None, last
-            )
-            for size, expression in zip(sizes, expressions)
-        )
-        if tensor.axes is not None:
-            self.facts.reshapes.append(Reshape(node, tensor, sizes, labels))
-        return tensors.reshape(tensor, sizes, labels)
 
     # --- parameters ------------------------------------------------------------------------
-    def _param(self, owner: Owner, kind: str | None, link: int | str | None = None) -> Param:
-        families = {c.family for c in owner.constructions} or (
-            {owner.any_family} if owner.any_family else self.facts.families
-        )
-        gates = contract.gate_count(next(iter(families))) if len(families) == 1 else None
-        hiddens = {c.hidden for c in owner.constructions}
-        unit = next(iter(hiddens)) if len(hiddens) == 1 else Sym.of(fresh_symbol("H"))
-        return Param(owner, kind, link, unit, gates)
-
-    def _param_rows(self, param: Param) -> Any:
-        if param.gates is None or not isinstance(param.unit, Sym):
-            return UNKNOWN
-        return Sym.number(param.gates) * param.unit
-
-    def _weight_names(self, owner: Owner, nested: bool) -> Iterable:
-        link = next(_links)
-        names = Iterable(ParamName(owner, None, link))
-        return Iterable(names) if nested else names
-
-    def _eval_of_parameter_name(self, text: Any, frame: Frame) -> Any:
-        """``eval("lstm.bias_ih_l" + str(k))``, an idiom of several NER code bases: a parameter of
-        whatever the prefix names."""
-        literal = text.value if isinstance(text, Const) and isinstance(text.value, str) else None
-        if isinstance(text, Opaque) and text.key.startswith("fstring:"):
-            literal = text.key[len("fstring:") :]
-        match = _EVAL_PARAMETER.match(literal or "")
-        if match is None:
-            return UNKNOWN
-        try:
-            owner_expression = cst.parse_expression(match.group(1))
-        except cst.ParserSyntaxError:
-            return UNKNOWN
-        owner = self._eval(owner_expression, frame)
-        return self._getattr(owner, Opaque(f"fstring:{match.group(2)}"), frame)
-
-    def _filter(self, predicate: cst.BaseExpression, iterable: Any) -> Any:
-        element = _element_of(iterable)
-        if isinstance(predicate, cst.Lambda) and isinstance(element, ParamName):
-            kind = _name_test_kind(predicate.body)
-            if kind is not None:
-                return Iterable(ParamName(element.owner, kind[0] if kind[1] else None, element.link))
-        return iterable
-
-    def _getattr(self, target: Any, name: Any, frame: Frame) -> Any:
-        if isinstance(name, Const) and isinstance(name.value, str):
-            return self._attribute_of(target, name.value, None, frame)
-        owner = (
-            Owner(target.candidates)
-            if isinstance(target, ModuleRef)
-            else Owner((), target.family)
-            if isinstance(target, AnyRecurrent)
-            else Owner()
-        )
-        if isinstance(name, ParamName):
-            return self._param(name.owner if not owner.constructions else owner, name.kind, name.link)
-        if isinstance(name, Opaque) and name.key.startswith("fstring:"):
-            text = name.key[8:]
-            if "bias" in text or "weight" in text:
-                return self._param(owner, "bias" if "bias" in text else "weight")
-        if isinstance(target, (ModuleRef, AnyRecurrent)):
-            return self._param(owner, None)
-        return UNKNOWN
-
-    def _param_subscript(self, base: Param | ParamSlice, node: cst.Subscript, frame: Frame) -> ParamSlice:
-        param = base.param if isinstance(base, ParamSlice) else base
-        if isinstance(base, ParamSlice) or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Slice):
-            self._subscript_items(node, frame)
-            return ParamSlice(param, None, None)
-        part = node.slice[0].slice
-        lower = self._eval(part.lower, frame) if part.lower is not None else Sym.number(0)
-        upper = self._eval(part.upper, frame) if part.upper is not None else self._param_rows(param)
-        if part.step is not None:
-            self._eval(part.step, frame)
-            return ParamSlice(param, None, None)
-        return ParamSlice(param, self._in_units(lower, param), self._in_units(upper, param))
-
-    def _in_units(self, bound: Any, param: Param) -> Fraction | None:
-        if not _numeric(bound) or not isinstance(param.unit, Sym):
-            return None
-        if as_sym(bound) == Sym.number(0):
-            return Fraction(0)
-        quotient = as_sym(bound).divide(param.unit)
-        if quotient is None or quotient.symbols:
-            return None
-        value = quotient.coeff
-        if value < 0 and param.gates is not None:
-            value += param.gates
-        return value
-
-    def _chunk(self, param: Param, count: Any) -> Any:
-        number = _python_number(count)
-        if not isinstance(number, int) or number <= 0 or number > 16:
-            return UNKNOWN
-        if param.gates is None:
-            return TupleValue(tuple(ParamSlice(param, None, None) for _ in range(number)))
-        width = Fraction(param.gates, number)
-        return TupleValue(tuple(ParamSlice(param, width * i, width * (i + 1)) for i in range(number)))
-
-    def _param_method(self, target: Param | ParamSlice, method: str, node: cst.Call, frame: Frame) -> Any:
-        args, kwargs = self._arguments(node, frame)
-        if method == "fill_":
-            self.facts.param_writes.append(ParamWrite(node, target, args[0] if args else kwargs.get("value", UNKNOWN)))
-            return target
-        if method == "zero_":
-            self.facts.param_writes.append(ParamWrite(node, target, Sym.number(0)))
-            return target
-        if method == "add_":
-            self.facts.param_writes.append(ParamWrite(node, target, args[0] if args else UNKNOWN))
-            return target
-        if method in ("copy_", "set_", "masked_fill_", "index_fill_", "clamp_", "mul_"):
-            self.facts.param_writes.append(ParamWrite(node, target, UNKNOWN))
-            return target
-        if method in _RANDOM_INIT_METHODS:
-            self.facts.param_writes.append(ParamWrite(node, target, RANDOM))
-            return target
-        if method == "chunk" and isinstance(target, Param) and args:
-            return self._chunk(target, args[0])
-        if method in ("size",) and isinstance(target, Param):
-            return self._param_rows(target) if not args or _python_number(args[0]) == 0 else UNKNOWN
-        if method in ("numel", "nelement") and isinstance(target, Param) and target.kind == "bias":
-            return self._param_rows(target)
-        if method in ("dim", "ndimension"):
-            return UNKNOWN
-        if method in ("detach", "view_as", "data"):
-            return target
-        return UNKNOWN
-
-    def _init_function(self, name: str, node: cst.Call, frame: Frame) -> Any:
-        args, kwargs = self._arguments(node, frame)
-        target = args[0] if args else kwargs.get("tensor", UNKNOWN)
-        if isinstance(target, (Param, ParamSlice)):
-            if name == "constant_":
-                value = args[1] if len(args) > 1 else kwargs.get("val", UNKNOWN)
-            elif name == "ones_":
-                value = Sym.number(1)
-            elif name == "zeros_":
-                value = Sym.number(0)
-            else:
-                value = RANDOM
-            self.facts.param_writes.append(ParamWrite(node, target, value))
-        return target
 
     # ======================================================================================
     # Refinement: what a branch's test tells us inside it
     # ======================================================================================
-    def _refinements(self, test: cst.BaseExpression, frame: Frame) -> tuple[dict[str, Any], dict[str, Any]]:
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-            when_true, when_false = self._refinements(test.expression, frame)
-            return when_false, when_true
-        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-            left, _ = self._refinements(test.left, frame)
-            right, _ = self._refinements(test.right, frame)
-            return {**left, **right}, {}
-        if (
-            isinstance(test, cst.Call)
-            and isinstance(test.func, cst.Name)
-            and test.func.value == "isinstance"
-            and len(test.args) == 2
-        ):
-            return self._isinstance_refinement(test.args[0].value, test.args[1].value, frame), {}
-        tested = _name_test(test)
-        if tested is not None:
-            name, kind, positive = tested
-            value = frame.lookup(name)
-            if isinstance(value, (ParamName, Param)) and value.link is not None:
-                other = {"bias": "weight", "weight": "bias"}[kind]
-                # Recurrent parameters are all weight_* or bias_*: the other branch has the other kind.
-                return (
-                    self._refine_link(frame, value.link, kind if positive else other),
-                    self._refine_link(frame, value.link, other if positive else kind),
-                )
-        dimension = _dimension_test(test)
-        if dimension is not None:
-            name, kind = dimension
-            value = frame.lookup(name)
-            if isinstance(value, Param) and value.link is not None:
-                other = {"bias": "weight", "weight": "bias"}[kind]
-                return self._refine_link(frame, value.link, kind), self._refine_link(frame, value.link, other)
-        return {}, {}
-
-    def _refine_link(self, frame: Frame, link: int, kind: str) -> dict[str, Any]:
-        """Every name bound to this loop's parameter (or its name) now has a known kind."""
-        updates = {}
-        frame_chain: Frame | None = frame
-        while frame_chain is not None:
-            for key, value in frame_chain.env.items():
-                if isinstance(value, (ParamName, Param)) and value.link == link and key not in updates:
-                    updates[key] = (
-                        ParamName(value.owner, kind, link) if isinstance(value, ParamName) else value.refined(kind)
-                    )
-            frame_chain = frame_chain.outer
-        return updates
-
-    def _isinstance_refinement(
-        self, subject: cst.BaseExpression, classes: cst.BaseExpression, frame: Frame
-    ) -> dict[str, Any]:
-        if not isinstance(subject, cst.Name):
-            return {}
-        nodes = [e.value for e in classes.elements] if isinstance(classes, (cst.Tuple, cst.List)) else [classes]
-        kinds = {self.imports.recurrent_kind(n) for n in nodes}
-        if None in kinds or not kinds:
-            return {}
-        families = {contract.family(kind) for kind in kinds}
-        current = frame.lookup(subject.value)
-        if isinstance(current, ModuleRef):
-            kept = tuple(c for c in current.candidates if c.kind in kinds)
-            return {subject.value: ModuleRef(kept)} if kept else {}
-        return {subject.value: AnyRecurrent(next(iter(families)) if len(families) == 1 else None)}
 
 
 # ==========================================================================================
@@ -1765,77 +1216,6 @@ def _is_literal_expression(node: cst.BaseExpression) -> bool:
     return False
 
 
-def _numeric(value: Any) -> bool:
-    if isinstance(value, Const):
-        return (
-            isinstance(value.value, (int, float))  # bools count: True is 1 to PyTorch
-        )
-    return isinstance(value, (Sym, Opaque)) or value is UNKNOWN
-
-
-def _python_number(value: Any) -> Any:
-    if isinstance(value, Sym) and value.known:
-        return int(value.coeff) if value.coeff.denominator == 1 else float(value.coeff)
-    if isinstance(value, Const) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
-        return value.value
-    return None
-
-
-def _const_arithmetic(left: Any, right: Any, operation) -> Any:
-    a, b = _python_number(left), _python_number(right)
-    if a is None or b is None:
-        return UNKNOWN
-    try:
-        result = operation(a, b)
-    except (ZeroDivisionError, OverflowError, ValueError, TypeError):
-        return UNKNOWN
-    if isinstance(result, float):
-        return Const(result)
-    return Sym.number(result)
-
-
-def _directions_pattern(node: cst.BinaryOperation, left: Any, right: Any) -> Sym | None:
-    """``int(bidirectional) + 1`` and ``1 + bidirectional``: the number of directions."""
-    if not isinstance(node.operator, cst.Add):
-        return None
-    for value, other in ((left, right), (right, left)):
-        if other == Sym.number(1) and isinstance(value, Opaque) and not value.key.startswith("fstring:"):
-            return directions_of(value)
-    return None
-
-
-def _recurrent(qualified: str) -> str | None:
-    if qualified.startswith("torch.nn."):
-        name = qualified[len("torch.nn.") :]
-        if name in contract.RECURRENT_KINDS:
-            return name
-    return None
-
-
-def _same_layout(a: Construction, b: Construction) -> bool:
-    return (
-        a.family == b.family
-        and a.is_cell == b.is_cell
-        and a.layers == b.layers
-        and a.directions == b.directions
-        and a.hidden_out == b.hidden_out
-        and a.batch_first == b.batch_first
-    )
-
-
-def _element_of(iterable: Any) -> Any:
-    if isinstance(iterable, Iterable):
-        return iterable.element
-    if isinstance(iterable, ListValue):
-        return iterable.element()
-    if isinstance(iterable, TupleValue) and iterable.items:
-        result = iterable.items[0]
-        for item in iterable.items[1:]:
-            result = merge(result, item)
-        return result
-    return UNKNOWN
-
-
 def _unpack(value: Any, count: int, starred: list[bool]) -> list[Any]:
     items: tuple[Any, ...] | None = None
     if isinstance(value, (TupleValue, ListValue)):
@@ -1854,115 +1234,12 @@ def _unpack(value: Any, count: int, starred: list[bool]) -> list[Any]:
     return list(items)
 
 
-def _tensors_in(value: Any) -> list[Tensor]:
-    if isinstance(value, Tensor):
-        return [value]
-    if isinstance(value, TupleValue):
-        return [t for item in value.items for t in _tensors_in(item)]
-    return []
-
-
 def _constructions_in(value: Any) -> list[Construction]:
     if isinstance(value, ModuleRef):
         return list(value.candidates)
     if isinstance(value, (TupleValue, ListValue)):
         return [c for item in value.items for c in _constructions_in(item)]
     return []
-
-
-def _batch_hint(expression: cst.BaseExpression) -> bool:
-    if isinstance(expression, cst.Name):
-        return expression.value in BATCH_NAMES
-    if isinstance(expression, cst.Attribute):
-        return expression.attr.value in BATCH_NAMES
-    return False
-
-
-def _attribute_link(candidates: tuple[Construction, ...], attr: str) -> str:
-    """Every ``self.lstm.bias_ih_l0`` of one module is the same tensor: give them one identity."""
-    return ":".join([attr, *(str(id(c)) for c in candidates)])
-
-
-def _param_kind(attr: str) -> str | None:
-    return "bias" if attr.startswith("bias") else "weight" if attr.startswith("weight") else None
-
-
-def _provenance_source(node: cst.BaseExpression, imports: ImportTable) -> str | None:
-    """For ``x = self.embedding(tokens)`` (a call that keeps the batch axis where it was), the
-    name it was computed from: ``tokens``."""
-    if not isinstance(node, cst.Call) or not node.args or node.args[0].keyword is not None:
-        return None
-    first = node.args[0].value
-    if not isinstance(first, cst.Name):
-        return None
-    func = node.func
-    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
-        return first.value
-    qualified = imports.qualify(func)
-    if qualified is not None and _PROVENANCE_FUNCTIONS.match(qualified):
-        return first.value
-    return None
-
-
-def _name_test(test: cst.BaseExpression) -> tuple[str, str, bool] | None:
-    """``'bias' in name`` / ``name.startswith('weight')`` / ``'bias' not in name``:
-    (variable, "bias"|"weight", positive)."""
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        comparison = test.comparisons[0]
-        if isinstance(test.left, cst.SimpleString) and isinstance(comparison.comparator, cst.Name):
-            text = test.left.evaluated_value
-            kind = (
-                "bias"
-                if isinstance(text, str) and text.startswith("bias")
-                else "weight"
-                if isinstance(text, str) and text.startswith("weight")
-                else None
-            )
-            if kind is not None and isinstance(comparison.operator, (cst.In, cst.NotIn)):
-                return comparison.comparator.value, kind, isinstance(comparison.operator, cst.In)
-    if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "startswith":
-        if isinstance(test.func.value, cst.Name) and test.args and isinstance(test.args[0].value, cst.SimpleString):
-            text = test.args[0].value.evaluated_value
-            if isinstance(text, str) and text.startswith(("bias", "weight")):
-                return test.func.value.value, "bias" if text.startswith("bias") else "weight", True
-    return None
-
-
-def _name_test_kind(test: cst.BaseExpression) -> tuple[str, bool] | None:
-    found = _name_test(test)
-    return (found[1], found[2]) if found else None
-
-
-def _dimension_test(test: cst.BaseExpression) -> tuple[str, str] | None:
-    """``p.dim() == 1``/``len(p.shape) == 1`` (a bias) or ``p.dim() > 1``/``>= 2`` (a weight)."""
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
-        return None
-    left, comparison = test.left, test.comparisons[0]
-    name = None
-    if (
-        isinstance(left, cst.Call)
-        and isinstance(left.func, cst.Attribute)
-        and left.func.attr.value in ("dim", "ndimension")
-    ):
-        if isinstance(left.func.value, cst.Name):
-            name = left.func.value.value
-    elif isinstance(left, cst.Attribute) and left.attr.value == "ndim" and isinstance(left.value, cst.Name):
-        name = left.value.value
-    elif isinstance(left, cst.Call) and isinstance(left.func, cst.Name) and left.func.value == "len" and left.args:
-        inner = left.args[0].value
-        if isinstance(inner, cst.Attribute) and inner.attr.value == "shape" and isinstance(inner.value, cst.Name):
-            name = inner.value.value
-    if name is None or not isinstance(comparison.comparator, cst.Integer):
-        return None
-    number = int(comparison.comparator.evaluated_value)
-    operator = comparison.operator
-    if (isinstance(operator, cst.Equal) and number == 1) or (isinstance(operator, cst.LessThan) and number == 2):
-        return name, "bias"
-    if (isinstance(operator, (cst.GreaterThan,)) and number == 1) or (
-        isinstance(operator, cst.GreaterThanEqual) and number == 2
-    ):
-        return name, "weight"
-    return None
 
 
 def build(module: cst.Module, path: str = "") -> FileFacts:

@@ -48,6 +48,12 @@ BATCH = "B"
 TIME = "T"
 
 _fresh = itertools.count()
+_links = itertools.count(1)
+
+
+def new_link() -> int:
+    """A fresh identity for a parameter reached through a loop (pairs a name with its tensor)."""
+    return next(_links)
 
 
 def fresh_symbol(prefix: str) -> str:
@@ -373,4 +379,49 @@ def merge(a: Any, b: Any) -> Any:
     if isinstance(a, ModuleRef) and isinstance(b, ModuleRef):
         seen = dict.fromkeys(a.candidates + b.candidates)
         return ModuleRef(tuple(seen))
+    return UNKNOWN
+
+
+# --- arithmetic and iteration on values ------------------------------------------------------
+
+
+def is_numeric(value: Any) -> bool:
+    if isinstance(value, Const):
+        return (
+            isinstance(value.value, (int, float))  # bools count: True is 1 to PyTorch
+        )
+    return isinstance(value, (Sym, Opaque)) or value is UNKNOWN
+
+
+def python_number(value: Any) -> Any:
+    if isinstance(value, Sym) and value.known:
+        return int(value.coeff) if value.coeff.denominator == 1 else float(value.coeff)
+    if isinstance(value, Const) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
+        return value.value
+    return None
+
+
+def const_arithmetic(left: Any, right: Any, operation) -> Any:
+    a, b = python_number(left), python_number(right)
+    if a is None or b is None:
+        return UNKNOWN
+    try:
+        result = operation(a, b)
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+        return UNKNOWN
+    if isinstance(result, float):
+        return Const(result)
+    return Sym.number(result)
+
+
+def element_of(iterable: Any) -> Any:
+    if isinstance(iterable, Iterable):
+        return iterable.element
+    if isinstance(iterable, ListValue):
+        return iterable.element()
+    if isinstance(iterable, TupleValue) and iterable.items:
+        result = iterable.items[0]
+        for item in iterable.items[1:]:
+            result = merge(result, item)
+        return result
     return UNKNOWN
