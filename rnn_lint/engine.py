@@ -149,7 +149,10 @@ def _python_syntax_error(source: str) -> tuple[int, int, str] | None:
 
 def _may_concern(source: str, rules: Sequence[type[Rule]]) -> bool:
     """The cheap text test: skip parsing when no selected rule could find anything here."""
-    return any(needle in source for rule in rules for needle in rule.needles)
+    return any(
+        any(needle in source for needle in rule.needles) and (rule.pattern is None or rule.pattern.search(source))
+        for rule in rules
+    )
 
 
 def _decode(data: bytes) -> str:

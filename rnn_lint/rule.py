@@ -122,6 +122,18 @@ class Finding:
 
 _CODE = re.compile(r"^[A-Z]+[0-9]+$")
 
+#: Text that a file the built-in rules can say anything about must contain: a recurrent module
+#: built (``nn.LSTM(``), imported or bound under another name (``LSTM as L``, ``cls = nn.LSTM``),
+#: an isinstance test on one, or a recurrent bias by name. Checked only on files that contain a
+#: needle; it skips most files that merely mention "RNN" before the costly parse.
+RECURRENT_CODE = re.compile(
+    r"\b(?:LSTM|GRU|RNN)(?:Cell)?\b\s*(?:\(|as\b)"
+    r"|=\s*[\w.]*\b(?:LSTM|GRU|RNN)(?:Cell)?\s*(?:#.*)?$"
+    r"|isinstance\([^()]*(?:\([^()]*)?\b(?:LSTM|GRU|RNN)(?:Cell)?\b"
+    r"|\bbias_(?:ih|hh)",
+    re.MULTILINE,
+)
+
 
 class Rule:
     """Base class of every rule, built-in or third-party.
@@ -138,6 +150,9 @@ class Rule:
     #: The engine skips a file before parsing it when its text contains none of the needles of
     #: any selected rule. Every built-in rule needs a recurrent module built in the file.
     needles: ClassVar[tuple[str, ...]] = ("RNN", "LSTM", "GRU")
+    #: A finer test, run only on files that contain a needle (None: the needles suffice).
+    #: The built-in rules use RECURRENT_CODE.
+    pattern: ClassVar[re.Pattern[str] | None] = None
     #: Whether the rule's fix (if any) can be applied without --unsafe-fixes.
     fix_applicability: ClassVar[Applicability | None] = None
 

@@ -156,3 +156,19 @@ def test_syntax_errors_are_placed_where_python_places_them() -> None:
     (finding,) = lint_source(source, "py2.py", RULES)
     assert (finding.code, finding.line) == ("RNN000", 2)
     assert "print" in finding.message
+
+
+def test_the_finer_pre_filter_keeps_every_way_of_building_a_module() -> None:
+    from rnn_lint.rule import RECURRENT_CODE
+
+    kept = [
+        "lstm = nn.LSTM(8, 16)",
+        "cell = torch.nn.GRUCell (8, 16)",
+        "from torch.nn import LSTM as Recurrent",
+        "klass = nn.LSTM",
+        "if isinstance(m, (nn.Linear, nn.LSTM)):",
+        "lstm.bias_ih_l0.data.fill_(1)",
+    ]
+    skipped = ["mode = 'RNN_TANH'", "# an LSTM-based tagger", "from .rnn import RNNBase", "x = _VF.lstm(...)"]
+    assert all(RECURRENT_CODE.search(text) for text in kept)
+    assert not any(RECURRENT_CODE.search(text) for text in skipped)

@@ -181,3 +181,9 @@ def test_parameter_writes_are_measured_in_gate_blocks() -> None:
     forget, output = facts.param_writes
     assert (forget.target.start, forget.target.stop, forget.param.kind) == (1, 2, "bias")
     assert (output.target.start, output.target.stop) == (3, 4)
+
+
+def test_a_class_bound_to_a_name_first_is_still_a_construction() -> None:
+    facts = facts_of("import torch.nn as nn\nklass = nn.LSTM\nlstm = klass(input_size=8, hidden_size=16)\n")
+    (construction,) = facts.constructions
+    assert (construction.kind, construction.certainly("hidden_size")) == ("LSTM", 16)

@@ -1,4 +1,4 @@
-from rnn_lint.rule import Rule
+from rnn_lint.rule import RECURRENT_CODE, Rule
 
 
 class SyntaxErrorRule(Rule):
@@ -27,6 +27,7 @@ class SyntaxErrorRule(Rule):
 
     code = "RNN000"
     name = "syntax-error"
+    pattern = RECURRENT_CODE
     message = "File could not be read or parsed"
 
     def check(self, facts):

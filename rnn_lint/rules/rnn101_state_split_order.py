@@ -1,5 +1,5 @@
 from rnn_lint.facts.values import ONE
-from rnn_lint.rule import Rule
+from rnn_lint.rule import RECURRENT_CODE, Rule
 
 
 class StateSplitOrder(Rule):
@@ -54,6 +54,7 @@ class StateSplitOrder(Rule):
 
     code = "RNN101"
     name = "state-split-order"
+    pattern = RECURRENT_CODE
     message = "h_n is layer-major: split it as (num_layers, num_directions, ...), not directions first"
 
     def check(self, facts):

@@ -1,5 +1,5 @@
 from rnn_lint.facts.values import ONE
-from rnn_lint.rule import Rule
+from rnn_lint.rule import RECURRENT_CODE, Rule
 
 
 def mixes_samples(reshape) -> bool:
@@ -74,6 +74,7 @@ class StateBatchFlatten(Rule):
 
     code = "RNN102"
     name = "state-batch-flatten"
+    pattern = RECURRENT_CODE
     message = "h_n is (layers*directions, B, H): reshaping it per sample mixes samples; permute(1, 0, 2) first"
 
     def check(self, facts):

@@ -1,4 +1,4 @@
-from rnn_lint.rule import Rule
+from rnn_lint.rule import RECURRENT_CODE, Rule
 from rnn_lint.rules.rnn102_state_batch_flatten import mixes_samples
 
 _LAYERS = ("L", "D", "LD", "LDA")
@@ -58,6 +58,7 @@ class StateBatchFirst(Rule):
 
     code = "RNN103"
     name = "state-batch-first"
+    pattern = RECURRENT_CODE
     message = "h_0/h_n/c_0/c_n are (layers*directions, B, H) even with batch_first=True"
 
     def check(self, facts):

@@ -1,6 +1,6 @@
 from pathlib import PurePath
 
-from rnn_lint.rule import Rule
+from rnn_lint.rule import RECURRENT_CODE, Rule
 
 
 def is_test_file(path: str) -> bool:
@@ -67,6 +67,7 @@ class MissingForgetBias(Rule):
 
     code = "RNN201"
     name = "missing-forget-bias"
+    pattern = RECURRENT_CODE
     message = "LSTM biases left at PyTorch's default: the forget gate starts half closed; set bias[H:2H] to about 1"
 
     def check(self, facts):

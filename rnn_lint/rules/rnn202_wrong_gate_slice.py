@@ -3,7 +3,7 @@ from fractions import Fraction
 from rnn_lint import contract
 from rnn_lint.facts.model import plain
 from rnn_lint.facts.values import Opaque, ParamSlice, Sym
-from rnn_lint.rule import Rule
+from rnn_lint.rule import RECURRENT_CODE, Rule
 
 _GATES = contract.GATES["LSTM"]
 
@@ -74,6 +74,7 @@ class WrongGateSlice(Rule):
 
     code = "RNN202"
     name = "wrong-gate-slice"
+    pattern = RECURRENT_CODE
     message = "positive bias written into an LSTM gate other than forget (PyTorch order: input, forget, cell, output)"
 
     def check(self, facts):

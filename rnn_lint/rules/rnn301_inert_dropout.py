@@ -1,5 +1,5 @@
 from rnn_lint import contract
-from rnn_lint.rule import NodeEdit, Rule, SuggestedFix
+from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
 
 
 class InertDropout(Rule):
@@ -33,6 +33,7 @@ class InertDropout(Rule):
 
     code = "RNN301"
     name = "inert-dropout"
+    pattern = RECURRENT_CODE
     message = "dropout does nothing on a one-layer recurrent module"
     fix_applicability = "safe"
 

@@ -1,5 +1,5 @@
 from rnn_lint import contract
-from rnn_lint.rule import NodeEdit, Rule, SuggestedFix
+from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
 
 
 class InvalidRnnArgument(Rule):
@@ -34,6 +34,7 @@ class InvalidRnnArgument(Rule):
 
     code = "RNN302"
     name = "invalid-rnn-argument"
+    pattern = RECURRENT_CODE
     message = "argument that PyTorch rejects or silently misreads"
 
     def check(self, facts):
