@@ -90,27 +90,19 @@ _FACTORY = (Parameter("device", None), Parameter("dtype", None))
 #: Constructor parameters in positional order, with defaults (torch 2.13).
 #: Note nn.RNN's 4th positional argument is ``nonlinearity`` (it is popped before the base
 #: class sees the rest), and nn.LSTM/nn.GRU's 8th is ``proj_size``.
+#: nn.RNNBase's own order, which nn.LSTM and nn.GRU pass through unchanged.
+_RNNBASE = _REQUIRED + (
+    Parameter("num_layers", 1),
+    Parameter("bias", True),
+    Parameter("batch_first", False),
+    Parameter("dropout", 0.0),
+    Parameter("bidirectional", False),
+    Parameter("proj_size", 0),
+)
+
 CONSTRUCTOR_PARAMETERS: Mapping[str, tuple[Parameter, ...]] = {
-    "LSTM": _REQUIRED
-    + (
-        Parameter("num_layers", 1),
-        Parameter("bias", True),
-        Parameter("batch_first", False),
-        Parameter("dropout", 0.0),
-        Parameter("bidirectional", False),
-        Parameter("proj_size", 0),
-    )
-    + _FACTORY,
-    "GRU": _REQUIRED
-    + (
-        Parameter("num_layers", 1),
-        Parameter("bias", True),
-        Parameter("batch_first", False),
-        Parameter("dropout", 0.0),
-        Parameter("bidirectional", False),
-        Parameter("proj_size", 0),
-    )
-    + _FACTORY,
+    "LSTM": _RNNBASE + _FACTORY,
+    "GRU": _RNNBASE + _FACTORY,
     "RNN": _REQUIRED
     + (
         Parameter("num_layers", 1),
