@@ -166,6 +166,8 @@ def test_the_finer_pre_filter_keeps_every_way_of_building_a_module() -> None:
         "cell = torch.nn.GRUCell (8, 16)",
         "from torch.nn import LSTM as Recurrent",
         "klass = nn.LSTM",
+        "RNNS = {'lstm': nn.LSTM, 'gru': nn.GRU}",
+        "cls = nn.LSTM if kind == 'lstm' else nn.GRU",
         "if isinstance(m, (nn.Linear, nn.LSTM)):",
         "lstm.bias_ih_l0.data.fill_(1)",
     ]

@@ -57,6 +57,7 @@ from rnn_lint.facts.parameter_semantics import Parameters
 from rnn_lint.facts.tensor_semantics import Tensors
 from rnn_lint.facts.values import (
     BATCH,
+    OWN_STATE,
     UNKNOWN,
     AnyRecurrent,
     ClassRef,
@@ -73,6 +74,7 @@ from rnn_lint.facts.values import (
     PackedSequence,
     Param,
     ParamSlice,
+    RecurrentClass,
     Size,
     Sym,
     Tensor,
@@ -124,12 +126,14 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
         self.analyzed: set[int] = set()
         self.inlined: set[int] = set()
         self.stack: list[int] = []
-        self.constructions: dict[int, Construction] = {}
+        self.constructions: dict[tuple[int, str], Construction] = {}
         #: symbols of sizes read off inputs by name, once we know what they are (BATCH / TIME)
         self.size_meaning: dict[str, str] = {}
         #: constructions returned by a function: they escape unless the function is called here
         self.returned: list[tuple[int, Construction]] = []
         self.nested: list[tuple[cst.FunctionDef, Frame, ClassInfo | None]] = []
+        #: how many forward() calls are being run (modules handed out there do not escape)
+        self.forward_depth = 0
 
     # ======================================================================================
     # The order of work
@@ -255,10 +259,13 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
         if not standalone:
             self.inlined.add(id(function))
         self.stack.append(id(function))
+        in_forward = function.name.value == "forward"
+        self.forward_depth += in_forward
         try:
             self._exec_block(_body(function), frame)
         finally:
             self.stack.pop()
+            self.forward_depth -= in_forward
         if shares_self:
             caller.env.update({key: value for key, value in frame.env.items() if key.startswith("self.")})
         if info is not None:
@@ -919,6 +926,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
             return self._call_qualified(callee.path, node, frame)
         if isinstance(callee, (ModuleRef, Instance, FunctionRef)):
             return self._call_value(callee, node, frame)
+        if isinstance(callee, RecurrentClass):
+            return self._construct_one_of(callee.kinds, node, frame)
         if isinstance(callee, ClassRef):
             self._arguments(node, frame)
             return Instance(callee.name)
@@ -967,6 +976,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
         return UNKNOWN
 
     def _escape(self, value: Any) -> None:
+        if self.forward_depth:
+            return  # what forward() hands to a helper (a device lookup, a runner) is not initialised there
         if isinstance(value, ModuleRef):
             for construction in value.candidates:
                 self.facts.escaped.add(id(construction))
@@ -1020,6 +1031,9 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
         kind = recurrent_kind_of(qualified)
         if kind is not None:
             return self._construct(kind, node, frame)
+        if qualified in ("copy.deepcopy", "copy.copy"):
+            args, _ = self._arguments(node, frame)
+            return args[0] if args else UNKNOWN
         if not qualified.startswith("torch"):
             if qualified.startswith(("pytorch_lightning.", "lightning.")) and qualified.endswith("Trainer"):
                 self.facts.trains = True
@@ -1070,7 +1084,15 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
             return UNKNOWN
         if name.startswith("torch.nn.init."):
             return self._init_function(name.rsplit(".", 1)[1], node, frame)
-        if name in ("torch.nn.utils.rnn.pack_padded_sequence", "torch.nn.utils.rnn.pack_sequence"):
+        if name == "torch.nn.utils.rnn.pack_padded_sequence":
+            args, kwargs = self._arguments(node, frame)
+            first = node.args[0].value if node.args and node.args[0].keyword is None else None
+            layout = kwargs.get("batch_first", args[2] if len(args) > 2 else Const(False))
+            return PackedSequence(
+                source=first.value if isinstance(first, cst.Name) else None,
+                batch_first=layout.value if isinstance(layout, Const) and isinstance(layout.value, bool) else None,
+            )
+        if name == "torch.nn.utils.rnn.pack_sequence":
             self._arguments(node, frame)
             return PackedSequence()
         if name == "torch.nn.utils.rnn.pad_packed_sequence":
@@ -1086,9 +1108,9 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
         return UNKNOWN
 
     def _call_method(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
-        if method in WEIGHT_LOADING_METHODS:
-            self.facts.loads_weights = True
-        elif method == "backward" or method == "fit":
+        if method in WEIGHT_LOADING_METHODS or method == "state_dict":
+            return self._weights_in_or_out(method, node, frame)
+        if method == "backward" or method == "fit":
             self.facts.trains = True
         if method in ("append", "extend", "insert"):
             return self._grow_list(receiver, method, node, frame)
@@ -1144,6 +1166,16 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
             self._arguments(node, frame)
             return receiver if isinstance(receiver, TupleValue) else UNKNOWN
         return self._call_unknown(node, frame, receiver)
+
+    def _weights_in_or_out(self, method: str, node: cst.Call, frame: Frame) -> Any:
+        """``model.state_dict()`` is the model's own state; loading anything else (a checkpoint,
+        ``from_pretrained``) means the weights are trained elsewhere and their init is moot."""
+        args, kwargs = self._arguments(node, frame)
+        if method == "state_dict":
+            return OWN_STATE
+        if (args[0] if args else kwargs.get("state_dict")) != OWN_STATE:  # not an early-stopping restore
+            self.facts.loads_weights = True
+        return UNKNOWN
 
     def _grow_list(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
         """``layers.append(nn.LSTM(...))``: the list (a local or ``self.x``) now holds the module.
@@ -1205,8 +1237,17 @@ def _blocks(statement: cst.CSTNode) -> Iterator[Sequence[cst.CSTNode]]:
 
 
 def _is_literal_expression(node: cst.BaseExpression) -> bool:
+    """Safe to evaluate before anything runs: literals, names, ``nn.LSTM``, and containers and
+    arithmetic of those (``RNNS = {"lstm": nn.LSTM, "gru": nn.GRU}``)."""
     if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.Name)):
         return True
+    if isinstance(node, cst.Attribute):
+        return dotted(node) is not None
+    if isinstance(node, cst.Dict):
+        return all(
+            isinstance(e, cst.DictElement) and _is_literal_expression(e.key) and _is_literal_expression(e.value)
+            for e in node.elements
+        )
     if isinstance(node, cst.UnaryOperation):
         return _is_literal_expression(node.expression)
     if isinstance(node, cst.BinaryOperation):

@@ -43,6 +43,9 @@ class Construction:
     #: True when *args/**kwargs hide some arguments: anything not written is then unknown
     splat: bool
     owner_class: str | None
+    #: the kinds a run-time choice allows (``{"lstm": nn.LSTM, "gru": nn.GRU}[kind](...)`` is one
+    #: construction per kind, all on the same node); None for a plain ``nn.LSTM(...)``
+    alternatives: tuple[str, ...] | None = None
     binding: str | None = None  # "self.lstm", "encoder", … for messages
 
     # --- the symbolic sizes every shape is expressed in ---------------------------------
@@ -261,6 +264,14 @@ class FileFacts:
             ):
                 return info.name
         return None
+
+    def sites(self) -> list[list[Construction]]:
+        """The constructions grouped by the call that makes them: one each, except for a run-time
+        choice of class (``RNNS[kind](...)``), which is one construction per possible kind."""
+        by_node: dict[int, list[Construction]] = {}
+        for construction in self.constructions:
+            by_node.setdefault(id(construction.node), []).append(construction)
+        return list(by_node.values())
 
     def owner_includes(self, owner: Owner, construction: Construction) -> bool:
         if any(candidate is construction for candidate in owner.constructions):

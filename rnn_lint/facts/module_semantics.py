@@ -54,8 +54,16 @@ if TYPE_CHECKING:
 class RecurrentModules:
     """Mixed into the Interpreter; uses its evaluation methods and ``facts``."""
 
-    def _construct(self, kind: str, node: cst.Call, frame: Frame) -> ModuleRef:
-        known = self.constructions.get(id(node))
+    def _construct_one_of(self, kinds: tuple[str, ...], node: cst.Call, frame: Frame) -> ModuleRef:
+        """``RNNS[kind](...)``: one construction per kind the choice allows, on the same node. Rules
+        that hold for every kind (inert dropout) still report; the others see the alternatives."""
+        candidates = [self._construct(kind, node, frame, alternatives=kinds).only for kind in kinds]
+        return ModuleRef(tuple(c for c in candidates if c is not None))
+
+    def _construct(
+        self, kind: str, node: cst.Call, frame: Frame, alternatives: tuple[str, ...] | None = None
+    ) -> ModuleRef:
+        known = self.constructions.get((id(node), kind))
         names = contract.parameter_names(kind)
         defaults = contract.default_config(kind)
         config: dict[str, Any] = {}
@@ -87,8 +95,8 @@ class RecurrentModules:
                     known.config[name] = UNKNOWN
             return ModuleRef((known,))
         owner = frame.class_info.name if frame.class_info is not None else None
-        construction = Construction(kind, node, config, arguments, splat, owner)
-        self.constructions[id(node)] = construction
+        construction = Construction(kind, node, config, arguments, splat, owner, alternatives=alternatives)
+        self.constructions[(id(node), kind)] = construction
         self.facts.constructions.append(construction)
         return ModuleRef((construction,))
 
@@ -118,8 +126,6 @@ class RecurrentModules:
             return ref
         if method == "apply" and args and not isinstance(args[0], FunctionRef):
             self._escape(ref)
-        if method in WEIGHT_LOADING_METHODS:
-            self.facts.loads_weights = True
         return UNKNOWN
 
     def _module_iterable(self, method: str, owner: Owner) -> Iterable | None:
@@ -140,7 +146,9 @@ class RecurrentModules:
         state = args[1] if len(args) > 1 else kwargs.get("hx")
         input_node = node.args[0].value if node.args and node.args[0].keyword is None else None
         for construction in ref.candidates:
-            if isinstance(input_node, cst.Name) and not construction.is_cell:
+            if isinstance(input_value, PackedSequence) and input_value.source is not None:
+                self._register_input(input_value.source, input_value.batch_first, frame)
+            elif isinstance(input_node, cst.Name) and not construction.is_cell:
                 self._register_input(input_node.value, construction.batch_first, frame)
             states = tuple(self._relabel_state(t, construction) for t in tensors_in(state)) if state is not None else ()
             self.facts.calls.append(ModuleCall(node, construction, input_value, state, states))
@@ -224,6 +232,8 @@ class RecurrentModules:
         return self._call_function(FunctionRef(found[1], found[0], bound=instance), args, kwargs)
 
     def _instance_method(self, instance: Instance, method: str, node: cst.Call, frame: Frame) -> Any:
+        if method in WEIGHT_LOADING_METHODS or method == "state_dict":
+            return self._weights_in_or_out(method, node, frame)
         found = self._method(instance.class_name, method)
         if found is not None:
             args, kwargs = self._arguments(node, frame)
@@ -239,8 +249,6 @@ class RecurrentModules:
             return instance
         if method in MODULE_RETURNS_SELF:
             return instance
-        if method in WEIGHT_LOADING_METHODS:
-            self.facts.loads_weights = True
         return UNKNOWN
 
 

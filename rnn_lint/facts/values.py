@@ -256,9 +256,25 @@ class Tensor:
 
 @dataclass(frozen=True)
 class PackedSequence:
-    """A PackedSequence: an RNN's input from pack_padded_sequence, or its output."""
+    """A PackedSequence: an RNN's input from pack_padded_sequence, or its output. ``source`` names
+    the padded tensor it was packed from and ``batch_first`` that tensor's layout, so its sizes can
+    still be read as the batch size."""
 
     module: Construction | None = None
+    source: str | None = None
+    batch_first: bool | None = None
+
+
+@dataclass(frozen=True)
+class RecurrentClass:
+    """One of several recurrent module classes, chosen at run time:
+    ``{"lstm": nn.LSTM, "gru": nn.GRU}[kind]`` or ``nn.LSTM if cell == "lstm" else nn.GRU``."""
+
+    kinds: tuple[str, ...]
+
+
+#: What ``model.state_dict()`` gives: restoring it later (early stopping) loads no trained weights.
+OWN_STATE = Opaque("own-state-dict")
 
 
 @dataclass(frozen=True)
@@ -370,6 +386,11 @@ def merge(a: Any, b: Any) -> Any:
         return b
     if b == Const(None) and isinstance(a, (Tensor, TupleValue)):
         return a
+    if (a == Const(None) and b == OWN_STATE) or (b == Const(None) and a == OWN_STATE):
+        return OWN_STATE  # best_state = None; ... best_state = copy.deepcopy(model.state_dict())
+    kinds = _recurrent_kinds(a) + _recurrent_kinds(b)
+    if _recurrent_kinds(a) and _recurrent_kinds(b):
+        return RecurrentClass(tuple(dict.fromkeys(kinds)))
     if isinstance(a, ListValue) and isinstance(b, ListValue):  # appends in a loop or a branch
         items: list[Any] = []
         for item in a.items + b.items:
@@ -380,6 +401,18 @@ def merge(a: Any, b: Any) -> Any:
         seen = dict.fromkeys(a.candidates + b.candidates)
         return ModuleRef(tuple(seen))
     return UNKNOWN
+
+
+def _recurrent_kinds(value: Any) -> tuple[str, ...]:
+    """The recurrent classes a value may be: ``nn.LSTM`` (an import) or a RecurrentClass."""
+    from rnn_lint.contract import RECURRENT_KINDS
+
+    if isinstance(value, RecurrentClass):
+        return value.kinds
+    if isinstance(value, ImportRef) and value.path.startswith("torch.nn."):
+        kind = value.path[len("torch.nn.") :]
+        return (kind,) if kind in RECURRENT_KINDS else ()
+    return ()
 
 
 # --- arithmetic and iteration on values ------------------------------------------------------

@@ -68,7 +68,7 @@ class MissingForgetBias(Rule):
     code = "RNN201"
     name = "missing-forget-bias"
     pattern = RECURRENT_CODE
-    message = "LSTM biases left at PyTorch's default: the forget gate starts half closed; set bias[H:2H] to about 1"
+    message = "nothing initialises the LSTM's biases: its forget gate starts half closed; set bias[H:2H] to about 1"
 
     def check(self, facts):
         if facts.loads_weights or is_test_file(facts.path):
@@ -76,6 +76,8 @@ class MissingForgetBias(Rule):
         for construction in facts.constructions:
             if construction.family != "LSTM" or construction.certainly("bias") is False:
                 continue
+            if construction.alternatives is not None:
+                continue  # RNNS[kind](...): it may not be an LSTM at all
             if construction.owner_class is None and not facts.trains:
                 continue  # a demo or a shape check, not a model anybody trains
             if facts.escapes(construction):
@@ -87,6 +89,7 @@ class MissingForgetBias(Rule):
                 continue  # its biases are initialised on purpose, to whatever the author chose
             yield self.report(
                 construction.node,
-                f"`{construction.describe()}`'s biases are left at PyTorch's default (about 0), so its forget "
-                "gate starts half closed; set bias_ih[H:2H] + bias_hh[H:2H] to about 1",
+                f"nothing in this file initialises `{construction.describe()}`'s biases, so its forget gate "
+                "starts half closed (PyTorch's default bias is about 0); set bias_ih[H:2H] + bias_hh[H:2H] "
+                "to about 1",
             )

@@ -38,19 +38,20 @@ class InertDropout(Rule):
     fix_applicability = "safe"
 
     def check(self, facts):
-        for construction in facts.constructions:
+        for site in facts.sites():
+            construction = site[0]
             argument = construction.arguments.get("dropout")
-            if argument is None:
+            if argument is None or any(c.arguments.get("dropout") is not argument for c in site):
                 continue
-            config = {"num_layers": construction.certainly("num_layers"), "dropout": construction.by_default("dropout")}
-            if not contract.inert_dropout(construction.kind, config):
-                continue
+            configs = [{"num_layers": c.certainly("num_layers"), "dropout": c.by_default("dropout")} for c in site]
+            if not all(contract.inert_dropout(c.kind, config) for c, config in zip(site, configs)):
+                continue  # with a run-time choice of class, it must be inert whichever is chosen
             fix = None
             if argument.keyword is not None:  # a positional one cannot go without moving the rest
                 fix = SuggestedFix("Remove the dropout argument", "safe", (NodeEdit(argument, ""),))
             yield self.report(
                 argument,
-                f"dropout={config['dropout']} does nothing: `{construction.describe()}` has one layer and "
+                f"dropout={configs[0]['dropout']} does nothing: `{construction.describe()}` has one layer and "
                 "applies dropout only between stacked layers; use nn.Dropout on its output or num_layers > 1",
                 fix,
             )

@@ -38,24 +38,28 @@ class InvalidRnnArgument(Rule):
     message = "argument that PyTorch rejects or silently misreads"
 
     def check(self, facts):
-        for construction in facts.constructions:
-            written = {name: construction.certainly(name) for name in construction.arguments}
-            if "proj_size" in written:
-                written.setdefault("hidden_size", construction.certainly("hidden_size"))
-            for problem in contract.argument_problems(construction.kind, written):
-                argument = construction.arguments.get(problem.argument)
+        for site in facts.sites():
+            # a run-time choice of class is wrong only where every class it may be rejects it
+            shared = None
+            for construction in site:
+                found = {(p.argument, p.raises): p for p in _problems(construction)}
+                shared = found if shared is None else {k: v for k, v in shared.items() if k in found}
+            first = site[0]
+            for problem in (shared or {}).values():
+                argument = first.arguments.get(problem.argument)
                 if argument is None:
                     continue
                 fix = None
-                if (
-                    problem.raises == "TypeError"
-                    and not contract.accepts(construction.kind, problem.argument)
-                    and argument.keyword
-                ):
+                removable = not any(contract.accepts(c.kind, problem.argument) for c in site)
+                if problem.raises == "TypeError" and removable and argument.keyword:
                     fix = SuggestedFix(f"Remove `{problem.argument}`", "unsafe", (NodeEdit(argument, ""),))
-                message = (
-                    problem.message
-                    if problem.message.startswith("nn.")
-                    else f"nn.{construction.kind}: {problem.message}"
-                )
+                kind = first.kind if len(site) == 1 else "/".join(c.kind for c in site)
+                message = problem.message if problem.message.startswith("nn.") else f"nn.{kind}: {problem.message}"
                 yield self.report(argument, message, fix)
+
+
+def _problems(construction):
+    written = {name: construction.certainly(name) for name in construction.arguments}
+    if "proj_size" in written:
+        written.setdefault("hidden_size", construction.certainly("hidden_size"))
+    return contract.argument_problems(construction.kind, written)
