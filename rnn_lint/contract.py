@@ -7,7 +7,8 @@ inside the parameters. The static linter (``rnn_lint``) and the pytest plugin (`
 both read it, so the two halves can never disagree about PyTorch.
 
 It imports nothing but the standard library: the linter must not import torch, and the plugin
-must stay cheap to load. Every fact was checked against torch 2.13 (see ``docs/contract.md``).
+must stay cheap to load. Every fact is checked against the installed torch by
+tests/test_contract.py (written against torch 2.13).
 """
 
 from __future__ import annotations
