@@ -55,7 +55,10 @@ def choose_device(requested: str, *, cuda_available: bool, device_count: int, wo
 def resolve(requested: str):
     """The ``torch.device`` to test on (imports torch). On CUDA it also becomes the current device,
     so a test's own ``.cuda()`` lands on this worker's GPU too."""
-    import torch
+    try:
+        import torch
+    except ImportError:
+        raise RuntimeError("pytest-rnn's fixtures run the model: they need torch (pip install torch)") from None
 
     available = torch.cuda.is_available()
     chosen = choose_device(

@@ -250,3 +250,14 @@ def test_checks_run_under_xdist(pytester):
     )
     result = pytester.runpytest_subprocess(*LOAD_PLUGIN, *LOAD_XDIST, "-n", "2", "--rnn-device", "cpu")
     result.assert_outcomes(passed=4)
+
+
+def test_without_torch_the_fixtures_say_what_is_missing(monkeypatch):
+    import sys
+
+    from pytest_rnn.device import cuda_skip_reason, resolve
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
+    with pytest.raises(RuntimeError, match="need torch"):
+        resolve("auto")
+    assert cuda_skip_reason("auto") == "rnn_cuda: torch is not installed"
