@@ -39,7 +39,7 @@ FORGET_GATE = GATES["LSTM"].index("forget")
 
 #: Gate orders other frameworks use, which ported code may silently assume.
 FOREIGN_LSTM_GATE_ORDERS: Mapping[str, tuple[str, ...]] = {
-    "TensorFlow/Keras fused LSTM cell (i, j, f, o)": ("input", "cell", "forget", "output"),
+    "TensorFlow's i, j, f, o order": ("input", "cell", "forget", "output"),  # Keras' fused LSTM cell
 }
 
 
@@ -388,9 +388,6 @@ def default_init_bound(hidden_size: int) -> float:
 # --------------------------------------------------------------------------------------------
 # Packing
 # --------------------------------------------------------------------------------------------
-
-PACKING_FUNCTIONS = ("pack_padded_sequence", "pack_sequence")
-UNPACKING_FUNCTIONS = ("pad_packed_sequence",)
 
 #: pack_padded_sequence wants its lengths on this device (a 1-D int64 tensor or a list); CUDA
 #: lengths raise "'lengths' argument should be a 1D CPU int64 tensor".

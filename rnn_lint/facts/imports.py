@@ -95,11 +95,6 @@ class ImportTable:
         qualified = self.qualify(node)
         return _RECURRENT.get(qualified) if qualified else None
 
-    def mentions_torch(self) -> bool:
-        return any(path == "torch" or path.startswith("torch.") for path in self.names.values()) or any(
-            module.startswith("torch") for module in self.star_modules
-        )
-
 
 def canonical(path: str) -> str:
     for prefix, replacement in _CANONICAL_PREFIXES:

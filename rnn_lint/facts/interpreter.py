@@ -83,6 +83,7 @@ from rnn_lint.facts.values import (
     element_of,
     is_numeric,
     merge,
+    merge_all,
     python_number,
     sequence_items,
 )
@@ -104,8 +105,6 @@ class Frame:
     returns: list[Any] = field(default_factory=list)
     #: name → the name it was computed from by a batch-preserving call (``x = self.embed(tokens)``)
     provenance: dict[str, str] = field(default_factory=dict)
-    node: cst.FunctionDef | None = None
-    inlined: bool = False
 
     def lookup(self, name: str) -> Any:
         frame: Frame | None = self
@@ -242,7 +241,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
             return UNKNOWN
         info = self.facts.classes.get(ref.class_name) if ref.class_name else None
         key = f"{ref.class_name}.{function.name.value}" if ref.class_name else function.name.value
-        frame = Frame(key, {}, ref.outer or self.module_frame, info, node=function, inlined=not standalone)
+        frame = Frame(key, {}, ref.outer or self.module_frame, info)
         decorators = {dotted(d.decorator) or "" for d in function.decorators}
         is_method = info is not None and "staticmethod" not in decorators
         self._bind_parameters(
@@ -275,12 +274,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
                 for construction in _constructions_in(value):
                     self.returned.append((id(function), construction))
             return UNKNOWN
-        if not frame.returns:
-            return Const(None)
-        result = frame.returns[0]
-        for value in frame.returns[1:]:
-            result = merge(result, value)
-        return result
+        return merge_all(frame.returns) if frame.returns else Const(None)
 
     def _bind_parameters(
         self,

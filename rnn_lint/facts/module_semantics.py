@@ -43,7 +43,7 @@ from rnn_lint.facts.values import (
     Sym,
     Tensor,
     TupleValue,
-    merge,
+    merge_all,
     new_link,
 )
 
@@ -106,11 +106,7 @@ class RecurrentModules:
         if attr in ("_all_weights", "_flat_weights_names"):
             return self._weight_names(Owner(ref.candidates), nested=attr == "_all_weights")
         if attr in CONFIG_ATTRIBUTES:
-            values = [candidate.config.get(attr, UNKNOWN) for candidate in ref.candidates]
-            result = values[0]
-            for value in values[1:]:
-                result = merge(result, value)
-            return result
+            return merge_all([candidate.config.get(attr, UNKNOWN) for candidate in ref.candidates])
         return UNKNOWN
 
     def _module_method(self, ref: ModuleRef, method: str, node: cst.Call, frame: Frame) -> Any:

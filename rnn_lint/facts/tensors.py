@@ -151,9 +151,8 @@ def reorder(tensor: Tensor, method: str, dims: Sequence[Any]) -> Tensor:
     if axes is None:
         return tensor
     count = len(axes)
-    try:
-        numbers = [_dim(d, count) for d in dims]
-    except _NotADim:
+    numbers = [_axis_number(d, count) for d in dims]
+    if None in numbers:
         return tensor.with_axes(None)
     if method == "permute":
         if sorted(numbers) != list(range(count)):
@@ -172,16 +171,13 @@ def reorder(tensor: Tensor, method: str, dims: Sequence[Any]) -> Tensor:
     return tensor.with_axes(None)
 
 
-class _NotADim(Exception):
-    pass
-
-
-def _dim(value: Any, count: int) -> int:
+def _axis_number(value: Any, count: int) -> int | None:
+    """A dim argument as an axis index in [0, count), or None when it is not a known integer."""
     if isinstance(value, Sym) and value.known and value.coeff.denominator == 1:
         number = int(value.coeff)
         if -count <= number < count:
             return number % count
-    raise _NotADim
+    return None
 
 
 def transpose_all(tensor: Tensor) -> Tensor:
@@ -226,9 +222,8 @@ def squeeze(tensor: Tensor, dim: Any) -> Tensor:
     """Drops an axis only when its size is certainly 1; an axis that may be 1 loses the layout."""
     if tensor.axes is None:
         return tensor
-    try:
-        number = _dim(dim, len(tensor.axes))
-    except _NotADim:
+    number = _axis_number(dim, len(tensor.axes))
+    if number is None:
         return tensor.with_axes(None)
     size = tensor.axes[number].size
     if size == ONE:
@@ -241,9 +236,8 @@ def squeeze(tensor: Tensor, dim: Any) -> Tensor:
 def unsqueeze(tensor: Tensor, dim: Any) -> Tensor:
     if tensor.axes is None:
         return tensor
-    try:
-        number = _dim(dim, len(tensor.axes) + 1)
-    except _NotADim:
+    number = _axis_number(dim, len(tensor.axes) + 1)
+    if number is None:
         return tensor.with_axes(None)
     axes = list(tensor.axes)
     axes.insert(number, Axis("?", ONE))
@@ -253,9 +247,8 @@ def unsqueeze(tensor: Tensor, dim: Any) -> Tensor:
 def reduce(tensor: Tensor, dim: Any, keepdim: bool) -> Tensor:
     if tensor.axes is None:
         return tensor
-    try:
-        number = _dim(dim, len(tensor.axes))
-    except _NotADim:
+    number = _axis_number(dim, len(tensor.axes))
+    if number is None:
         return tensor.with_axes(None)
     if keepdim:
         axes = list(tensor.axes)
@@ -271,9 +264,8 @@ def concatenate(tensors: Sequence[Any], dim: Any) -> Any:
     first = tensors[0]
     if any(len(t.axes) != len(first.axes) for t in tensors):
         return UNKNOWN
-    try:
-        number = _dim(dim, len(first.axes))
-    except _NotADim:
+    number = _axis_number(dim, len(first.axes))
+    if number is None:
         return UNKNOWN
     axes = list(first.axes)
     axes[number] = Axis("?", UNKNOWN)
@@ -284,8 +276,7 @@ def axis_size(tensor: Tensor, dim: Any) -> Any:
     """``t.size(dim)``/``t.shape[dim]``: the axis' size as a monomial, when followed."""
     if tensor.axes is None:
         return UNKNOWN
-    try:
-        number = _dim(dim, len(tensor.axes))
-    except _NotADim:
+    number = _axis_number(dim, len(tensor.axes))
+    if number is None:
         return UNKNOWN
     return tensor.axes[number].size

@@ -14,6 +14,7 @@ expressions mean the same size when their monomials are equal, e.g. ``self.num_l
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -159,12 +160,7 @@ class ListValue:
 
     def element(self) -> Any:
         """The value one iteration (or an unknown index) gives."""
-        if not self.items:
-            return UNKNOWN
-        result = self.items[0]
-        for item in self.items[1:]:
-            result = merge(result, item)
-        return result
+        return merge_all(self.items)
 
 
 def sequence_items(value: Any) -> tuple[Any, ...] | None:
@@ -238,7 +234,6 @@ class Tensor:
     role: str
     module: Construction | None
     axes: tuple[Axis, ...] | None
-    packed: bool = False
     #: where a tensor the user created was made (``torch.zeros(...)``), for reporting there
     origin: Any = field(default=None, compare=False)
 
@@ -403,6 +398,16 @@ def merge(a: Any, b: Any) -> Any:
     return UNKNOWN
 
 
+def merge_all(values: Sequence[Any]) -> Any:
+    """The value after any of several paths (or items): ``merge`` folded over them."""
+    if not values:
+        return UNKNOWN
+    result = values[0]
+    for value in values[1:]:
+        result = merge(result, value)
+    return result
+
+
 def _recurrent_kinds(value: Any) -> tuple[str, ...]:
     """The recurrent classes a value may be: ``nn.LSTM`` (an import) or a RecurrentClass."""
     from rnn_lint.contract import RECURRENT_KINDS
@@ -452,9 +457,6 @@ def element_of(iterable: Any) -> Any:
         return iterable.element
     if isinstance(iterable, ListValue):
         return iterable.element()
-    if isinstance(iterable, TupleValue) and iterable.items:
-        result = iterable.items[0]
-        for item in iterable.items[1:]:
-            result = merge(result, item)
-        return result
+    if isinstance(iterable, TupleValue):
+        return merge_all(iterable.items)
     return UNKNOWN

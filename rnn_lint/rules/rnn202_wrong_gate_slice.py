@@ -6,6 +6,20 @@ from rnn_lint.facts.values import Opaque, ParamSlice, Sym
 from rnn_lint.rule import RECURRENT_CODE, Rule
 
 _GATES = contract.GATES["LSTM"]
+_FORGET = (contract.FORGET_GATE, contract.FORGET_GATE + 1)
+
+
+def _block(start, stop) -> str:
+    return f"[{_bound(Fraction(start))}:{_bound(Fraction(stop))}]"
+
+
+def _foreign_slots() -> str:
+    """Where ported code expects the forget gate: " (TensorFlow/Keras … puts it at [2H:3H])"."""
+    slots = []
+    for framework, order in contract.FOREIGN_LSTM_GATE_ORDERS.items():
+        index = order.index("forget")
+        slots.append(f"{framework} puts it at {_block(index, index + 1)}")
+    return f" ({'; '.join(slots)})" if slots else ""
 
 
 def _certainly_positive(value) -> bool:
@@ -26,7 +40,7 @@ def _same_parameter(a, b) -> bool:
     return a.link is not None and a.link == b.link
 
 
-def _bound(units: Fraction) -> str:
+def _bound(units: Fraction) -> str:  # 1 -> "H", 2 -> "2H", 0 -> ""
     if units == 0:
         return ""
     return "H" if units == 1 else f"{units}H"
@@ -92,7 +106,7 @@ class WrongGateSlice(Rule):
             if families != {"LSTM"}:
                 continue
             start, stop = target.start, target.stop
-            if (start, stop) == (1, 2) or not (0 <= start < stop <= 4) or (start, stop) == (0, 4):
+            if (start, stop) in (_FORGET, (0, len(_GATES))) or not 0 <= start < stop <= len(_GATES):
                 continue
             if start.denominator != 1 or stop.denominator != 1 or not _certainly_positive(write.value):
                 continue
@@ -102,6 +116,9 @@ class WrongGateSlice(Rule):
             yield self.report(
                 write.node,
                 f"bias[{_bound(start)}:{_bound(stop)}] is the {' and '.join(hit)} gate{'s' if len(hit) > 1 else ''} "
-                "in PyTorch's LSTM (order: input, forget, cell, output); the forget gate is bias[H:2H] "
-                "(TensorFlow's i, j, f, o order puts it at [2H:3H])",
+                f"in PyTorch's LSTM (order: {', '.join(_GATES)}); the forget gate is bias{_block(*_FORGET)}"
+                f"{_FOREIGN_SLOTS}",
             )
+
+
+_FOREIGN_SLOTS = _foreign_slots()
