@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from cli_helpers import Run, run_command, write_tree
+from cli_helpers import REPO, Run, run_command, write_tree
 
 PLUGIN = '''
 import libcst as cst
@@ -83,7 +83,7 @@ def install_plugin(site: Path, extra: str = "EXTRA = []") -> Path:
 
 
 def rnn_lint(project: Path, site: Path, *args: str) -> Run:
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(REPO)])}
     env.pop("RNN_LINT_PLUGINS", None)
     return run_command([sys.executable, "-m", "rnn_lint", *args], project, env=env)
 

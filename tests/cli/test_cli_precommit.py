@@ -37,6 +37,7 @@ def committed_copy_of_this_tree(target: Path) -> str:
 
 
 def test_pre_commit_hook_blocks_a_commit_with_findings(tmp_path, monkeypatch):
+    pytest.importorskip("pre_commit", reason="pre-commit is in the test extra (pip install -e '.[test]')")
     for key, value in {
         "GIT_AUTHOR_NAME": "t",
         "GIT_AUTHOR_EMAIL": "t@example.org",

@@ -30,3 +30,4 @@ LOAD_PLUGIN: tuple[str, ...] = () if _autoloaded() else ("-p", "pytest_rnn.plugi
 #: pytest-xdist, likewise, when entry points are switched off.
 LOAD_XDIST: tuple[str, ...] = () if not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") else ("-p", "xdist.plugin")
 HAS_LIBCST = _importable("libcst")
+HAS_TORCH = _importable("torch")

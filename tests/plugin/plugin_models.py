@@ -4,6 +4,10 @@ whole suite stays fast on two CPU cores."""
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("torch", reason="pytest-rnn's checks run models: they need torch")
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence

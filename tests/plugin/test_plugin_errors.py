@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from plugin_helpers import LOAD_PLUGIN
+from plugin_helpers import HAS_TORCH, LOAD_PLUGIN
 
 from pytest_rnn import RnnCheckError, Violation
 from rnn_lint import contract
@@ -63,6 +63,7 @@ def test_every_runtime_code_is_in_the_catalog():
         RnnCheckError([])
 
 
+@pytest.mark.skipif(not HAS_TORCH, reason="the run builds a torch model")
 def test_pytest_output_names_the_code_without_torch_or_plugin_frames(pytester):
     pytester.makepyfile(
         """

@@ -10,6 +10,8 @@ from plugin_helpers import LOAD_PLUGIN, LOAD_XDIST
 
 from pytest_rnn.device import choose_device, parse_device, worker_index
 
+pytest.importorskip("torch", reason="pytest-rnn's checks run models: they need torch")
+
 CHECKED_MODEL = """
 import torch
 from torch import nn

@@ -7,6 +7,7 @@ import sys
 import pytest
 from plugin_helpers import HAS_LIBCST, LOAD_PLUGIN
 
+pytest.importorskip("torch", reason="pytest-rnn's checks run models: they need torch")
 needs_libcst = pytest.mark.skipif(not HAS_LIBCST, reason="--rnn-lint runs the linter, which needs libcst")
 
 BUGGY = """

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("torch", reason="pytest-rnn's checks run models: they need torch")
+
 import torch
 import torch.nn.utils.rnn as rnn_utils
 from plugin_helpers import LOAD_PLUGIN
