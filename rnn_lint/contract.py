@@ -413,7 +413,7 @@ class Problem:
     name: str
     summary: str
     fix: str
-    #: "lint" when rnn-lint has a rule for it, "runtime" when only pytest-rnn can see it.
+    #: "lint" when rnn-lint has a rule for it, "runtime" when pytest-rnn checks it (empty while neither does yet).
     checked_by: tuple[str, ...]
 
 
@@ -443,6 +443,15 @@ PROBLEMS: Mapping[str, Problem] = {
             ("lint", "runtime"),
         ),
         Problem(
+            "RNN104",
+            "bidirectional-summary",
+            "a bidirectional module summarised by one direction: h_n[-1] alone is the top layer's backward "
+            "state, and the output's last step holds a backward half that has seen one step",
+            "torch.cat((h_n[-2], h_n[-1]), dim=-1), or cat the forward half of the last step with the "
+            "backward half of step 0",
+            (),
+        ),
+        Problem(
             "RNN105",
             "padding-leak",
             "padded steps change a sequence's result",
@@ -464,6 +473,20 @@ PROBLEMS: Mapping[str, Problem] = {
             "give the module (T, B, input_size) input, or (B, T, input_size) with batch_first=True, "
             "and states shaped (num_layers * num_directions, B, hidden_size)",
             ("runtime",),
+        ),
+        Problem(
+            "RNN108",
+            "bare-squeeze",
+            "squeeze() with no dim on a recurrent state or output: a batch of one loses its batch axis",
+            "name the axis: h_n.squeeze(0), or index the layer you mean (h_n[-1])",
+            (),
+        ),
+        Problem(
+            "RNN109",
+            "pack-layout-mismatch",
+            "pack_padded_sequence / pad_packed_sequence told a layout the module or the following code does not use",
+            "give pack_padded_sequence and pad_packed_sequence the module's batch_first",
+            (),
         ),
         Problem(
             "RNN201",
@@ -520,6 +543,20 @@ PROBLEMS: Mapping[str, Problem] = {
             "the module gives different results on the GPU and on the CPU",
             "check custom CUDA code paths and dtype handling; TF32 differences are already allowed for",
             ("runtime",),
+        ),
+        Problem(
+            "RNN404",
+            "state-device",
+            "an initial state created on a fixed device (the CPU by default) instead of the input's",
+            "create it where the input is: torch.zeros(..., device=x.device), or x.new_zeros(...)",
+            (),
+        ),
+        Problem(
+            "RNN405",
+            "unlearned-initial-state",
+            "an initial state meant to be learned that is not an nn.Parameter (or never reaches the module)",
+            "self.h0 = nn.Parameter(torch.zeros(L * D, 1, H)), then pass self.h0.expand(-1, B, -1).contiguous()",
+            (),
         ),
     )
 }
