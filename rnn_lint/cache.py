@@ -1,0 +1,81 @@
+"""The on-disk cache: ``.rnn_lint_cache/`` at the project root, in the spirit of ruff's.
+
+A small key-value store of JSON documents, one file per entry, grouped by namespace (per-file lint
+results, the project index …). Keys are digests the caller computes from everything the value
+depends on (content hash, tool version, selected rules, settings); this module adds the tool
+version to the folder name, so a cache written by another version is never read. Every write is
+atomic (``rnn_lint.atomic``), so concurrent runs and killed runs leave either a whole entry or none;
+an entry that cannot be read or decoded is treated as missing, never trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from rnn_lint import __version__
+from rnn_lint.atomic import write_atomically
+
+CACHE_DIR_NAME = ".rnn_lint_cache"
+
+#: Written into the cache folder so that git and backup tools leave it alone.
+_GITIGNORE = b"# Automatically created by rnn-lint.\n*\n"
+_CACHEDIR_TAG = (
+    b"Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by rnn-lint.\n"
+)
+
+
+def digest(*parts: str | bytes) -> str:
+    """A stable key from the parts a value depends on (order matters)."""
+    hasher = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        hasher.update(len(data).to_bytes(8, "little"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+class Cache:
+    """Entries under ``directory/<version>/<namespace>/<key>.json``."""
+
+    def __init__(self, directory: str | os.PathLike, version: str = __version__) -> None:
+        self.directory = Path(directory)
+        self.root = self.directory / f"v{version}"
+
+    def load(self, namespace: str, key: str) -> Any | None:
+        """The value stored under ``key``, or None when there is none or it cannot be read."""
+        try:
+            return json.loads(self._path(namespace, key).read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    def store(self, namespace: str, key: str, value: Any) -> bool:
+        """Store ``value`` (JSON-serialisable) atomically; False when the disk refused (a cache
+        that cannot be written only costs speed, never a run)."""
+        path = self._path(namespace, key)
+        try:
+            if not self.directory.exists():
+                self._create()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, json.dumps(value, separators=(",", ":")).encode("utf-8"))
+        except OSError:
+            return False
+        return True
+
+    def clear(self) -> None:
+        """Remove the whole cache folder (``rnn-lint clean``)."""
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _create(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for name, content in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
+            with contextlib.suppress(OSError):
+                write_atomically(self.directory / name, content)
+
+    def _path(self, namespace: str, key: str) -> Path:
+        return self.root / namespace / key[:2] / f"{key}.json"

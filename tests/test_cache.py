@@ -1,0 +1,66 @@
+"""The on-disk cache store and the atomic write every disk write goes through."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from rnn_lint.atomic import write_atomically
+from rnn_lint.cache import Cache, digest
+
+
+def test_entries_round_trip_and_another_version_is_never_read(tmp_path) -> None:
+    cache = Cache(tmp_path / ".rnn_lint_cache")
+    key = digest("content", b"settings")
+    assert cache.load("results", key) is None
+    assert cache.store("results", key, {"findings": [1, 2]})
+    assert cache.load("results", key) == {"findings": [1, 2]}
+    assert Cache(tmp_path / ".rnn_lint_cache", version="0.0.0-other").load("results", key) is None
+    assert (tmp_path / ".rnn_lint_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_a_corrupt_entry_is_missing_not_trusted(tmp_path) -> None:
+    cache = Cache(tmp_path / "c")
+    key = digest("x")
+    cache.store("results", key, [1])
+    entry = next((tmp_path / "c").rglob(f"{key}.json"))
+    entry.write_bytes(b'{"half": ')
+    assert cache.load("results", key) is None
+
+
+def test_digest_depends_on_the_order_and_the_boundaries_of_its_parts() -> None:
+    assert digest("ab", "c") != digest("a", "bc")
+    assert digest("a", "b") != digest("b", "a")
+    assert digest("a", "b") == digest("a", b"b")
+
+
+def test_clear_removes_the_folder(tmp_path) -> None:
+    cache = Cache(tmp_path / "c")
+    cache.store("n", digest("k"), 1)
+    cache.clear()
+    assert not (tmp_path / "c").exists()
+
+
+def test_atomic_write_keeps_the_mode_and_leaves_no_temporary_file(tmp_path) -> None:
+    target = tmp_path / "model.py"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    write_atomically(target, b"new")
+    assert target.read_text() == "new"
+    assert os.stat(target).st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.py"]
+
+
+def test_a_failed_atomic_write_leaves_the_original(tmp_path, monkeypatch) -> None:
+    target = tmp_path / "model.py"
+    target.write_text("original")
+
+    def refuse(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", refuse)
+    with pytest.raises(OSError):
+        write_atomically(target, b"half")
+    assert target.read_text() == "original"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.py"]
