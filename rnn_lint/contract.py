@@ -464,7 +464,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "lengths-mismatch",
             "sequence lengths longer than the padded sequence or not on the CPU",
             "pass lengths as a 1-D CPU int64 tensor with every length <= T",
-            ("runtime",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN107",
@@ -549,7 +549,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "state-device",
             "an initial state created on a fixed device (the CPU by default) instead of the input's",
             "create it where the input is: torch.zeros(..., device=x.device), or x.new_zeros(...)",
-            (),
+            ("lint",),
         ),
         Problem(
             "RNN405",

@@ -27,6 +27,7 @@ import libcst as cst
 
 from rnn_lint import contract
 from rnn_lint.facts import tensors
+from rnn_lint.facts.devices import Devices
 from rnn_lint.facts.idioms import (
     BATCH_NAMES,
     CREATION_METHODS,
@@ -115,7 +116,7 @@ class Frame:
         return _MISSING
 
 
-class Interpreter(RecurrentModules, Tensors, Parameters):
+class Interpreter(RecurrentModules, Tensors, Parameters, Devices):
     def __init__(self, module: cst.Module, path: str = "") -> None:
         self.imports = ImportTable()
         self.facts = FileFacts(module, self.imports, path=path)
@@ -133,6 +134,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
         self.nested: list[tuple[cst.FunctionDef, Frame, ClassInfo | None]] = []
         #: how many forward() calls are being run (modules handed out there do not escape)
         self.forward_depth = 0
+        #: factory calls met so far (devices.py): id(node) → where it was made
+        self._factories: dict[int, Any] = {}
 
     # ======================================================================================
     # The order of work
@@ -511,6 +514,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
         if isinstance(target, cst.Name):
             frame.env[target.value] = value
             self._name_binding(value, target.value)
+            self._note_placement(target.value, value_node, frame)
             source = provenance_source(value_node, self.imports) if value_node is not None else None
             if source is not None and source != target.value:
                 frame.provenance[target.value] = source
@@ -1048,13 +1052,15 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
                 else ListValue(items if items is not None else (element_of(args[0]),), items is not None)
             )
         if name in TORCH_CREATION:
-            return self._create(node, frame, fill=name == "torch.full")
+            return self._factory_placed(self._create(node, frame, fill=name == "torch.full"), node, frame)
         if name in TORCH_LIKE:
             args, _ = self._arguments(node, frame)
             return Tensor("created", args[0].module, args[0].axes) if args and isinstance(args[0], Tensor) else UNKNOWN
         if name in PASS_THROUGH_FUNCTIONS:
             args, _ = self._arguments(node, frame)
-            return args[0] if args else UNKNOWN
+            if not args:
+                return UNKNOWN
+            return self._unplaced(args[0]) if name.endswith("Parameter") else args[0]
         if name in ("torch.cat", "torch.concat", "torch.concatenate"):
             args, kwargs = self._arguments(node, frame)
             parts = (sequence_items(args[0]) or ()) if args else ()
@@ -1080,6 +1086,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters):
             return self._init_function(name.rsplit(".", 1)[1], node, frame)
         if name == "torch.nn.utils.rnn.pack_padded_sequence":
             args, kwargs = self._arguments(node, frame)
+            self._note_pack(node, frame)
             first = node.args[0].value if node.args and node.args[0].keyword is None else None
             layout = kwargs.get("batch_first", args[2] if len(args) > 2 else Const(False))
             return PackedSequence(

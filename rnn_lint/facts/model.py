@@ -9,6 +9,7 @@ modules escape to code the linter cannot see. Rules read these lists; none walks
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import libcst as cst
@@ -240,6 +241,12 @@ class FileFacts:
     loads_weights: bool = False
     #: the file trains something (.backward(), torch.optim, a Lightning Trainer)
     trains: bool = False
+    #: the file calls pack_padded_sequence
+    packs: bool = False
+    #: factory-made CPU tensors passed as initial states (devices.StateCreation, RNN404)
+    state_creations: list[Any] = field(default_factory=list)
+    #: pack_padded_sequence given lengths on an accelerator (devices.PackLengths, RNN106)
+    pack_lengths: list[Any] = field(default_factory=list)
 
     def escapes(self, construction: Construction) -> bool:
         if id(construction) in self.escaped:
@@ -279,6 +286,13 @@ class FileFacts:
         if owner.constructions:
             return False
         return owner.any_family in (None, construction.family)
+
+    @cached_property
+    def uses_accelerator(self) -> bool:
+        """The file moves something to a GPU (``.cuda()``, ``torch.device(...)``, ``"cuda"`` …)."""
+        from rnn_lint.facts.devices import uses_accelerator
+
+        return uses_accelerator(self.module)
 
     @property
     def families(self) -> set[str]:

@@ -147,7 +147,9 @@ class RecurrentModules:
             elif isinstance(input_node, cst.Name) and not construction.is_cell:
                 self._register_input(input_node.value, construction.batch_first, frame)
             states = tuple(self._relabel_state(t, construction) for t in tensors_in(state)) if state is not None else ()
-            self.facts.calls.append(ModuleCall(node, construction, input_value, state, states))
+            call = ModuleCall(node, construction, input_value, state, states)
+            self.facts.calls.append(call)
+            self._note_state_devices(call, input_node, frame)
         first = ref.candidates[0]
         if any(not same_layout(first, other) for other in ref.candidates[1:]):
             return UNKNOWN

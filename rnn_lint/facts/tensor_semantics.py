@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from rnn_lint.facts import tensors
+from rnn_lint.facts.devices import MOVES
 from rnn_lint.facts.idioms import (
     CREATION_METHODS,
     batch_hint,
@@ -72,6 +73,8 @@ class Tensors:
         return Tensor("created", None, axes, origin=node)
 
     def _tensor_method(self, tensor: Tensor, method: str, node: cst.Call, frame: Frame) -> Any:
+        if method in MOVES:
+            return self._moved(tensor, method, node, frame)
         if method in tensors.RESHAPES:
             args, _ = self._arguments(node, frame)
             return self._reshape(tensor, node, list(node.args), args, frame)

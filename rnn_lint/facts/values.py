@@ -236,6 +236,9 @@ class Tensor:
     axes: tuple[Axis, ...] | None
     #: where a tensor the user created was made (``torch.zeros(...)``), for reporting there
     origin: Any = field(default=None, compare=False)
+    #: "default" for a factory-made tensor without ``device=`` (the CPU); None when unknown
+    #: or following another tensor (see devices.py)
+    device: str | None = None
 
     def with_axes(self, axes: tuple[Axis, ...] | None) -> Tensor:
         return replace(self, axes=axes)

@@ -1,0 +1,241 @@
+"""Where tensors live: the facts behind RNN404 (state-device) and RNN106 (lengths-mismatch).
+
+Two kinds of fact, both gathered as the interpreter walks:
+
+* **initial states made by a tensor factory.** ``torch.zeros/ones/randn/rand/empty/full(...)``
+  without ``device=`` makes a CPU tensor. The created ``Tensor`` value carries
+  ``device="default"``; ``.to(...)``, ``.cuda()``, ``.type_as(...)``, ``nn.Parameter(...)`` and
+  the like make its device unknown again (``new_zeros``/``zeros_like`` never set it: they follow
+  their receiver). When such a tensor reaches a recurrent module's call as its state, a
+  ``StateCreation`` is recorded: the factory call, the module call, and whether the module's input
+  is a name that is already bound where the factory is called (then ``device=<input>.device`` can be
+  written there).
+* **lengths on an accelerator.** Within one function, a name assigned from ``.cuda()``,
+  ``.to(<not "cpu">)``, a factory with a ``device=`` that is not the CPU, or an expression of such
+  a name that no ``.cpu()``/``.tolist()``/``len()`` brings back, is on an accelerator. A
+  ``pack_padded_sequence`` given such lengths is a ``PackLengths`` fact.
+
+Everything unknown stays silent: a tensor moved on one branch only, lengths from a caller, a
+device chosen by a variable that may be the CPU but reached through a helper we cannot see.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from rnn_lint.facts.imports import dotted
+from rnn_lint.facts.values import UNKNOWN, Const, Tensor, TupleValue
+
+if TYPE_CHECKING:
+    from rnn_lint.facts.interpreter import Frame
+    from rnn_lint.facts.model import ModuleCall
+
+#: A tensor made by a factory without ``device=``: on the CPU whatever the model is on.
+DEFAULT = "default"
+#: The key under which a frame remembers that a local name is on an accelerator.
+_ON_ACCELERATOR = "device-of:"
+#: Methods that move a tensor (its device is then whatever they were told).
+MOVES = frozenset({"to", "cuda", "cpu", "type_as", "type", "pin_memory"})
+#: Calls that bring a tensor's values back to the CPU (or out of tensors altogether).
+BACK_ON_CPU = frozenset({"cpu", "tolist", "numpy", "item", "len", "list", "tuple", "sorted", "int"})
+
+
+@dataclass(eq=False)
+class StateCreation:
+    """A factory-made CPU tensor passed as a recurrent module's initial state."""
+
+    #: the factory call (``torch.zeros(...)``), where the finding and the fix go
+    node: cst.Call
+    call: ModuleCall
+    #: the factory is in a method of a class of this file or in code that forward() runs
+    in_model_code: bool
+    #: the key of the function that made it (``Model.__init__`` states belong to RNN405)
+    function: str
+    #: the module's input, when it is a plain name already bound where the factory is called
+    input_name: str | None
+
+
+@dataclass(eq=False)
+class PackLengths:
+    """``pack_padded_sequence(x, lengths)`` given lengths that were moved to an accelerator."""
+
+    node: cst.Call
+    #: the lengths argument as written
+    lengths: cst.BaseExpression
+    #: how they got there, for the message (``lengths.cuda()``, ``.to(device)``)
+    how: str
+
+
+class Devices:
+    """Mixed into the Interpreter; uses its evaluation methods and ``facts``."""
+
+    # --- factories and moves ------------------------------------------------------------
+    def _factory_placed(self, value: Any, node: cst.Call, frame: Frame) -> Any:
+        """``torch.zeros(...)``'s value, marked as a CPU tensor when no ``device=`` is given."""
+        self._remember_factory(node, frame)
+        if not isinstance(value, Tensor):
+            return value
+        if any(arg.star == "**" for arg in node.args) or any(
+            arg.keyword is not None and arg.keyword.value in ("device", "out") for arg in node.args
+        ):
+            return value
+        return replace(value, device=DEFAULT)
+
+    def _remember_factory(self, node: cst.Call, frame: Frame) -> None:
+        if id(node) in self._factories:
+            return
+        in_model = frame.class_info is not None or self.forward_depth > 0
+        # names the fix may use: bound here, and not themselves a tensor on the CPU by default
+        bound = frozenset(
+            key
+            for key, value in _visible_names(frame).items()
+            if "." not in key and ":" not in key and not (isinstance(value, Tensor) and value.device == DEFAULT)
+        )
+        self._factories[id(node)] = (frame, frame.key, in_model, bound)
+
+    def _moved(self, tensor: Tensor, method: str, node: cst.Call, frame: Frame) -> Tensor:
+        """``.to(...)``, ``.cuda()`` and friends: the device is no longer the factory's."""
+        self._arguments(node, frame)
+        return replace(tensor, device=None) if tensor.device is not None else tensor
+
+    @staticmethod
+    def _unplaced(value: Any) -> Any:
+        """``nn.Parameter(t)``: a parameter moves with its module."""
+        return replace(value, device=None) if isinstance(value, Tensor) and value.device is not None else value
+
+    # --- states reaching a module ---------------------------------------------------------
+    def _note_state_devices(self, call: ModuleCall, input_node: Any, frame: Frame) -> None:
+        for tensor in _tensors_in(call.state):
+            if tensor.device != DEFAULT or not isinstance(tensor.origin, cst.Call):
+                continue
+            made = self._factories.get(id(tensor.origin))
+            if made is None:
+                continue
+            made_in, function, in_model, bound = made
+            name = input_node.value if isinstance(input_node, cst.Name) else None
+            on_cpu = isinstance(call.input, Tensor) and call.input.device == DEFAULT
+            usable = name if name is not None and made_in is frame and name in bound and not on_cpu else None
+            self.facts.state_creations.append(StateCreation(tensor.origin, call, in_model, function, usable))
+
+    # --- lengths ----------------------------------------------------------------------------
+    def _note_placement(self, name: str, value_node: cst.BaseExpression | None, frame: Frame) -> None:
+        """After ``name = value_node``: remember whether ``name`` is now on an accelerator."""
+        key = _ON_ACCELERATOR + name
+        how = self._accelerated(value_node, frame) if value_node is not None else None
+        if how is None:
+            frame.env.pop(key, None)
+        else:
+            frame.env[key] = Const(how)
+
+    def _accelerated(self, node: cst.BaseExpression, frame: Frame) -> str | None:
+        """How ``node`` comes to be on an accelerator (a short description), or None when it is
+        not known to be."""
+        if isinstance(node, cst.Name):
+            value = frame.env.get(_ON_ACCELERATOR + node.value)
+            return value.value if isinstance(value, Const) else None
+        if isinstance(node, cst.Call):
+            func = node.func
+            if isinstance(func, cst.Attribute):
+                method = func.attr.value
+                if method in BACK_ON_CPU:
+                    return None
+                if method == "cuda":
+                    return f"{_text(func.value)}.cuda()"
+                if method == "to":
+                    target = _device_argument(node)
+                    if target is None:
+                        return self._accelerated(func.value, frame)
+                    return None if _names_cpu(target) else f".to({_text(target)})"
+            name = dotted(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+            if name is not None and name.rsplit(".", 1)[-1] in BACK_ON_CPU:
+                return None
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value == "device":
+                    return None if _names_cpu(arg.value) else f"device={_text(arg.value)}"
+            if isinstance(func, cst.Attribute):  # lengths.sum(1), mask.long() …: where the receiver is
+                return self._accelerated(func.value, frame)
+            return None
+        if isinstance(node, cst.BinaryOperation):
+            return self._accelerated(node.left, frame) or self._accelerated(node.right, frame)
+        if isinstance(node, cst.Comparison):
+            return self._accelerated(node.left, frame)
+        if isinstance(node, cst.Subscript):
+            return self._accelerated(node.value, frame)
+        return None
+
+    def _note_pack(self, node: cst.Call, frame: Frame) -> None:
+        self.facts.packs = True
+        positional = [arg for arg in node.args if arg.keyword is None]
+        lengths = next((arg for arg in node.args if arg.keyword is not None and arg.keyword.value == "lengths"), None)
+        if lengths is None and len(positional) > 1 and not positional[0].star and not positional[1].star:
+            lengths = positional[1]
+        if lengths is None:
+            return
+        how = self._accelerated(lengths.value, frame)
+        if how is not None:
+            self.facts.pack_lengths.append(PackLengths(node, lengths.value, how))
+
+
+_ACCELERATOR_TEXT = re.compile(r"\.cuda\(|[\'\"](?:cuda|mps|xla)|torch\.device\(|\.to\(\s*(?:self\.)?device\b")
+
+
+def uses_accelerator(module: cst.Module) -> bool:
+    """Whether the file's text moves anything to an accelerator."""
+    return bool(_ACCELERATOR_TEXT.search(module.code))
+
+
+def _visible_names(frame: Frame) -> dict[str, Any]:
+    names: dict[str, Any] = {}
+    current: Frame | None = frame
+    while current is not None:
+        for key, value in current.env.items():
+            names.setdefault(key, value)
+        current = current.outer
+    return names
+
+
+def _tensors_in(value: Any) -> list[Tensor]:
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, TupleValue):
+        return [t for item in value.items for t in _tensors_in(item)]
+    return []
+
+
+def _device_argument(node: cst.Call) -> cst.BaseExpression | None:
+    """What ``.to(...)`` was told to move to, or None when it only changes the dtype."""
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value == "device":
+            return arg.value
+    positional = [arg.value for arg in node.args if arg.keyword is None]
+    if not positional:
+        return None
+    first = positional[0]
+    spelled = dotted(first) if isinstance(first, (cst.Name, cst.Attribute)) else None
+    if spelled is not None and (spelled.startswith("torch.") and spelled.rsplit(".", 1)[-1] in _DTYPES):
+        return None
+    return first
+
+
+_DTYPES = frozenset(
+    {"float", "float32", "float64", "double", "half", "float16", "bfloat16", "long", "int64", "int", "int32", "bool"}
+)
+
+
+def _names_cpu(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value == "cpu"
+    if isinstance(node, cst.Call) and dotted(node.func) in ("torch.device", "device") and node.args:
+        return _names_cpu(node.args[0].value)
+    return False
+
+
+def _text(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+__all__ = ["DEFAULT", "UNKNOWN", "Devices", "PackLengths", "StateCreation"]

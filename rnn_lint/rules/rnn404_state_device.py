@@ -1,0 +1,96 @@
+import libcst as cst
+
+from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
+
+
+def device_edit(module: cst.Module, node: cst.Call, name: str) -> NodeEdit | None:
+    """Add ``device=<name>.device`` after the factory call's last argument, on that argument's
+    line, leaving the rest of the call (its layout, a trailing comma) as it is."""
+    if not node.args:
+        return None
+    value = node.args[-1].value
+    text = module.code_for_node(value)
+    if "\n" in text or "#" in text:
+        return None
+    return NodeEdit(value, f"{text}, device={name}.device")
+
+
+class StateDevice(Rule):
+    """
+    ## What it does
+    Flags an initial state made in `forward` (or a helper of the model) with
+    `torch.zeros/ones/randn/rand/empty/full(...)` and no `device=`, that reaches a recurrent
+    module without `.to(...)` on the way. In a script (outside any model class) it is flagged only
+    when the file uses an accelerator.
+
+    ## Why is this bad?
+    A tensor factory without `device=` makes a CPU tensor, whatever device the model is on. Once
+    the model is moved to a GPU, the call fails with "Input and hidden tensors are not at the same
+    device". Tests on the CPU never see it, so the model breaks the first time it is trained where
+    it was meant to be.
+
+    ## Example
+    ```python
+    import torch
+    import torch.nn as nn
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(32, 64, batch_first=True)
+
+        def forward(self, x):
+            h0 = torch.zeros(1, x.size(0), 64)
+            return self.gru(x, h0)
+    ```
+
+    ## Use instead
+    ```python
+    import torch
+    import torch.nn as nn
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(32, 64, batch_first=True)
+
+        def forward(self, x):
+            h0 = torch.zeros(1, x.size(0), 64, device=x.device)
+            return self.gru(x, h0)
+    ```
+    Or `x.new_zeros(1, x.size(0), 64)`, or leave the state out: PyTorch then makes zeros on the
+    input's device itself. The fix (`--fix`) adds `device=<input>.device` where the module's input
+    is a name already bound at the factory call.
+    """
+
+    code = "RNN404"
+    name = "state-device"
+    pattern = RECURRENT_CODE
+    message = "initial state made on the CPU by default: pass device= (the input's device)"
+    fix_applicability = "safe"
+
+    def check(self, facts):
+        accelerator = facts.uses_accelerator
+        by_node: dict[int, list] = {}
+        for creation in facts.state_creations:
+            if creation.function.endswith(".__init__"):
+                continue  # a state made once in __init__ is RNN405's plain-attribute case
+            if not (creation.in_model_code or accelerator):
+                continue  # a CPU script: its CPU tensors are where its model is
+            by_node.setdefault(id(creation.node), []).append(creation)
+        for creations in by_node.values():
+            node = creations[0].node
+            names = {c.input_name for c in creations}
+            name = names.pop() if len(names) == 1 else None
+            fix = None
+            edit = device_edit(facts.module, node, name) if name is not None else None
+            if edit is not None:
+                fix = SuggestedFix(f"Add device={name}.device", "safe", (edit,))
+            module = creations[0].call.module.describe()
+            where = f"device={name}.device" if name else "device=<the input>.device, or <input>.new_zeros(...)"
+            yield self.report(
+                node,
+                f"initial state for `{module}` is made on the CPU (no device=): it fails once the model is on a "
+                f"GPU; pass {where}",
+                fix,
+            )
