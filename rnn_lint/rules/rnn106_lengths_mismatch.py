@@ -1,11 +1,18 @@
-import libcst as cst
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
+
+if TYPE_CHECKING:  # libcst is loaded only once a file is parsed
+    import libcst as cst
 
 
 def on_cpu(lengths: cst.BaseExpression) -> cst.BaseExpression:
     """``lengths`` brought back to the CPU: ``x.cuda()``/``x.to(d)`` become ``x.cpu()``, anything
     else gets ``.cpu()`` appended (in parentheses when it is not a primary expression)."""
+    import libcst as cst
+
     receiver = lengths
     if (
         isinstance(lengths, cst.Call)

@@ -1,11 +1,17 @@
-import libcst as cst
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
+
+if TYPE_CHECKING:  # libcst is loaded only once a file is parsed
+    import libcst as cst
 
 
 def device_edit(module: cst.Module, node: cst.Call, name: str) -> NodeEdit | None:
     """Add ``device=<name>.device`` after the factory call's last argument, on that argument's
     line, leaving the rest of the call (its layout, a trailing comma) as it is."""
+
     if not node.args:
         return None
     value = node.args[-1].value
