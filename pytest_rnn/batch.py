@@ -81,7 +81,9 @@ def _run(runner: ModelRunner, model: nn.Module, inputs: tuple, forward_kwargs: d
     return probe, result
 
 
-def _checked_axis(model: nn.Module, name: str, leaf: Any, batch: int, probe: Probe, batch_dim: int | None) -> Axis | None:
+def _checked_axis(
+    model: nn.Module, name: str, leaf: Any, batch: int, probe: Probe, batch_dim: int | None
+) -> Axis | None:
     """The batch axis of one output; a usage error when ``batch_dim`` makes a batch that value
     does not have (a recurrent layer's h_n says the batch is something else)."""
     axis = output_batch_axis(name, leaf, batch, probe, batch_dim)

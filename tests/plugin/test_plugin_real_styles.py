@@ -15,7 +15,6 @@ from pytest_rnn import (
     RnnCheckError,
     RnnUsageError,
     assert_batch_independent,
-    assert_padding_invariant,
 )
 from pytest_rnn.full_check import RnnCheck
 
