@@ -2,7 +2,7 @@
 
     from pytest_rnn import (assert_rnn_shapes, assert_forget_gate_bias, assert_no_inert_dropout,
                             assert_batch_independent, assert_padding_invariant, assert_gradient_flow,
-                            RnnCheckError)
+                            assert_bidirectional_summary, RnnCheckError)
 
 Failures are ``RnnCheckError`` (an AssertionError) naming the rule codes rnn-lint uses. Importing
 this package does not import torch — pytest loads ``pytest_rnn.plugin`` for every run, and torch
@@ -21,6 +21,7 @@ __all__ = [
     "RnnUsageError",
     "Violation",
     "assert_batch_independent",
+    "assert_bidirectional_summary",
     "assert_forget_gate_bias",
     "assert_gradient_flow",
     "assert_no_inert_dropout",
@@ -30,6 +31,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from pytest_rnn.batch import assert_batch_independent
+    from pytest_rnn.bidirectional import assert_bidirectional_summary
     from pytest_rnn.gradient import assert_gradient_flow
     from pytest_rnn.padding import assert_padding_invariant
     from pytest_rnn.parameters import assert_forget_gate_bias, assert_no_inert_dropout
@@ -41,6 +43,7 @@ _LAZY = {
     "assert_forget_gate_bias": "pytest_rnn.parameters",
     "assert_no_inert_dropout": "pytest_rnn.parameters",
     "assert_batch_independent": "pytest_rnn.batch",
+    "assert_bidirectional_summary": "pytest_rnn.bidirectional",
     "assert_padding_invariant": "pytest_rnn.padding",
     "assert_gradient_flow": "pytest_rnn.gradient",
     "RnnReport": "pytest_rnn.report",

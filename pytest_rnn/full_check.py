@@ -1,13 +1,14 @@
 """What the ``rnn_check`` fixture does: every applicable check, on the chosen device, in one go.
 
 Shapes first (a broken call stops everything: the model cannot run); then configuration (inert
-dropout, forget bias), batch independence when there are several samples, padding invariance when
-lengths are given, and on CUDA the cuDNN facts (flat weights, lengths on the CPU) and parity with a
-CPU copy. Gradient flow is not among them: how much gradient may fade depends on the architecture
-and the sequence length (a default GRU keeps about 1e-4 of it over 20 steps), so it takes a
-threshold only the user can set: ``assert_gradient_flow(model, x, min_ratio=...)``. All violations
-are gathered into one RnnCheckError; without any, the report of each recurrent submodule comes
-back. The model returns to the device it came from.
+dropout, forget bias), batch independence when there are several samples, which results of each
+bidirectional layer reach the output (RNN104), padding invariance when lengths are given, and on
+CUDA the cuDNN facts (flat weights, lengths on the CPU) and parity with a CPU copy. Gradient flow
+is not among them: how much gradient may fade depends on the architecture and the sequence length
+(a default GRU keeps about 1e-4 of it over 20 steps), so it takes a threshold only the user can
+set: ``assert_gradient_flow(model, x, min_ratio=...)``. All violations are gathered into one
+RnnCheckError; without any, the report of each recurrent submodule comes back. The model returns to
+the device it came from.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 from torch import nn
 
 from pytest_rnn.batch import batch_violations
+from pytest_rnn.bidirectional import bidirectional_violations, has_bidirectional_layer
 from pytest_rnn.cuda import (
     device_parity,
     flat_weight_violations,
@@ -112,6 +114,15 @@ def run_rnn_check(
             checks.append("batch-independence")
         else:
             skipped.append(("batch-independence", "one sample" if batch == 1 else "unbatched input"))
+
+        if has_bidirectional_layer(model):
+            try:
+                violations += bidirectional_violations(model, call_args, kwargs)
+                checks.append("bidirectional-summary")
+            except ValueError as reason:
+                skipped.append(("bidirectional-summary", str(reason)))
+        else:
+            skipped.append(("bidirectional-summary", "no bidirectional layer"))
 
         if lengths is not None:
             violations += padding_violations(model, args[0], lengths, forward_kwargs=kwargs)

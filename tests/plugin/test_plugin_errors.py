@@ -46,6 +46,7 @@ def test_every_runtime_code_is_in_the_catalog():
     for code in (
         "RNN102",
         "RNN103",
+        "RNN104",
         "RNN105",
         "RNN106",
         "RNN107",
