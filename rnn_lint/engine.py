@@ -10,18 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
-
-from rnn_lint.facts import build_facts
 from rnn_lint.rule import Diagnostic, Edit, Finding, Fix, Rule
 from rnn_lint.suppress import parse_suppressions
+
+if TYPE_CHECKING:  # libcst is imported only when a file is parsed (``--version`` never pays it)
+    import libcst as cst
 
 SYNTAX_ERROR = "RNN000"
 
 
-def lint_file(path: str | Path, rules: Sequence[type[Rule]], display_path: str | None = None) -> list[Finding]:
+class ParseFailure(Exception):
+    """The text cannot be analysed: where and why (an RNN000 finding)."""
+
+    def __init__(self, line: int, column: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line, self.column, self.reason = line, column, reason
+
+
+def lint_file(
+    path: str | Path, rules: Sequence[type[Rule]], display_path: str | None = None, *, project: Any = None
+) -> list[Finding]:
     """Read and lint one file. A file that cannot be read is an RNN000 finding, never an exception."""
     shown = display_path or str(path)
     try:
@@ -32,27 +42,31 @@ def lint_file(path: str | Path, rules: Sequence[type[Rule]], display_path: str |
         source = _decode(data)
     except (UnicodeDecodeError, SyntaxError) as error:
         return _unreadable(shown, f"cannot decode file: {error}", rules)
-    return lint_source(source, shown, rules)
+    return lint_source(source, shown, rules, project=project)
 
 
-def lint_source(source: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
-    """Lint ``source`` (the text of ``path``) with ``rules``; findings sorted by position."""
-    active = [rule for rule in rules if rule.code != SYNTAX_ERROR]
-    wants_syntax_errors = len(active) != len(rules)
-    if not _may_concern(source, rules):
+def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project: Any = None) -> list[Finding]:
+    """Lint ``source`` (the text of ``path``) with ``rules``; findings sorted by position.
+
+    ``project`` is the project-wide index (or None): it is handed to the facts builder so that
+    cross-file knowledge can refine one file's facts.
+    """
+    wants_syntax_errors = any(rule.code == SYNTAX_ERROR for rule in rules)
+    concerned = prefilter(source, rules)
+    if not concerned:
         return []
+    active = [rule for rule in concerned if rule.code != SYNTAX_ERROR]
     try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as error:
+        module, shift = parse(source)
+    except ParseFailure as failure:
         if not wants_syntax_errors:
             return []
-        line, column, reason = _python_syntax_error(source) or (error.raw_line, error.raw_column + 1, error.message)
-        return [_syntax_finding(path, line, column, f"cannot parse file: {reason}", rules)]
-    except (RecursionError, MemoryError, ValueError) as error:  # pathological inputs
-        return [_syntax_finding(path, 1, 1, f"cannot parse file: {error}", rules)] if wants_syntax_errors else []
+        return [_syntax_finding(path, failure.line, failure.column, f"cannot parse file: {failure.reason}", rules)]
+
+    from rnn_lint.facts import build_facts
 
     try:
-        facts = build_facts(module, path)
+        facts = build_facts(module, path) if project is None else build_facts(module, path, project=project)
     except Exception as error:  # a bug of ours must not stop the run or hide the other files
         return [_internal_error(path, "the analysis", error)] if wants_syntax_errors else []
     reported: list[tuple[type[Rule], Diagnostic]] = []
@@ -65,38 +79,129 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]]) -> list[Fin
                 failures.append(_internal_error(path, f"rule {rule_class.code}", error))
     if not reported:
         return failures
-    return sorted(_to_findings(module, source, path, reported) + failures)
+    return sorted(_to_findings(module, shift, source, path, reported) + failures)
+
+
+# --------------------------------------------------------------------------------------------
+# The stages
+# --------------------------------------------------------------------------------------------
+
+
+def prefilter(source: str, rules: Sequence[type[Rule]]) -> list[type[Rule]]:
+    """The cheap text test, run once per file: the rules that could find something in ``source``
+    (none: the file is not parsed). Rules sharing needles and pattern (all built-in ones do) are
+    tested once together."""
+    verdicts: dict[tuple[tuple[str, ...], Any], bool] = {}
+    concerned = []
+    for rule in rules:
+        key = (rule.needles, rule.pattern)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = any(needle in source for needle in rule.needles) and (
+                rule.pattern is None or rule.pattern.search(source) is not None
+            )
+        if verdict:
+            concerned.append(rule)
+    return concerned
+
+
+def parse(source: str) -> tuple[cst.Module, LineShift]:
+    """Parse ``source`` with libcst, after ``normalise``; raise ParseFailure with Python's own
+    position and message when it cannot be parsed.
+
+    Guards against hostile input (nesting depth, size) belong here, before libcst's parser runs.
+    """
+    import libcst as cst
+
+    text, shift = normalise(source)
+    try:
+        return cst.parse_module(text), shift
+    except cst.ParserSyntaxError as error:
+        line, column, reason = _python_syntax_error(source) or (error.raw_line, error.raw_column + 1, error.message)
+        raise ParseFailure(line, column, reason) from error
+    except (RecursionError, MemoryError, ValueError) as error:  # pathological inputs
+        raise ParseFailure(1, 1, str(error)) from error
+
+
+class LineShift:
+    """Columns removed from the start of some lines by ``normalise``: positions in the parsed
+    text map back to the original text by adding them."""
+
+    def __init__(self, removed: dict[int, int] | None = None) -> None:
+        self.removed = removed or {}
+
+    def column(self, line: int, column: int) -> int:
+        """``column`` (0-based, in the parsed text) on ``line`` as a column of the original text."""
+        return column + self.removed.get(line, 0)
+
+
+def normalise(source: str) -> tuple[str, LineShift]:
+    """The text to parse: form feeds in a line's indentation are dropped with everything before
+    them on the line, as CPython's tokenizer does (a form feed resets the indentation count);
+    libcst would otherwise reject valid code or misplace what follows. The returned ``LineShift``
+    maps positions back to ``source``, the text fixes edit."""
+    if "\f" not in source:
+        return source, LineShift()
+    from rnn_lint.text import NEWLINE
+
+    out: list[str] = []
+    removed: dict[int, int] = {}
+    start = 0
+    for number, match in enumerate([*NEWLINE.finditer(source), None], start=1):
+        end = match.start() if match else len(source)
+        line = source[start:end]
+        indent = len(line) - len(line.lstrip(" \t\f"))
+        cut = line.rfind("\f", 0, indent) + 1
+        if cut:
+            removed[number] = cut
+            line = line[cut:]
+        out.append(line)
+        if match:
+            out.append(match.group())
+            start = match.end()
+    return "".join(out), LineShift(removed)
 
 
 def _to_findings(
-    module: cst.Module, source: str, path: str, reported: Iterable[tuple[type[Rule], Diagnostic]]
+    module: cst.Module, shift: LineShift, source: str, path: str, reported: Iterable[tuple[type[Rule], Diagnostic]]
 ) -> list[Finding]:
-    # Positions cost a full code-generation pass, so only files with something to report pay it.
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    metadata = wrapper.resolve_many([PositionProvider, ParentNodeProvider])
-    positions, parents = metadata[PositionProvider], metadata[ParentNodeProvider]
+    import libcst as cst
+
+    from rnn_lint.positions import locate
+
+    reported = list(reported)
+    nodes = [diagnostic.node for _, diagnostic in reported]
+    arguments = []
+    for _, diagnostic in reported:
+        if diagnostic.fix is not None:
+            for edit in diagnostic.fix.edits:
+                nodes.append(edit.node)
+                if edit.replacement == "" and isinstance(edit.node, cst.Arg):
+                    arguments.append(edit.node)
+    located = locate(module, nodes, arguments)
     suppressions = parse_suppressions(source)
     findings: set[Finding] = set()
     for rule_class, diagnostic in reported:
-        where = positions[diagnostic.node]
-        statement_line = positions[_statement_of(diagnostic.node, parents)].start.line
-        if suppressions.silences(rule_class.code, where.start.line, statement_line):
+        if id(diagnostic.node) not in located.ranges:  # a rule bug the run cannot pin on the rule
+            raise KeyError(
+                f"rule {rule_class.code} reported a {type(diagnostic.node).__name__} that is not in the file"
+            )
+        (line, column), (end_line, end_column) = located.range(diagnostic.node)
+        if suppressions.silences(rule_class.code, line, located.statement_lines[id(diagnostic.node)]):
             continue
         fix = None
         if diagnostic.fix is not None:
-            fix = Fix(
-                diagnostic.fix.message,
-                diagnostic.fix.applicability,
-                tuple(_edit(edit.node, edit.replacement, positions, parents) for edit in diagnostic.fix.edits),
-            )
+            edits = [_edit(e.node, e.replacement, located, shift, source, module) for e in diagnostic.fix.edits]
+            if all(edit is not None for edit in edits):
+                fix = Fix(diagnostic.fix.message, diagnostic.fix.applicability, tuple(edits))  # type: ignore[arg-type]
         findings.add(
             Finding(
                 path=path,
-                line=where.start.line,
-                col=where.start.column + 1,
+                line=line,
+                col=shift.column(line, column) + 1,
                 code=rule_class.code,
-                end_line=where.end.line,
-                end_col=where.end.column + 1,
+                end_line=end_line,
+                end_col=shift.column(end_line, end_column) + 1,
                 name=rule_class.name,
                 message=diagnostic.message,
                 fix=fix,
@@ -105,32 +210,46 @@ def _to_findings(
     return sorted(findings)
 
 
-def _statement_of(node: cst.CSTNode, parents) -> cst.CSTNode:
-    """The statement a node belongs to: a simple statement's line, or a compound statement's
-    header (for an expression in an ``if``/``for``/``with`` test)."""
-    current = node
-    while True:
-        if isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            return current
-        parent = parents.get(current)
-        if parent is None:
-            return node
-        current = parent
+def _edit(node: cst.CSTNode, replacement: str, located, shift: LineShift, source: str, module) -> Edit | None:
+    """The text edit for a node edit, or None when the original text at the node's position is
+    not the node's own text (a fix must never change anything but the node it meant to)."""
+    import libcst as cst
 
-
-def _edit(node: cst.CSTNode, replacement: str, positions, parents) -> Edit:
-    where = positions[node]
-    start, end = where.start, where.end
+    if id(node) not in located.ranges:
+        return None
+    (line, column), (end_line, end_column) = located.range(node)
+    start = (line, shift.column(line, column))
+    end = (end_line, shift.column(end_line, end_column))
+    if not _text_is(source, start, end, node, module):
+        return None
     if replacement == "" and isinstance(node, cst.Arg):
         # Deleting an argument: take the separator with it, before it when it is the last one.
-        call = parents.get(node)
-        if isinstance(call, cst.Call):
-            index = next(i for i, arg in enumerate(call.args) if arg is node)
-            if index + 1 < len(call.args):
-                end = positions[call.args[index + 1]].start
-            elif index > 0:
-                start = positions[call.args[index - 1].value].end  # eat the comma before it
-    return Edit(start.line, start.column + 1, end.line, end.column + 1, replacement)
+        call = located.calls.get(id(node))
+        if call is None:
+            return None
+        index = next(i for i, arg in enumerate(call.args) if arg is node)
+        if index + 1 < len(call.args):
+            (next_line, next_column), _ = located.range(call.args[index + 1])
+            end = (next_line, shift.column(next_line, next_column))
+        elif index > 0:
+            _, (previous_line, previous_column) = located.range(call.args[index - 1].value)
+            start = (previous_line, shift.column(previous_line, previous_column))  # eat the comma before it
+    return Edit(start[0], start[1] + 1, end[0], end[1] + 1, replacement)
+
+
+def _text_is(source: str, start: tuple[int, int], end: tuple[int, int], node, module) -> bool:
+    """Whether the original text between ``start`` and ``end`` is ``node``'s own text."""
+    from rnn_lint.text import line_starts, offset
+
+    starts = line_starts(source)
+    written = source[offset(starts, len(source), *_one_based(start)) : offset(starts, len(source), *_one_based(end))]
+    # The generated text may carry whitespace, comments and (for an argument) the comma after the
+    # syntactic range: the range's text must be all of the node's text up to there.
+    return bool(written.strip()) and module.code_for_node(node).lstrip().startswith(written)
+
+
+def _one_based(position: tuple[int, int]) -> tuple[int, int]:
+    return position[0], position[1] + 1
 
 
 def _python_syntax_error(source: str) -> tuple[int, int, str] | None:
@@ -145,14 +264,6 @@ def _python_syntax_error(source: str) -> tuple[int, int, str] | None:
     except (ValueError, RecursionError, MemoryError):
         return None
     return None
-
-
-def _may_concern(source: str, rules: Sequence[type[Rule]]) -> bool:
-    """The cheap text test: skip parsing when no selected rule could find anything here."""
-    return any(
-        any(needle in source for needle in rule.needles) and (rule.pattern is None or rule.pattern.search(source))
-        for rule in rules
-    )
 
 
 def _decode(data: bytes) -> str:

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import difflib
 import io
-import re
 import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import libcst as cst
-
-from rnn_lint.engine import lint_file, lint_source
+from rnn_lint.engine import ParseFailure, lint_file, lint_source, parse
 from rnn_lint.rule import Edit, Finding, Fix, Rule
+from rnn_lint.text import line_starts, offset
 
 MAX_PASSES = 10
 
@@ -81,8 +79,8 @@ def fix_source(
         candidate = apply_fixes(source, chosen)
         fixed_now = [finding for finding in findings if finding.fix in chosen]
         try:
-            cst.parse_module(candidate)
-        except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):  # as the engine allows
+            parse(candidate)
+        except ParseFailure:  # as the engine would see it
             codes = ", ".join(sorted({finding.code for finding in fixed_now}))
             return source, fixed, findings, f"fixes for {codes} would make {path} unparsable; they were not applied"
         source, fixed = candidate, fixed + len(fixed_now)
@@ -92,10 +90,10 @@ def fix_source(
 
 def apply_fixes(source: str, fixes: Iterable[Fix]) -> str:
     """``source`` with the edits of ``fixes`` (which must not overlap) applied."""
-    starts, length = _line_starts(source), len(source)
+    starts, length = line_starts(source), len(source)
     spans = sorted(
         (
-            (_offset(starts, length, e.line, e.col), _offset(starts, length, e.end_line, e.end_col), e.content)
+            (offset(starts, length, e.line, e.col), offset(starts, length, e.end_line, e.end_col), e.content)
             for fix in fixes
             for e in fix.edits
         ),
@@ -129,20 +127,6 @@ def _span(edit: Edit) -> tuple[tuple[int, int], tuple[int, int]]:
 
 def _overlap(a, b) -> bool:
     return (a[0] < b[1] and b[0] < a[1]) or a[0] == b[0]
-
-
-_NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks libcst counts lines by
-
-
-def _line_starts(source: str) -> list[int]:
-    return [0] + [match.end() for match in _NEWLINE.finditer(source)]
-
-
-def _offset(starts: list[int], length: int, line: int, col: int) -> int:
-    """1-based line and column (in characters, as libcst counts them) to an index."""
-    if line > len(starts):
-        return length
-    return min(starts[line - 1] + col - 1, length)
 
 
 def unified_diff(before: str, after: str, path: str) -> str:

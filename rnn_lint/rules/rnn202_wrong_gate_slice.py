@@ -1,7 +1,6 @@
 from fractions import Fraction
 
 from rnn_lint import contract
-from rnn_lint.facts.model import plain
 from rnn_lint.facts.values import Opaque, ParamSlice, Sym
 from rnn_lint.rule import RECURRENT_CODE, Rule
 
@@ -23,6 +22,8 @@ def _foreign_slots() -> str:
 
 
 def _certainly_positive(value) -> bool:
+    from rnn_lint.facts.model import plain  # not at import time: loading the rules must not load libcst
+
     number = plain(value)
     if isinstance(value, Opaque) and value.default is not None:
         number = value.default  # a parameter such as forget_bias=1.0

@@ -1,0 +1,108 @@
+"""Positions for the reported nodes only (rnn_lint/positions.py), form feeds (normalised before
+parsing, positions mapped back), and libcst loaded only when a file is parsed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from rnn_lint.engine import lint_source, normalise, parse
+from rnn_lint.fixer import fix_source
+from rnn_lint.positions import locate
+from rnn_lint.registry import all_rules
+
+RULES = all_rules()
+FIXTURES = sorted(Path(__file__).parent.parent.joinpath("fixtures").rglob("*.py"))
+
+
+def _all_nodes(module: cst.Module) -> list[cst.CSTNode]:
+    nodes, pending = [], [module]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        pending.extend(node.children)
+    return nodes
+
+
+@pytest.mark.parametrize("path", FIXTURES[::3], ids=lambda p: p.parent.name + "/" + p.name)
+def test_locate_agrees_with_libcsts_position_provider(path: Path) -> None:
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    nodes = [node for node in _all_nodes(module) if node in expected]
+    located = locate(module, nodes)
+    for node in nodes:
+        where = expected[node]
+        assert located.range(node) == ((where.start.line, where.start.column), (where.end.line, where.end.column))
+
+
+def test_locate_gives_the_statement_line_of_a_node_in_a_multi_line_statement() -> None:
+    module = cst.parse_module("x = 1\nrnn = f(\n    a,\n    b=2,\n)\nif g(\n  c):\n    pass\n")
+    calls = [node for node in _all_nodes(module) if isinstance(node, cst.Arg)]
+    located = locate(module, calls)
+    assert sorted((located.range(arg)[0][0], located.statement_lines[id(arg)]) for arg in calls) == [
+        (3, 2),
+        (4, 2),
+        (7, 6),
+    ]
+
+
+#: Form feeds where libcst does not give the text back as it was (so positions were off and a
+#: fix edited the wrong characters: issue 9, items 1 and 10).
+FORM_FEEDS = [
+    "import torch.nn as nn\n\fd = nn.GRU(8, 8, dropout=0.5)\n",
+    "import torch.nn as nn\ndef f():\n    x = 1\n\f    d = nn.GRU(8, 8, dropout=0.5)\n    return d\n",
+    "import torch.nn as nn\nclass A:\n    def f(self):\n        pass\n\f\n    def g(self):\n"
+    "        return nn.GRU(8, 8, dropout=0.5)\n",
+    "import torch.nn as nn\nif True:\n    x = 1\n  \f  \n  \f    d = nn.GRU(8, 8, bias=True, dropout=0.5)\n",
+]
+
+
+@pytest.mark.parametrize("source", FORM_FEEDS)
+def test_a_fix_after_a_form_feed_changes_exactly_the_argument(source: str) -> None:
+    compile(source, "x.py", "exec")
+    fixed, count, findings, error = fix_source(source, "x.py", RULES)
+    assert (count, findings, error) == (1, [], None)
+    assert fixed == source.replace(", dropout=0.5", "")
+
+
+@pytest.mark.parametrize("source", FORM_FEEDS)
+def test_the_reported_column_is_the_column_in_the_file(source: str) -> None:
+    (finding,) = lint_source(source, "x.py", RULES)
+    line = source.split("\n")[finding.line - 1]
+    assert line[finding.col - 1 : finding.end_col - 1] == "dropout=0.5"
+
+
+def test_form_feeds_in_indentation_are_normalised_as_cpython_does() -> None:
+    source = "class A:\n def f(self):\n  pass\n\n  \f  def g(self): pass\n"
+    compile(source, "x.py", "exec")
+    text, shift = normalise(source)
+    assert text == "class A:\n def f(self):\n  pass\n\n  def g(self): pass\n"
+    assert shift.column(5, 2) == 5
+    module, _ = parse(source)
+    assert module.code == text  # libcst gives the normalised text back exactly
+
+
+def _imports_libcst(code: str) -> bool:
+    run = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys\nprint('libcst' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return run.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_version_and_runs_that_parse_nothing_do_not_import_libcst(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("import torch\nx = torch.zeros(3)  # no recurrent module here\n")
+    assert not _imports_libcst(
+        "from rnn_lint.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass"
+    )
+    assert not _imports_libcst(f"from rnn_lint.cli import main\nmain(['--isolated', {str(tmp_path)!r}])")
+    # and the check can fail: a file with a recurrent module is parsed
+    (tmp_path / "b.py").write_text("import torch.nn as nn\nrnn = nn.LSTM(8, 16)\n")
+    assert _imports_libcst(f"from rnn_lint.cli import main\nmain(['--isolated', {str(tmp_path)!r}])")
