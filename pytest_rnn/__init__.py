@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pytest_rnn.errors import RnnCheckError, Violation
+from pytest_rnn.errors import RnnCheckError, RnnUsageError, Violation
 
 __all__ = [
     "RnnCheckError",
     "RnnReport",
+    "RnnUsageError",
     "Violation",
     "assert_batch_independent",
     "assert_bidirectional_summary",

@@ -15,11 +15,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from pytest_rnn.errors import Violation, raise_if_any, reports_cleanly
+from pytest_rnn.errors import RnnUsageError, Violation, raise_if_any, reports_cleanly
 from pytest_rnn.preserve import ModelRunner, untouched
 from pytest_rnn.probe import Probe
 from pytest_rnn.recurrent import root_name
 from pytest_rnn.samples import (
+    PACKED,
     Axis,
     input_batch_axis,
     output_batch_axis,
@@ -28,7 +29,7 @@ from pytest_rnn.samples import (
     sample,
 )
 from pytest_rnn.tolerance import compare, metamorphic_tolerance
-from pytest_rnn.tree import leaves
+from pytest_rnn.tree import describe, leaves, shape_of
 
 #: Seed of the private generator that draws the replacement samples (the global one is untouched).
 _SEED = 20240611
@@ -44,13 +45,16 @@ def batch_violations(
         x = inputs[position]
         axis, batch = input_batch_axis(x, base_probe, batch_dim)
         if batch < 2:
-            raise ValueError(f"batch independence needs at least two samples; the batch has {batch}")
-        outputs = [
-            (name, leaf, output_batch_axis(name, leaf, batch, base_probe, batch_dim)) for name, leaf in leaves(base)
-        ]
-        outputs = [(name, leaf, axis_) for name, leaf, axis_ in outputs if axis_ is not None]
+            raise RnnUsageError(f"batch independence needs at least two samples; the batch has {batch}")
+        # Keyed by position among the leaves: a flattened (B*T, V) next to a batched value has no
+        # batch axis and is left out, and the runs below are matched leaf by leaf on that position.
+        outputs = {
+            position_: (name, leaf, axis_)
+            for position_, (name, leaf) in enumerate(leaves(base))
+            if (axis_ := _checked_axis(model, name, leaf, batch, base_probe, batch_dim)) is not None
+        }
         if not outputs:
-            raise ValueError(
+            raise RnnUsageError(
                 f"none of {type(model).__name__}'s outputs has a batch axis of size {batch}: nothing "
                 "per sample to compare"
             )
@@ -63,7 +67,7 @@ def batch_violations(
             probe, result = _run(runner, model, tuple(changed), forward_kwargs)
             moved = [
                 (name, difference)
-                for (name, leaf, axis_), (_, new) in zip(outputs, leaves(result))
+                for name, leaf, axis_, new in _paired(model, outputs, result)
                 if not (difference := _difference(leaf, new, axis_, keep)).within
             ]
             for violation in _locate(model, base_probe, probe, keep, moved):
@@ -77,6 +81,40 @@ def _run(runner: ModelRunner, model: nn.Module, inputs: tuple, forward_kwargs: d
     return probe, result
 
 
+def _checked_axis(
+    model: nn.Module, name: str, leaf: Any, batch: int, probe: Probe, batch_dim: int | None
+) -> Axis | None:
+    """The batch axis of one output; a usage error when ``batch_dim`` makes a batch that value
+    does not have (a recurrent layer's h_n says the batch is something else)."""
+    axis = output_batch_axis(name, leaf, batch, probe, batch_dim)
+    if axis is None or axis == PACKED:
+        return axis
+    if leaf.shape[axis] != batch:
+        first = probe.first_call()
+        seen = f"; {first.path} received a batch of {first.layout.batch}" if first and first.layout.batch else ""
+        raise RnnUsageError(
+            f"{name} of {type(model).__name__} has {leaf.shape[axis]} samples on its batch axis {axis}, but "
+            f"batch_dim={batch_dim} makes a batch of {batch}{seen}: pass the batch axis of the first input as "
+            "batch_dim= (or leave it out to infer it)"
+        )
+    return axis
+
+
+def _paired(model: nn.Module, outputs: dict, result: Any) -> list[tuple[str, Any, Axis, Any]]:
+    """(name, base value, axis, new value) for each batched output, matched by leaf position."""
+    new_leaves = [leaf for _, leaf in leaves(result)]
+    paired = []
+    for position, (name, leaf, axis) in outputs.items():
+        if position >= len(new_leaves) or shape_of(new_leaves[position]) != shape_of(leaf):
+            found = describe(new_leaves[position]) if position < len(new_leaves) else "nothing"
+            raise RnnUsageError(
+                f"{type(model).__name__} returned {name} as {describe(leaf)} for the batch and {found} when other "
+                "samples changed: its outputs' structure depends on the values, so they cannot be compared"
+            )
+        paired.append((name, leaf, axis, new_leaves[position]))
+    return paired
+
+
 def _difference(old: Any, new: Any, axis: Axis, index: int):
     a, b = sample(old, axis, index), sample(new, axis, index)
     return compare(a, b, metamorphic_tolerance(a))
@@ -85,10 +123,10 @@ def _difference(old: Any, new: Any, axis: Axis, index: int):
 def _require_deterministic(runner, model, inputs, forward_kwargs, outputs, batch) -> None:
     """The same input twice must give the same outputs, or no comparison means anything."""
     _, again = _run(runner, model, inputs, forward_kwargs)
-    for (name, leaf, axis), (_, new) in zip(outputs, leaves(again)):
+    for name, leaf, axis, new in _paired(model, outputs, again):
         for index in range(batch):
             if not _difference(leaf, new, axis, index).within:
-                raise ValueError(
+                raise RnnUsageError(
                     f"{type(model).__name__} gives different {name} for the same input in eval mode "
                     "(from the same random state): its outputs cannot be compared"
                 )

@@ -66,6 +66,11 @@ class RnnCheckError(AssertionError):
         return [violation.code for violation in self.violations]
 
 
+class RnnUsageError(ValueError):
+    """The check cannot run as called: the message says what to pass instead (``batch_dim=``,
+    ``lengths=``, …) or what the model or its inputs must be. Not a verdict on the model."""
+
+
 def raise_if_any(violations: Iterable[Violation]) -> None:
     __tracebackhide__ = True
     found = list(violations)
@@ -101,14 +106,15 @@ Function = TypeVar("Function", bound=Callable)
 
 
 def reports_cleanly(function: Function) -> Function:
-    """Raise the RnnCheckErrors of ``function`` with only the user's frames in the traceback."""
+    """Raise the RnnCheckErrors and RnnUsageErrors of ``function`` with only the user's frames in
+    the traceback."""
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         __tracebackhide__ = True
         try:
             return function(*args, **kwargs)
-        except RnnCheckError as error:
+        except (RnnCheckError, RnnUsageError) as error:
             error.__traceback__ = without_internal_frames(error.__traceback__)
             raise  # a bare raise keeps the traceback just set
 

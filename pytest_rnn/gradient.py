@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
 from pytest_rnn.calls import split_arguments
-from pytest_rnn.errors import Violation, raise_if_any, reports_cleanly
+from pytest_rnn.errors import RnnUsageError, Violation, raise_if_any, reports_cleanly
 from pytest_rnn.preserve import untouched
 from pytest_rnn.probe import Probe, RecurrentCall
 from pytest_rnn.tree import leaves
@@ -100,7 +100,7 @@ def _last_step_target(result: Any, probe: Probe) -> torch.Tensor:
             if tuple(output.shape[:-1]) == tuple(tensor.shape[:-1]):
                 return tensor.select(_time_axis(call), -1)
         return tensor
-    raise ValueError("no output of the model carries a gradient back to its recurrent input")
+    raise RnnUsageError("no output of the model carries a gradient back to its recurrent input")
 
 
 @contextmanager
@@ -118,11 +118,11 @@ def gradient_ratio(model: nn.Module, inputs: tuple, forward_kwargs: dict) -> tup
     with untouched(model) as runner, torch.enable_grad(), _cudnn_off():
         probe = Probe(model)
         if not probe.modules:
-            raise ValueError(f"{type(model).__name__} has no recurrent submodule to measure")
+            raise RnnUsageError(f"{type(model).__name__} has no recurrent submodule to measure")
         with torch.no_grad(), probe:  # which recurrent module sees the sequence first?
             runner.run(*inputs, **forward_kwargs)
         if not probe.calls:
-            raise ValueError("no recurrent submodule was called")
+            raise RnnUsageError("no recurrent submodule was called")
         first_module = probe.calls[0].module.module
         # Only the first module's input becomes the leaf: a later one would cut the path from x_0.
         capture = _InputCapture()
@@ -135,7 +135,7 @@ def gradient_ratio(model: nn.Module, inputs: tuple, forward_kwargs: dict) -> tup
             handle.remove()
         first_call = next(call for call in probe.calls if call.module.module is first_module)
         if not capture.inputs:
-            raise ValueError(f"the input of {first_call.path} is not floating point: no gradient to measure")
+            raise RnnUsageError(f"the input of {first_call.path} is not floating point: no gradient to measure")
         target = _last_step_target(result, probe)
         grads = torch.autograd.grad(target.sum(), [_leaf(value) for value in capture.inputs], allow_unused=True)
     grads = [torch.zeros_like(_leaf(value)) if grad is None else grad for grad, value in zip(grads, capture.inputs)]
@@ -147,7 +147,7 @@ def gradient_ratio(model: nn.Module, inputs: tuple, forward_kwargs: dict) -> tup
         steps = len(capture.inputs)
     if at_last == 0.0:
         if at_first == 0.0:
-            raise ValueError(f"the output does not depend on the input of {first_call.path} at all")
+            raise RnnUsageError(f"the output does not depend on the input of {first_call.path} at all")
         return math.inf, first_call, steps
     return at_first / at_last, first_call, steps
 

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from pytest_rnn.errors import Violation, raise_if_any, reports_cleanly
+from pytest_rnn.errors import RnnUsageError, Violation, raise_if_any, reports_cleanly
 from pytest_rnn.packing import lengths_checked
 from pytest_rnn.preserve import ModelRunner, untouched
 from pytest_rnn.probe import Probe
@@ -30,7 +30,7 @@ WHERE_LENGTHS = "lengths"
 def _as_list(lengths: Any) -> list[int]:
     if isinstance(lengths, torch.Tensor):
         if lengths.dim() != 1:
-            raise ValueError(f"lengths must be 1-D, got shape {tuple(lengths.shape)}")
+            raise RnnUsageError(f"lengths must be 1-D, got shape {tuple(lengths.shape)}")
         return [int(v) for v in lengths.cpu().tolist()]
     return [int(v) for v in lengths]
 
@@ -51,7 +51,7 @@ def _batch_first(padded: torch.Tensor, batch: int, batch_first: bool | None, mod
     for module in model.modules():  # T == B: the layout the first recurrent layer was built for
         if isinstance(module, nn.RNNBase):
             return bool(module.batch_first)
-    raise ValueError(f"cannot tell whether the padded batch {tuple(padded.shape)} is batch-first: pass batch_first=")
+    raise RnnUsageError(f"cannot tell whether the padded batch {tuple(padded.shape)} is batch-first: pass batch_first=")
 
 
 def lengths_violations(padded: torch.Tensor, lengths: list[int], batch_first: bool) -> list[Violation]:
@@ -102,7 +102,7 @@ def padding_violations(
     forward_kwargs = forward_kwargs or {}
     values = _as_list(lengths)
     if padded.dim() < 2:
-        raise ValueError(f"a padded batch has at least two axes (batch and time), got shape {tuple(padded.shape)}")
+        raise RnnUsageError(f"a padded batch has at least two axes (batch and time), got shape {tuple(padded.shape)}")
     batch_first = _batch_first(padded, len(values), batch_first, model)
     problems = lengths_violations(padded, values, batch_first)
     if problems:
@@ -121,7 +121,7 @@ def padding_violations(
             alone_probe, alone = _run(runner, model, (alone_input, _single(lengths, length)), forward_kwargs)
             alone_leaves = list(leaves(alone))
             if len(alone_leaves) != len(outputs):
-                raise ValueError(
+                raise RnnUsageError(
                     f"{type(model).__name__} returns {len(outputs)} values for the batch but "
                     f"{len(alone_leaves)} for one sequence: they cannot be compared"
                 )
@@ -152,7 +152,7 @@ def _compare_sample(
         alone = sample(single, PACKED, 0)
     else:
         if single.dim() != leaf.dim() or single.shape[axis] != 1:
-            raise ValueError(
+            raise RnnUsageError(
                 f"{name} is {describe(leaf)} for the batch but {describe(single)} for one sequence: "
                 "cannot line up the samples"
             )
@@ -160,7 +160,7 @@ def _compare_sample(
         for dim in range(mine.dim()):  # a per-step output: compare the valid steps only
             if mine.shape[dim] != alone.shape[dim]:
                 if alone.shape[dim] != length or mine.shape[dim] < length:
-                    raise ValueError(
+                    raise RnnUsageError(
                         f"{name} is {describe(leaf)} for the batch but {describe(single)} for one "
                         f"sequence of length {length}: cannot line up the steps"
                     )

@@ -15,6 +15,7 @@ import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from pytest_rnn.calls import PACKED
+from pytest_rnn.errors import RnnUsageError
 from pytest_rnn.probe import Probe
 from pytest_rnn.tree import describe
 from rnn_lint import contract
@@ -30,7 +31,7 @@ def primary_input(inputs: tuple) -> int:
     for index, value in enumerate(inputs):
         if isinstance(value, (torch.Tensor, PackedSequence)):
             return index
-    raise ValueError("the model was given no tensor or PackedSequence to check")
+    raise RnnUsageError("the model was given no tensor or PackedSequence to check")
 
 
 def input_batch_axis(x: Any, probe: Probe, batch_dim: int | None) -> tuple[Axis, int]:
@@ -39,14 +40,14 @@ def input_batch_axis(x: Any, probe: Probe, batch_dim: int | None) -> tuple[Axis,
         return PACKED, int(x.batch_sizes[0])
     if batch_dim is not None:
         if not -x.dim() <= batch_dim < x.dim():
-            raise ValueError(f"batch_dim={batch_dim} is out of range for an input of shape {tuple(x.shape)}")
+            raise RnnUsageError(f"batch_dim={batch_dim} is out of range for an input of shape {tuple(x.shape)}")
         axis = batch_dim % x.dim()
         return axis, x.shape[axis]
     first = probe.first_call()
     if first is None:
-        raise ValueError("no recurrent submodule was called, so the batch axis cannot be inferred: pass batch_dim=")
+        raise RnnUsageError("no recurrent submodule was called, so the batch axis cannot be inferred: pass batch_dim=")
     if first.layout.batch is None:
-        raise ValueError(
+        raise RnnUsageError(
             f"{first.path} was called with an unbatched input, so the input's batch axis cannot be "
             "inferred: pass batch_dim="
         )
@@ -57,7 +58,7 @@ def input_batch_axis(x: Any, probe: Probe, batch_dim: int | None) -> tuple[Axis,
     if len(candidates) == 1:
         return candidates[0], first.layout.batch
     found = f"axes {candidates} have" if candidates else "no axis has"
-    raise ValueError(
+    raise RnnUsageError(
         f"cannot infer the batch axis of the input {tuple(x.shape)}: {found} the batch size "
         f"{first.layout.batch} that {first.path} received; {_ADVICE}"
     )
@@ -82,7 +83,7 @@ def output_batch_axis(name: str, leaf: Any, batch: int, probe: Probe, batch_dim:
             return axis
     if batch_dim is not None and batch_dim % leaf.dim() in candidates:
         return batch_dim % leaf.dim()
-    raise ValueError(
+    raise RnnUsageError(
         f"cannot tell which axis of {name} {describe(leaf)} holds the batch: axes {candidates} all have "
         f"the batch size {batch}; {_ADVICE}"
     )
@@ -117,10 +118,10 @@ def _fresh_like(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         noise = torch.randn(x.shape, generator=generator, dtype=torch.float64)
         return (noise * spread + float(x.detach().float().mean())).to(x.device, x.dtype)
     if x.dtype == torch.bool:
-        raise ValueError("cannot perturb a boolean input; put the real features first in the call")
+        raise RnnUsageError("cannot perturb a boolean input; put the real features first in the call")
     low, high = int(x.min()), int(x.max())
     if low == high:
-        raise ValueError(
+        raise RnnUsageError(
             f"cannot perturb an integer input whose values are all {low}: give the samples different token ids"
         )
     # Stay inside the ids the input already uses, so an embedding never sees an index out of range.

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from pytest_rnn.errors import raise_if_any, reports_cleanly
+from pytest_rnn.errors import RnnUsageError, raise_if_any, reports_cleanly
 from pytest_rnn.preserve import untouched
 from pytest_rnn.probe import Probe
 from pytest_rnn.recurrent import parameters_device
@@ -19,7 +19,7 @@ def probed_run(model: nn.Module, inputs: tuple, forward_kwargs: dict[str, Any]) 
     """One eval-mode, no-grad run with the probe on; (probe, the model's output)."""
     probe = Probe(model)
     if not probe.modules:
-        raise ValueError(f"{type(model).__name__} has no recurrent submodule (nn.RNN/LSTM/GRU or a cell) to check")
+        raise RnnUsageError(f"{type(model).__name__} has no recurrent submodule (nn.RNN/LSTM/GRU or a cell) to check")
     with untouched(model) as runner, torch.no_grad(), probe:
         output = runner.run(*inputs, **forward_kwargs)
     return probe, output
