@@ -8,10 +8,12 @@ formats) lives in ``runner.py`` and ``cli.py``; this module knows about one text
 
 from __future__ import annotations
 
+import tokenize
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rnn_lint.guard import DEEP, TooComplex, check_depth, check_size, nesting_depth, with_room_for
 from rnn_lint.rule import Diagnostic, Edit, Finding, Fix, Rule
 from rnn_lint.suppress import parse_suppressions
 
@@ -24,9 +26,11 @@ SYNTAX_ERROR = "RNN000"
 class ParseFailure(Exception):
     """The text cannot be analysed: where and why (an RNN000 finding)."""
 
-    def __init__(self, line: int, column: int, reason: str) -> None:
+    def __init__(self, line: int, column: int, reason: str, skipped: bool = False) -> None:
         super().__init__(reason)
         self.line, self.column, self.reason = line, column, reason
+        #: Not a syntax error: the file is beyond what rnn-lint analyses (``reason`` says why).
+        self.skipped = skipped
 
 
 def lint_file(
@@ -55,18 +59,33 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project:
     concerned = prefilter(source, rules)
     if not concerned:
         return []
-    active = [rule for rule in concerned if rule.code != SYNTAX_ERROR]
     try:
-        module, shift = parse(source)
+        depth = measure(source)
+        return with_room_for(depth, lambda: _analyse(source, path, concerned, rules, project))
     except ParseFailure as failure:
-        if not wants_syntax_errors:
-            return []
-        return [_syntax_finding(path, failure.line, failure.column, f"cannot parse file: {failure.reason}", rules)]
+        message = failure.reason if failure.skipped else f"cannot parse file: {failure.reason}"
+        return [_syntax_finding(path, failure.line, failure.column, message, rules)] if wants_syntax_errors else []
+    except TooComplex as error:  # the time budget ran out
+        return [_syntax_finding(path, 1, 1, str(error), rules)] if wants_syntax_errors else []
+    except RecursionError:  # deeper than ``nesting_depth`` measured: a gap in it, not in the file
+        message = "skipped: too deeply nested to analyse (recursion limit reached)"
+        return [_syntax_finding(path, 1, 1, message, rules)] if wants_syntax_errors else []
+
+
+def _analyse(
+    source: str, path: str, concerned: Sequence[type[Rule]], rules: Sequence[type[Rule]], project: Any
+) -> list[Finding]:
+    """Parse, facts, rules, positions: the part of ``lint_source`` that needs room for the tree."""
+    wants_syntax_errors = any(rule.code == SYNTAX_ERROR for rule in rules)
+    active = [rule for rule in concerned if rule.code != SYNTAX_ERROR]
+    module, shift = _parse_measured(source)
 
     from rnn_lint.facts import build_facts
 
     try:
         facts = build_facts(module, path) if project is None else build_facts(module, path, project=project)
+    except (RecursionError, TooComplex):
+        raise
     except Exception as error:  # a bug of ours must not stop the run or hide the other files
         return [_internal_error(path, "the analysis", error)] if wants_syntax_errors else []
     reported: list[tuple[type[Rule], Diagnostic]] = []
@@ -74,6 +93,8 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project:
     for rule_class in active:
         try:
             reported.extend((rule_class, diagnostic) for diagnostic in rule_class().check(facts) or ())
+        except (RecursionError, TooComplex):
+            raise
         except Exception as error:  # one broken (perhaps third-party) rule must not silence the others
             if wants_syntax_errors:
                 failures.append(_internal_error(path, f"rule {rule_class.code}", error))
@@ -107,10 +128,38 @@ def prefilter(source: str, rules: Sequence[type[Rule]]) -> list[type[Rule]]:
 
 def parse(source: str) -> tuple[cst.Module, LineShift]:
     """Parse ``source`` with libcst, after ``normalise``; raise ParseFailure with Python's own
-    position and message when it cannot be parsed.
+    position and message when it cannot be parsed, or (``skipped``) when it is too large or too
+    deeply nested to analyse (see ``guard``)."""
+    depth = measure(source)
+    try:
+        return with_room_for(depth, lambda: _parse_measured(source))
+    except RecursionError as error:
+        raise ParseFailure(1, 1, "skipped: too deeply nested to analyse (recursion limit reached)", True) from error
 
-    Guards against hostile input (nesting depth, size) belong here, before libcst's parser runs.
-    """
+
+def measure(source: str) -> int:
+    """The nesting depth of ``source`` (``guard.nesting_depth``), after the size and depth
+    guards: raises ParseFailure for a file too large or too deep to analyse, and for a text that
+    does not even tokenize (with Python's own message)."""
+    try:
+        check_size(source)
+        depth = nesting_depth(source)
+        check_depth(depth)
+    except TooComplex as error:
+        raise ParseFailure(1, 1, str(error), True) from error
+    except (tokenize.TokenError, SyntaxError) as error:
+        rejected = _python_syntax_error(source)
+        if rejected is not None:
+            raise ParseFailure(*rejected) from error
+        # Python's tokenize module and its compiler disagree: what was not measured gets room.
+        measured = error.args[-1] if error.args and isinstance(error.args[-1], int) else 0
+        depth = max(measured, DEEP + 1)
+        check_depth(depth)
+    return depth
+
+
+def _parse_measured(source: str) -> tuple[cst.Module, LineShift]:
+    """``parse`` once ``measure`` has passed, with room for its depth."""
     import libcst as cst
 
     text, shift = normalise(source)
@@ -119,7 +168,9 @@ def parse(source: str) -> tuple[cst.Module, LineShift]:
     except cst.ParserSyntaxError as error:
         line, column, reason = _python_syntax_error(source) or (error.raw_line, error.raw_column + 1, error.message)
         raise ParseFailure(line, column, reason) from error
-    except (RecursionError, MemoryError, ValueError) as error:  # pathological inputs
+    except RecursionError:
+        raise
+    except (MemoryError, ValueError) as error:  # pathological inputs
         raise ParseFailure(1, 1, str(error)) from error
 
 

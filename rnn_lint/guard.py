@@ -1,0 +1,191 @@
+"""Limits that keep one hostile file from costing the run: how deep a file nests, how big it is,
+and how long its analysis may take.
+
+libcst's native parser recurses once per level of the tree it builds and crashes the process
+(a segfault: no output, no other file's findings) when that exceeds the thread's C stack; the
+Python side (libcst's visitors and code generation, the facts interpreter) raises
+``RecursionError`` long before that at the default limit of 1,000 frames. Trees that deep come
+from valid code: a sum of 400 terms, an ``elif`` chain of 400 branches, a chain of 200 method
+calls. So, before libcst sees a text:
+
+- ``nesting_depth`` measures, from Python's own tokens (linear, no recursion), an upper bound of
+  the depth of the tree libcst will build;
+- a file deeper than ``MAX_DEPTH`` is not parsed: it is an RNN000 "skipped: too deeply nested to
+  analyse";
+- a file deeper than ``DEEP`` is analysed in a thread with a large stack and a recursion limit
+  raised to match (``with_room_for``), so that what passes the guard is analysed in full.
+
+A file larger than ``MAX_BYTES`` is skipped the same way, and ``Budget`` (checked between the
+stages of the analysis and inside the interpreter's loops) skips a file whose analysis takes more
+than ``MAX_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+import time
+import tokenize
+from collections.abc import Callable
+from typing import TypeVar
+
+#: Above this depth (``nesting_depth`` units) a file is not parsed. Real code stays far below it:
+#: the deepest of 2,400 files of torch, sympy, pygments and pip measures 225 (a test spelling out
+#: a polynomial), 99.9% measure under 150. CPython itself refuses 200 nested brackets and 100
+#: indentation levels, but accepts sums and call chains of any length.
+MAX_DEPTH = 1000
+#: Above this depth the analysis runs in a thread with ``DEEP_STACK_BYTES`` of stack.
+DEEP = 120
+#: Stack for deep files: libcst's native parser takes about 1.2 KB per level, the Python side
+#: (on 3.11+, where Python-to-Python calls do not use the C stack) far less; this leaves a wide
+#: margin at MAX_DEPTH. It is address space, not memory: only the pages used are touched.
+DEEP_STACK_BYTES = 512 * 1024 * 1024
+#: Python frames allowed per level of depth (libcst's visit and codegen take a few frames per
+#: node, the interpreter a few per expression), plus what the run itself already uses.
+FRAMES_PER_LEVEL = 24
+BASE_FRAMES = 1000
+
+#: Files larger than this are not parsed (a 10 MB file of model classes took ~10 minutes and
+#: ~9 GB before the analysis was made linear; no hand-written model file comes near it).
+MAX_BYTES = 10 * 1024 * 1024
+#: Wall-clock seconds one file's analysis may take before it is given up.
+MAX_SECONDS = 60.0
+
+# Tokens that add a level to the tree libcst builds around what follows or precedes them:
+# binary and unary operators (BinaryOperation, UnaryOperation and BooleanOperation nest one per
+# operator), attribute access, calls and subscripts (one node per trailer), conditional
+# expressions, lambdas, await. Comparisons are flat in libcst and do not count.
+_NESTING_OPERATORS = frozenset(["+", "-", "*", "/", "//", "%", "@", "**", "<<", ">>", "&", "|", "^", "~", ".", ":="])
+_NESTING_KEYWORDS = frozenset(("and", "or", "not", "if", "lambda", "await", "yield"))
+_OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
+
+
+class TooComplex(Exception):
+    """The file is beyond what rnn-lint analyses; the message says why (an RNN000 finding)."""
+
+
+def nesting_depth(source: str) -> int:
+    """An upper bound (roughly) of the depth of libcst's tree for ``source``, from its tokens.
+
+    Within each bracket, the operators and trailers since the last comma each add a level (a
+    chain ``x.view(1, -1).view(1, -1)`` adds two per link); each open bracket adds one; each
+    indentation level adds two, and each ``elif`` of a chain one (``If.orelse`` nests). Raises
+    ``tokenize.TokenError``/``SyntaxError`` (with the depth measured so far in ``args``' last
+    item) when the text does not tokenize.
+    """
+    segments = [0]  # nesting operators since the last comma, per open bracket (0: the statement)
+    elifs = [0]  # length of the elif chain in progress, per indentation level
+    deepest = 0
+    line_start = True
+    previous_string = False
+    readline = io.StringIO(source).readline
+    try:
+        for token in tokenize.generate_tokens(readline):
+            kind, text = token.type, token.string
+            if kind == tokenize.INDENT:
+                elifs.append(0)
+                continue
+            if kind == tokenize.DEDENT:
+                if len(elifs) > 1:
+                    elifs.pop()
+                continue
+            if kind in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                segments, line_start, previous_string = [0], True, False
+                continue
+            if kind in (tokenize.NL, tokenize.COMMENT):
+                continue
+            if line_start:
+                line_start = False
+                if text == "elif":
+                    elifs[-1] += 1
+                elif text != "else":
+                    elifs[-1] = 0
+                if text in ("if", "elif", "else", "while", "for", "with", "try", "except", "def", "class"):
+                    continue  # a statement keyword, not an operator
+            if kind == tokenize.STRING:
+                if previous_string:  # implicit concatenation nests: ConcatenatedString(left, right)
+                    segments[-1] += 1
+                previous_string = True
+            else:
+                previous_string = False
+            if kind == tokenize.OP:
+                if text in _OPENING:
+                    segments[-1] += 1
+                    segments.append(0)
+                elif text in _CLOSING:
+                    if len(segments) > 1:
+                        segments.pop()
+                elif text in (",", ";"):
+                    segments[-1] = 0
+                elif text in _NESTING_OPERATORS:
+                    segments[-1] += 1
+            elif kind == tokenize.NAME and text in _NESTING_KEYWORDS:
+                segments[-1] += 1
+            depth = 2 * (len(elifs) - 1) + sum(elifs) + sum(segments) + len(segments)
+            if depth > deepest:
+                deepest = depth
+    except (tokenize.TokenError, SyntaxError) as error:
+        error.args = (*error.args, deepest)
+        raise
+    return deepest
+
+
+def check_size(source: str) -> None:
+    if len(source) > MAX_BYTES:
+        raise TooComplex(f"skipped: too large to analyse ({len(source):,} characters; the limit is {MAX_BYTES:,})")
+
+
+def check_depth(depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise TooComplex(f"skipped: too deeply nested to analyse (nesting depth {depth}; the limit is {MAX_DEPTH})")
+
+
+Result = TypeVar("Result")
+
+
+def with_room_for(depth: int, work: Callable[[], Result]) -> Result:
+    """``work()``, with enough stack and recursion limit for a tree ``depth`` deep: directly when
+    the file is shallow, else in a thread with a large stack (the recursion limit, which is
+    per-process, is raised for the time it runs and put back)."""
+    if depth <= DEEP:
+        return work()
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as error:  # handed to the caller's thread
+            outcome.append((False, error))
+
+    needed = BASE_FRAMES + FRAMES_PER_LEVEL * depth
+    with _LIMIT_LOCK:
+        previous_limit = sys.getrecursionlimit()
+        previous_stack = threading.stack_size(DEEP_STACK_BYTES)
+        try:
+            sys.setrecursionlimit(max(needed, previous_limit))
+            thread = threading.Thread(target=run, name="rnn-lint-deep-file", daemon=True)
+            thread.start()
+            thread.join()
+        finally:
+            threading.stack_size(previous_stack)
+            sys.setrecursionlimit(previous_limit)
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
+
+
+_LIMIT_LOCK = threading.Lock()
+
+
+class Budget:
+    """A deadline for one file's analysis; ``check()`` raises ``TooComplex`` once it has passed."""
+
+    def __init__(self, seconds: float = MAX_SECONDS) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise TooComplex(f"skipped: took too long to analyse (over {self.seconds:g} s)")

@@ -1,0 +1,117 @@
+"""Hostile input (issue 9): a file nested too deep, too big or too slow to analyse ends as findings
+or one RNN000 naming the reason; it never raises, crashes the process or costs other files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rnn_lint import guard
+from rnn_lint.engine import ParseFailure, lint_source, parse
+from rnn_lint.registry import all_rules
+
+RULES = all_rules()
+REPO = Path(__file__).resolve().parent.parent
+HEADER = "import torch.nn as nn\nrnn = nn.GRU(8, 16, dropout=0.5)\n"
+
+
+def _sum(terms: int) -> str:
+    return "x = " + " + ".join(["a"] * terms) + "\n"
+
+
+def _elif(branches: int) -> str:
+    return "if a:\n    pass\n" + "".join(f"elif a == {i}:\n    pass\n" for i in range(branches))
+
+
+def _get_chain(links: int) -> str:
+    return "x = d" + ".get(1)" * links + "\n"
+
+
+def _attribute_chain(links: int) -> str:
+    return "x = a" + ".b" * links + "\n"
+
+
+def codes(source: str) -> list[tuple[int, str]]:
+    return [(finding.line, finding.code) for finding in lint_source(source, "deep.py", RULES)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [_sum(499), _elif(489), _elif(490), _get_chain(300)],
+    ids=["sum-499", "elif-489", "elif-490", "get-chain-300"],
+)
+def test_deep_valid_code_is_analysed_in_full(body: str) -> None:
+    # These raised RecursionError out of lint_source (libcst's visitors, the facts interpreter).
+    assert codes(HEADER + body) == [(2, "RNN301")]
+
+
+@pytest.mark.parametrize("body", [_sum(7000), _attribute_chain(6000)], ids=["sum-7000", "attribute-chain-6000"])
+def test_deeper_code_is_skipped_with_a_reason_instead_of_crashing(body: str) -> None:
+    # These crashed the process (a segfault in libcst's native parser).
+    findings = lint_source(HEADER + body, "deep.py", RULES)
+    assert [(f.code, f.line) for f in findings] == [("RNN000", 1)]
+    assert findings[0].message.startswith("skipped: too deeply nested to analyse (nesting depth ")
+
+
+def test_skipped_files_are_silent_when_rnn000_is_not_selected() -> None:
+    rules = [rule for rule in RULES if rule.code != "RNN000"]
+    assert lint_source(HEADER + _sum(7000), "deep.py", rules) == []
+
+
+def test_parse_refuses_too_deep_text_with_a_skip_not_a_syntax_error() -> None:
+    with pytest.raises(ParseFailure) as failure:
+        parse(_attribute_chain(6000))
+    assert failure.value.skipped and "too deeply nested" in failure.value.reason
+
+
+def test_the_recursion_limit_is_put_back() -> None:
+    before = sys.getrecursionlimit()
+    codes(HEADER + _sum(600))
+    assert sys.getrecursionlimit() == before
+
+
+def test_a_recursion_error_the_measure_missed_is_a_skip(monkeypatch) -> None:
+    monkeypatch.setattr(guard, "FRAMES_PER_LEVEL", 0)  # no room: the Python side runs out
+    monkeypatch.setattr(guard, "BASE_FRAMES", 0)
+    findings = lint_source(HEADER + _sum(600), "deep.py", RULES)
+    assert [f.code for f in findings] == ["RNN000"]
+    assert findings[0].message == "skipped: too deeply nested to analyse (recursion limit reached)"
+
+
+@pytest.mark.parametrize(
+    ("source", "at_least"),
+    [
+        ("x = 1\n", 1),
+        (_sum(10), 10),
+        (_elif(10), 10),
+        (_get_chain(10), 20),
+        ("x = " + '"a" ' * 10 + "\n", 10),
+        ("x = [" + "a.b, " * 100 + "]\n", 2),
+    ],
+)
+def test_nesting_depth_bounds_the_tree(source: str, at_least: int) -> None:
+    depth = guard.nesting_depth(source)
+    assert at_least <= depth <= at_least + 4
+
+
+def test_a_list_of_many_items_is_not_deep() -> None:
+    assert guard.nesting_depth("x = [" + "a.b.c + 1, " * 5000 + "]\n") < 10
+
+
+def test_deep_file_does_not_cost_the_others(tmp_path) -> None:
+    (tmp_path / "deep.py").write_text(HEADER + _attribute_chain(6000))
+    (tmp_path / "fine.py").write_text(HEADER)
+    run = subprocess.run(
+        [sys.executable, "-m", "rnn_lint", "--isolated", "deep.py", "fine.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode == 1, run.stderr
+    assert "deep.py:1:1: RNN000 skipped: too deeply nested to analyse" in run.stdout
+    assert "fine.py:2:" in run.stdout and "RNN301" in run.stdout
