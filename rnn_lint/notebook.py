@@ -498,12 +498,18 @@ def _file_line(notebook: Notebook, element_lines, number: int, line: int) -> int
 
 
 def lint_notebook(
-    path: str | Path, rules: Sequence[type[Rule]], display_path: str | None = None, *, project: Any = None
+    path: str | Path,
+    rules: Sequence[type[Rule]],
+    display_path: str | None = None,
+    *,
+    project: Any = None,
+    data: bytes | None = None,
 ) -> list[Finding]:
-    """Read and lint one notebook; a file that is not one is an RNN000 finding."""
+    """Read and lint one notebook (``data``: its bytes, when the caller has read them already); a
+    file that is not one is an RNN000 finding."""
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = Path(path).read_bytes() if data is None else data
     except OSError as error:
         return _not_a_notebook(shown, NotebookError(f"cannot read file: {error.strerror or error}"), rules)
     return lint_notebook_data(data, shown, rules, project=project)
@@ -581,14 +587,15 @@ def fix_notebook(
     display_path: str | None = None,
     unsafe_fixes: bool = False,
     write: bool = True,
+    data: bytes | None = None,
 ):
     """Fix one notebook file in place (``write``) or compute its per-cell diff: a
-    ``fixer.FixedFile``."""
+    ``fixer.FixedFile`` (``data``: its bytes, when the caller has read them already)."""
     from rnn_lint.fixer import FixedFile
 
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = Path(path).read_bytes() if data is None else data
     except OSError:
         return FixedFile(shown, lint_notebook(path, rules, display_path=shown), 0)
     result = fix_notebook_data(data, shown, rules, unsafe_fixes=unsafe_fixes)
