@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rnn_lint.atomic import write_atomically
+from rnn_lint.reading import read_regular_file, unreadable_reason
 from rnn_lint.rule import CellLocation, Edit, Finding, Fix, Rule
 from rnn_lint.text import NEWLINE, line_starts, offset
 
@@ -504,9 +504,9 @@ def lint_notebook(
 
     shown = display_path or str(path)
     try:
-        notebook = read_notebook(Path(path).read_bytes())
+        notebook = read_notebook(read_regular_file(path))  # a FIFO is refused, not waited on
     except OSError as error:
-        return _not_a_notebook(shown, NotebookError(f"cannot read file: {error.strerror or error}"), rules)
+        return _not_a_notebook(shown, NotebookError(unreadable_reason(path, error)), rules)
     except NotebookError as error:
         return _not_a_notebook(shown, error, rules)
     if not notebook.python:
@@ -529,13 +529,15 @@ def fix_notebook(
     display_path: str | None = None,
     unsafe_fixes: bool = False,
     write: bool = True,
+    within: Sequence[str] | None = None,
 ):
-    """Fix one notebook in place (``write``) or compute its per-cell diff."""
+    """Fix one notebook in place (``write``, as ``fixer.write_fixed`` writes) or compute its
+    per-cell diff."""
     from rnn_lint.fixer import FixedFile, fix_source, unified_diff
 
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_regular_file(path)
         notebook = read_notebook(data)
     except (OSError, NotebookError):
         return FixedFile(shown, lint_notebook(path, rules, display_path=shown), 0)
@@ -562,7 +564,13 @@ def fix_notebook(
     remaining = to_cells(findings, NotebookModule.of(new_notebook), new_notebook)
     diff = None
     if write:
-        write_atomically(path, _encode(new_json, notebook.bom))
+        from rnn_lint.fixer import cannot_write, write_fixed
+
+        try:
+            write_fixed(path, _encode(new_json, notebook.bom), within)
+        except OSError as problem:  # the notebook is as it was: its findings, and why it is
+            left = to_cells(lint_source_of(module, shown, rules), module, notebook)
+            return FixedFile(shown, sorted([*left, cannot_write(shown, problem)]), 0, None, error)
     else:
         diff = "".join(unified_diff(before[number], changed[number], f"{shown}:cell {number}") for number in changed)
     return FixedFile(shown, remaining, fixed, diff, error)
@@ -635,3 +643,9 @@ def _render_list(text: str, cell: Cell, new_text: str, ascii_only: bool) -> str:
         separators = [separator] * (len(new_tokens) - 1)
     body = new_tokens[0] + "".join(gap + token for gap, token in zip(separators, new_tokens[1:])) if new_tokens else ""
     return "[" + opening + body + closing + "]"
+
+
+def lint_source_of(module: NotebookModule, shown: str, rules: Sequence[type[Rule]]) -> list[Finding]:
+    from rnn_lint.engine import lint_source
+
+    return lint_source(module.text, shown, rules)
