@@ -119,9 +119,11 @@ def main() -> None:
         path.write_text(text)
         megabytes = len(text.encode()) / (1024 * 1024)
         seconds, peak, outcome = run(path)
+        # Per-MB figures only where the file is big enough for them to mean something.
+        per_mb = f"{seconds / megabytes:6.1f}" if megabytes >= 0.1 else f"{'-':>6}"
+        memory_per_mb = f"{peak / megabytes:6.0f}" if megabytes >= 0.1 else f"{'-':>6}"
         print(
-            f"{name:36} {megabytes:8.2f}M {seconds:8.2f} {seconds / megabytes:6.1f} {peak:8.0f} "
-            f"{peak / megabytes:6.0f}  {outcome[:90]}",
+            f"{name:36} {megabytes:8.2f}M {seconds:8.2f} {per_mb} {peak:8.0f} {memory_per_mb}  {outcome[:100]}",
             flush=True,
         )
         if not options.keep:
