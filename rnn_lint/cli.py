@@ -11,14 +11,19 @@ line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from rnn_lint import __version__
-from rnn_lint.config import ConfigError, load_settings
+from rnn_lint.atomic import write_atomically
+from rnn_lint.config import ConfigError, glob_problem, load_settings
+from rnn_lint.discover import survey
 from rnn_lint.fixer import FixedFile, applicable
 from rnn_lint.formats import FORMATS, render, statistics
 from rnn_lint.registry import (
@@ -29,7 +34,7 @@ from rnn_lint.registry import (
     unknown_selectors,
 )
 from rnn_lint.rule import Finding
-from rnn_lint.runner import InternalError, default_jobs, fix_paths, lint_paths
+from rnn_lint.runner import InternalError, Interrupted, Terminated, default_jobs, fix_paths, lint_paths, on_sigterm
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -40,6 +45,39 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    with _sigterm_stops_the_run():
+        return _main(args)
+
+
+@contextlib.contextmanager
+def _sigterm_stops_the_run():
+    """SIGTERM, like Ctrl-C, stops the run cleanly: the workers are killed (a file being fixed is
+    written whole or not at all) and what was written so far is reported."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _report_interruption(stop: Interrupted, fixing: bool) -> None:
+    if not fixing:
+        _error(f"interrupted by {stop.reason}")
+        return
+    count = len(stop.written)
+    if not count:
+        print(f"rnn-lint: interrupted by {stop.reason}: no file was fixed before the stop", file=sys.stderr)
+        return
+    files = f"{count} file{'s' if count != 1 else ''} {'were' if count != 1 else 'was'}"
+    lines = [f"rnn-lint: interrupted by {stop.reason}: {files} fixed before the stop:"]
+    lines += [f"  {path}" for path in stop.written]
+    print("\n".join(lines), file=sys.stderr)
+
+
+def _main(args: list[str]) -> int:
     try:
         if args[:1] == ["rule"]:
             return _rule_command(args[1:])
@@ -50,8 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(str(error))
     except InternalError as error:
         _error(f"internal error: {error} — please report it (`--extend-exclude` that file meanwhile)")
-    except KeyboardInterrupt:
-        return 130
+    except Interrupted as stop:
+        _report_interruption(stop, fixing="--fix" in args)
+        return 128 + getattr(signal, stop.reason)
+    except (KeyboardInterrupt, Terminated) as stop:
+        return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
     except BrokenPipeError:  # `rnn-lint | head`: stop quietly, and keep Python quiet at exit too
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except Exception as error:
@@ -70,6 +111,12 @@ def _error(message: str) -> None:
 
 def _comma_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _code_list(value: str) -> list[str]:
+    """Rule codes; an option given nothing (``--select ''``) keeps one empty code, which the
+    check of the selectors turns into an error rather than into selecting no rule."""
+    return _comma_list(value) or [""]
 
 
 def check_parser() -> argparse.ArgumentParser:
@@ -92,20 +139,20 @@ def check_parser() -> argparse.ArgumentParser:
     rules.add_argument(
         "--select",
         action="extend",
-        type=_comma_list,
+        type=_code_list,
         metavar="CODES",
         help="the rules to run, instead of the configured ones",
     )
     rules.add_argument(
         "--extend-select",
         action="extend",
-        type=_comma_list,
+        type=_code_list,
         default=[],
         metavar="CODES",
         help="rules to run in addition",
     )
     rules.add_argument(
-        "--ignore", action="extend", type=_comma_list, default=[], metavar="CODES", help="rules not to run"
+        "--ignore", action="extend", type=_code_list, default=[], metavar="CODES", help="rules not to run"
     )
 
     files = parser.add_argument_group("files")
@@ -178,7 +225,14 @@ def _check_command(argv: Sequence[str]) -> int:
         ("--ignore", options.ignore),
     ):
         for selector in unknown_selectors(selectors, universe):
+            if not selector:
+                raise UsageError(f"{option}: empty rule code (give codes such as RNN101 or prefixes such as RNN1)")
             raise UsageError(f"{option}: no rule code starts with '{selector}' (see `rnn-lint rule --all`)")
+    for option, patterns in (("--exclude", options.exclude or []), ("--extend-exclude", options.extend_exclude)):
+        for pattern in patterns:
+            problem = glob_problem(pattern)
+            if problem:
+                raise UsageError(f"{option}: '{pattern}' is not a valid glob: {problem}")
     settings = load_settings(config_file=options.config, isolated=options.isolated).with_overrides(
         select=options.select,
         ignore=options.ignore,
@@ -205,10 +259,26 @@ def _check_command(argv: Sequence[str]) -> int:
         report = _statistics_report(findings, options.format)
     else:
         report = render(options.format, findings, selected)
-    if options.format == "text" or (options.statistics and options.format != "json"):
+    nothing_found = not findings and not fixed and _no_python_files(options, settings)
+    if (options.format == "text" or (options.statistics and options.format != "json")) and not nothing_found:
         report += "".join(f"{line}\n" for line in _summary(findings, fixed, options.fix, options.unsafe_fixes))
     _write(report, options.output_file)
     return EXIT_FINDINGS if findings and not options.exit_zero else EXIT_CLEAN
+
+
+def _no_python_files(options: argparse.Namespace, settings) -> bool:
+    """When a run reported nothing: whether that is because it found no file to lint. If so, say
+    so on stderr with what was left out and why (as ruff does), instead of "All checks passed!"."""
+    count, skipped = survey(options.paths, settings, force_exclude=options.force_exclude)
+    if count:
+        return False
+    reasons = ", ".join(f"{number} {reason}" for reason, number in sorted(skipped.items()))
+    print(
+        "rnn-lint: warning: no Python files found under the given paths"
+        + (f" (left out: {reasons})" if reasons else ""),
+        file=sys.stderr,
+    )
+    return True
 
 
 def _from_here(patterns: Sequence[str]) -> list[str]:
@@ -267,11 +337,19 @@ def _warn_fix_errors(results: Sequence[FixedFile]) -> None:
 
 def _write(report: str, output_file: Path | None) -> None:
     if output_file is None:
-        sys.stdout.write(report)
+        try:
+            sys.stdout.write(report)
+        except UnicodeEncodeError:  # an ASCII (or other narrow) stdout: escape what it cannot show
+            if not hasattr(sys.stdout, "reconfigure"):
+                raise
+            sys.stdout.reconfigure(errors="backslashreplace")
+            sys.stdout.write(report)
         sys.stdout.flush()
         return
     try:
-        output_file.write_text(report, encoding="utf-8")
+        # Encoded before the file is touched, written whole or not at all: an existing report is
+        # never left truncated.
+        write_atomically(output_file, report.encode("utf-8", "backslashreplace"))
     except OSError as error:
         raise UsageError(f"--output-file: cannot write {output_file}: {error.strerror or error}") from error
 

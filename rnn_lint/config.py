@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rnn_lint.reading import read_regular_file
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -142,7 +144,8 @@ def _read_table(path: Path, *, required: bool) -> dict[str, Any] | None:
     """The rnn-lint keys of ``path``: all of a standalone file, ``[tool.rnn-lint]`` of a
     pyproject.toml (None when it has no such table and ``required`` is false)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a file an editor saved with a byte-order mark is still TOML to us.
+        text = read_regular_file(path).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise ConfigError(f"{path}: cannot read configuration file: {reason}") from error
@@ -169,6 +172,7 @@ def _read_table(path: Path, *, required: bool) -> dict[str, Any] | None:
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude", "include", "extend-include")
 _CODE_KEYS = ("select", "ignore", "extend-select")
+_GLOB_KEYS = ("exclude", "extend-exclude", "include", "extend-include")
 KNOWN_KEYS = _LIST_KEYS + ("per-file-ignores",)
 
 
@@ -195,6 +199,13 @@ def _settings_from(table: dict[str, Any], path: Path) -> Settings:
         per_file[pattern] = _string_list(
             codes, lambda message, p=pattern: fail(f"'per-file-ignores' entry '{p}' {message}")
         )
+
+    patterns = [(key, pattern) for key in _GLOB_KEYS for pattern in lists.get(key, ())]
+    patterns += [("per-file-ignores", pattern) for pattern in per_file]
+    for key, pattern in patterns:
+        problem = glob_problem(pattern)
+        if problem:
+            raise fail(f"'{key}' pattern '{pattern}' is not a valid glob: {problem}")
 
     named = [(key, code) for key in _CODE_KEYS for code in lists.get(key, ())]
     named += [("per-file-ignores", code) for codes in per_file.values() for code in codes]
@@ -237,5 +248,29 @@ def _check_codes(named: list[tuple[str, str]], fail) -> None:
     except RegistryError as error:
         raise ConfigError(str(error)) from error
     for key, code in named:
+        if not code.strip():
+            raise fail(f"'{key}' holds an empty rule code (give codes such as RNN101 or prefixes such as RNN1)")
         if unknown_selectors([code], rules):
             raise fail(f"'{key}' names unknown rule code '{code}' (see `rnn-lint rule --all`)")
+
+
+def glob_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a glob rnn-lint (like ruff's globset) can use, or None: an empty
+    pattern, or a ``[`` that opens a character class no ``]`` closes (``[``, ``m[.py``, ``[!``).
+    Python's ``fnmatch`` would silently take such a ``[`` literally."""
+    if not pattern.strip():
+        return "it is empty"
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "[":
+            j = i + 1
+            if j < len(pattern) and pattern[j] in "!^":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":  # a leading "]" is a member
+                j += 1
+            close = pattern.find("]", j)
+            if close < 0:
+                return f"unclosed character class at '{pattern[i:]}' (write [[] for a literal [)"
+            i = close
+        i += 1
+    return None

@@ -20,6 +20,7 @@ import fnmatch
 import glob
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,11 +124,16 @@ def _parse_ignore_line(line: str) -> _IgnoreRule | None:
     anchored = "/" in line
     line = line.lstrip("/")
     body = _wildmatch_to_regex(line)
+    if body is None:  # git matches nothing with it
+        return None
     regex = body if anchored else f"(?:.*/)?{body}"
     return _IgnoreRule(re.compile(regex, re.DOTALL), negated, directories_only)
 
 
-def _wildmatch_to_regex(pattern: str) -> str:
+def _wildmatch_to_regex(pattern: str) -> str | None:
+    """The regex for a gitignore pattern, or None when git's wildmatch would give up on it (an
+    unterminated ``[`` class, a trailing escape inside one, an unknown ``[:name:]``): such a line
+    matches nothing in git, so it is dropped."""
     out: list[str] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -153,12 +159,12 @@ def _wildmatch_to_regex(pattern: str) -> str:
         elif char == "?":
             out.append("[^/]")
         elif char == "[":
-            close = _class_end(pattern, i)
-            if close < 0:
-                out.append(re.escape(char))
-            else:
-                out.append(_class_to_regex(pattern[i + 1 : close]))
-                i = close
+            parsed = _character_class(pattern, i)
+            if parsed is None:
+                return None
+            regex, i = parsed
+            out.append(regex)
+            continue
         elif char == "\\" and i + 1 < n:
             i += 1
             out.append(re.escape(pattern[i]))
@@ -168,37 +174,87 @@ def _wildmatch_to_regex(pattern: str) -> str:
     return "".join(out)
 
 
-def _class_to_regex(content: str) -> str:
-    out = ["["]
-    if content[:1] in ("!", "^"):
-        out.append("^/")  # a negated class still never matches a separator
-        content = content[1:]
-    i = 0
-    while i < len(content):
-        char = content[i]
-        if char == "\\" and i + 1 < len(content):
-            i += 1
-            out.append(re.escape(content[i]))
-        elif char in "[]^\\&~|":  # literal in a glob class, special (or set syntax) in a regex one
-            out.append("\\" + char)
-        else:
-            out.append(char)  # including "-" for ranges
-        i += 1
-    return "".join(out) + "]"
+#: ``[:name:]`` inside a class, as git's wildmatch knows them (ASCII, like its ctype macros).
+_NAMED_CLASSES = {
+    "alnum": "0-9A-Za-z",
+    "alpha": "A-Za-z",
+    "blank": " \\t",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    "space": " \\t\\n\\r\\f\\v",
+    "upper": "A-Z",
+    "xdigit": "0-9A-Fa-f",
+}
 
 
-def _class_end(pattern: str, start: int) -> int:
-    """Index of the ``]`` closing the class opened at ``start``, or -1."""
+def _character_class(pattern: str, start: int) -> tuple[str, int] | None:
+    """The ``[...]`` class opening at ``start``, parsed as git's wildmatch (2.39) does: the regex and
+    the index after the class, or None when wildmatch gives up on it (the line matches nothing).
+
+    As in wildmatch: ``!`` or ``^`` first negates; a ``]`` first is a member; ``\\`` escapes the
+    next character; ``a-z`` is a range, and a reversed one (``z-a``) matches only its first
+    character (wildmatch compares that character on its own before it sees the ``-``); a ``-``
+    first, last or right after a range is a member; ``[:alpha:]`` and the other POSIX names are
+    classes. A class never matches ``/``.
+    """
+    n = len(pattern)
     i = start + 1
-    if i < len(pattern) and pattern[i] in "!^":
+    negated = i < n and pattern[i] in "!^"
+    if negated:
         i += 1
-    if i < len(pattern) and pattern[i] == "]":  # a leading "]" is a literal member
+    items: list[str] = []
+    previous: str | None = None  # the last single character taken, the start of a range
+    first = True
+    while True:
+        if i >= n:
+            return None  # unterminated: wildmatch aborts
+        char = pattern[i]
+        if char == "]" and not first:
+            break
+        first = False
+        if char == "\\":
+            i += 1
+            if i >= n:
+                return None
+            items.append(re.escape(pattern[i]))
+            previous = pattern[i]
+        elif char == "-" and previous is not None and i + 1 < n and pattern[i + 1] != "]":
+            i += 1
+            end = pattern[i]
+            if end == "\\":
+                i += 1
+                if i >= n:
+                    return None
+                end = pattern[i]
+            if previous <= end:
+                items.append(f"{re.escape(previous)}-{re.escape(end)}")
+            previous = None  # "a-c-e": the second "-" is a member
+        elif char == "[" and pattern.startswith(":", i + 1):
+            close = pattern.find("]", i + 2)
+            if close < 0:
+                return None
+            if close - (i + 2) >= 1 and pattern[close - 1] == ":":
+                named = _NAMED_CLASSES.get(pattern[i + 2 : close - 1])
+                if named is None:
+                    return None  # an unknown name: wildmatch aborts
+                items.append(named)
+                previous = None
+                i = close
+            else:  # no ":]": the "[" is a member
+                items.append(re.escape("["))
+                previous = "["
+        else:
+            items.append(re.escape(char))
+            previous = char
         i += 1
-    while i < len(pattern):
-        if pattern[i] == "]":
-            return i
-        i += 1
-    return -1
+    members = "".join(items)
+    if negated:
+        return f"[^/{members}]", i + 1
+    return f"(?!/)[{members}]", i + 1
 
 
 class IgnoreStack:
@@ -254,12 +310,24 @@ def discover(
     return _Discovery(settings).run(paths, force_exclude)
 
 
+def survey(
+    paths: Sequence[str | os.PathLike], settings: Settings, *, force_exclude: bool = False
+) -> tuple[int, Counter[str]]:
+    """How many files ``discover`` finds under ``paths``, and how many entries it left out, by
+    reason ("excluded", "git-ignored", "virtualenv", "not Python"): the explanation of a run that
+    found nothing to lint."""
+    discovery = _Discovery(settings)
+    return len(discovery.run(paths, force_exclude)), discovery.skipped
+
+
 class _Discovery:
     def __init__(self, settings: Settings):
         self.root = settings.root
         self.excludes = PathPatterns([*settings.exclude, *settings.extend_exclude], settings.root)
         self.includes = PathPatterns([*settings.include, *settings.extend_include], settings.root)
         self._gitignores: dict[str, GitIgnore | None] = {}  # pre-commit names many files per folder
+        #: What the walk left out, by reason (for "no Python files found" and its explanation).
+        self.skipped: Counter[str] = Counter()
 
     def run(self, paths: Sequence[str | os.PathLike], force_exclude: bool) -> list[SourceFile]:
         cwd = os.getcwd()
@@ -268,6 +336,7 @@ class _Discovery:
             path = os.path.abspath(given)
             is_dir = os.path.isdir(path)
             if force_exclude and self._excluded_with_parents(path, is_dir):
+                self.skipped["excluded"] += 1
                 continue
             if is_dir:
                 ignores = IgnoreStack.above(path, self.root, self._gitignore)
@@ -287,7 +356,9 @@ class _Discovery:
                 with os.scandir(directory) as scan:
                     entries = list(scan)
             except OSError:
-                continue  # an unreadable directory holds nothing we could lint
+                # Not silence: the engine reports a folder it cannot read as RNN000, with the reason.
+                yield directory
+                continue
             if any(entry.name == ".gitignore" for entry in entries):
                 ignores = ignores.pushed(self._gitignore(directory))
             for entry in entries:
@@ -297,22 +368,33 @@ class _Discovery:
                 except OSError:
                     continue
                 if is_dir:
-                    if not self._skips_directory(entry.path, ignores):
+                    reason = self._skips_directory(entry.path, ignores)
+                    if reason and reason != ".git":
+                        self.skipped[reason] += 1
+                    elif not reason:
                         pending.append((entry.path, ignores))
-                elif (
-                    is_file
-                    and self.includes.matches(entry.path)
-                    and not (self.excludes.matches(entry.path) or ignores.ignores(entry.path, False))
-                ):
+                elif not is_file:
+                    continue
+                elif not self.includes.matches(entry.path):
+                    self.skipped["not Python"] += 1
+                elif self.excludes.matches(entry.path):
+                    self.skipped["excluded"] += 1
+                elif ignores.ignores(entry.path, False):
+                    self.skipped["git-ignored"] += 1
+                else:
                     yield entry.path
 
-    def _skips_directory(self, path: str, ignores: IgnoreStack) -> bool:
-        return (
-            os.path.basename(path) == ".git"
-            or self.excludes.matches(path)
-            or _is_virtualenv(path)
-            or ignores.ignores(path, True)
-        )
+    def _skips_directory(self, path: str, ignores: IgnoreStack) -> str | None:
+        """Why the walk does not enter ``path`` (None: it does)."""
+        if os.path.basename(path) == ".git":
+            return ".git"
+        if self.excludes.matches(path):
+            return "excluded"
+        if _is_virtualenv(path):
+            return "virtualenv"
+        if ignores.ignores(path, True):
+            return "git-ignored"
+        return None
 
     def _excluded_with_parents(self, path: str, is_dir: bool) -> bool:
         """--force-exclude: whether the walk would have skipped a named path, had it started at
@@ -320,11 +402,11 @@ class _Discovery:
         chain = list(reversed(_chain_below(path, self.root)))
         ignores = IgnoreStack.above(chain[0], self.root, self._gitignore)
         for current in chain[:-1]:
-            if self._skips_directory(current, ignores):
+            if self._skips_directory(current, ignores) is not None:
                 return True
             ignores = ignores.pushed(self._gitignore(current))
         if is_dir:
-            return self._skips_directory(path, ignores)
+            return self._skips_directory(path, ignores) is not None
         return self.excludes.matches(path) or ignores.ignores(path, False)
 
     def _gitignore(self, directory: str) -> GitIgnore | None:

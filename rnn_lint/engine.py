@@ -13,7 +13,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rnn_lint.guard import DEEP, TooComplex, check_depth, check_size, nesting_depth, with_room_for
+from rnn_lint.guard import (
+    DEEP,
+    OutOfTime,
+    TooComplex,
+    check_depth,
+    check_size,
+    nesting,
+    tick,
+    time_budget,
+    with_room_for,
+)
+from rnn_lint.reading import read_regular_file, unreadable_reason
 from rnn_lint.rule import Diagnostic, Edit, Finding, Fix, Rule
 from rnn_lint.suppress import parse_suppressions
 
@@ -44,9 +55,9 @@ def lint_file(
         return lint_notebook(path, rules, display_path, project=project)
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_regular_file(path)
     except OSError as error:
-        return _unreadable(shown, f"cannot read file: {error.strerror or error}", rules)
+        return _unreadable(shown, unreadable_reason(path, error), rules)
     try:
         source = _decode(data)
     except (UnicodeDecodeError, SyntaxError) as error:
@@ -70,7 +81,7 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project:
     except ParseFailure as failure:
         message = failure.reason if failure.skipped else f"cannot parse file: {failure.reason}"
         return [_syntax_finding(path, failure.line, failure.column, message, rules)] if wants_syntax_errors else []
-    except TooComplex as error:  # the time budget ran out
+    except OutOfTime as error:
         return [_syntax_finding(path, 1, 1, str(error), rules)] if wants_syntax_errors else []
     except RecursionError:  # deeper than ``nesting_depth`` measured: a gap in it, not in the file
         message = "skipped: too deeply nested to analyse (recursion limit reached)"
@@ -80,7 +91,15 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project:
 def _analyse(
     source: str, path: str, concerned: Sequence[type[Rule]], rules: Sequence[type[Rule]], project: Any
 ) -> list[Finding]:
-    """Parse, facts, rules, positions: the part of ``lint_source`` that needs room for the tree."""
+    """Parse, facts, rules, positions: the part of ``lint_source`` that needs room for the tree,
+    within the file's time budget."""
+    with time_budget():
+        return _analyse_in_time(source, path, concerned, rules, project)
+
+
+def _analyse_in_time(
+    source: str, path: str, concerned: Sequence[type[Rule]], rules: Sequence[type[Rule]], project: Any
+) -> list[Finding]:
     wants_syntax_errors = any(rule.code == SYNTAX_ERROR for rule in rules)
     active = [rule for rule in concerned if rule.code != SYNTAX_ERROR]
     module, shift = _parse_measured(source)
@@ -89,16 +108,17 @@ def _analyse(
 
     try:
         facts = build_facts(module, path) if project is None else build_facts(module, path, project=project)
-    except (RecursionError, TooComplex):
+    except RecursionError:
         raise
     except Exception as error:  # a bug of ours must not stop the run or hide the other files
         return [_internal_error(path, "the analysis", error)] if wants_syntax_errors else []
     reported: list[tuple[type[Rule], Diagnostic]] = []
     failures: list[Finding] = []
     for rule_class in active:
+        tick()
         try:
             reported.extend((rule_class, diagnostic) for diagnostic in rule_class().check(facts) or ())
-        except (RecursionError, TooComplex):
+        except RecursionError:
             raise
         except Exception as error:  # one broken (perhaps third-party) rule must not silence the others
             if wants_syntax_errors:
@@ -148,8 +168,8 @@ def measure(source: str) -> int:
     does not even tokenize (with Python's own message)."""
     try:
         check_size(source)
-        depth = nesting_depth(source)
-        check_depth(depth)
+        depth, cost = nesting(source)
+        check_depth(depth, cost)
     except TooComplex as error:
         raise ParseFailure(1, 1, str(error), True) from error
     except (tokenize.TokenError, SyntaxError) as error:

@@ -10,14 +10,19 @@ undone and reported, never written.
 from __future__ import annotations
 
 import difflib
+import errno
 import io
+import os
+import stat
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnn_lint.atomic import write_atomically
 from rnn_lint.engine import ParseFailure, lint_file, lint_source, parse
 from rnn_lint.notebook import fix_notebook, is_notebook
+from rnn_lint.reading import read_regular_file
 from rnn_lint.rule import Edit, Finding, Fix, Rule
 from rnn_lint.text import line_starts, offset
 
@@ -51,13 +56,18 @@ def fix_file(
     display_path: str | None = None,
     unsafe_fixes: bool = False,
     write: bool = True,
+    within: Sequence[str] | None = None,
 ) -> FixedFile:
-    """Fix one file in place (``write``) or compute its diff; the text is read once."""
+    """Fix one file in place (``write``) or compute its diff; the text is read once. A symlink is
+    written through only to a target inside the folders ``within`` (see ``write_fixed``); a file
+    that cannot be written keeps its findings and gets an RNN000 saying why."""
     if is_notebook(path):
-        return fix_notebook(path, rules, display_path=display_path, unsafe_fixes=unsafe_fixes, write=write)
+        return fix_notebook(
+            path, rules, display_path=display_path, unsafe_fixes=unsafe_fixes, write=write, within=within
+        )
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_regular_file(path)
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         original = data.decode(encoding)
     except (OSError, UnicodeDecodeError, SyntaxError):
@@ -67,10 +77,49 @@ def fix_file(
     diff = None
     if fixed:
         if write:
-            Path(path).write_bytes(fixed_source.encode(encoding))
+            try:
+                write_fixed(path, fixed_source.encode(encoding), within)
+            except (OSError, UnicodeEncodeError) as problem:
+                # The file is as it was: its findings are the ones before fixing, plus this one.
+                left = lint_source(original, shown, rules)
+                return FixedFile(shown, sorted([*left, cannot_write(shown, problem)]), 0, None, error)
         else:
             diff = unified_diff(original, fixed_source, shown)
     return FixedFile(shown, findings, fixed, diff, error)
+
+
+class OutsideTheTree(OSError):
+    """A symlink whose target lies outside the folders being linted: never written through."""
+
+
+def write_fixed(path: str | os.PathLike, data: bytes, within: Sequence[str] | None = None) -> None:
+    """Write fixed bytes over ``path`` atomically (``atomic.write_atomically``). A symlink is
+    written through to its target (the link stays a link) only when the target lies inside one
+    of the folders ``within`` (real paths); one pointing elsewhere is refused."""
+    target = os.path.realpath(path)
+    if within is not None and target != os.path.abspath(path) and not any(_inside(target, root) for root in within):
+        raise OutsideTheTree(f"it is a symlink to {target}, outside the linted folders; not written through")
+    # Replacing the file would succeed in a writable folder (and always as root): a file its owner
+    # made read-only is left alone, as an editor would.
+    if not os.stat(target).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise PermissionError(errno.EACCES, "the file is read-only", target)
+    write_atomically(target, data)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def cannot_write(shown: str, problem: Exception) -> Finding:
+    """The RNN000 finding for fixes that could not be written (the file is unchanged)."""
+    if isinstance(problem, OSError) and not isinstance(problem, OutsideTheTree):
+        reason = problem.strerror or str(problem)
+    else:
+        reason = str(problem)
+    message = f"cannot write the fixes: {reason} (the file is unchanged)"
+    return Finding(
+        path=shown, line=1, col=1, code="RNN000", end_line=1, end_col=1, name="syntax-error", message=message
+    )
 
 
 def fix_source(

@@ -35,11 +35,35 @@ def text(findings: Iterable[Finding]) -> str:
 def where(finding: Finding) -> str:
     """``path:line:col``, or ``path:cell N:line:col`` in a notebook (as ruff writes it)."""
     cell = f"cell {finding.cell.number}:" if finding.cell else ""
-    return f"{finding.path}:{cell}{finding.line}:{finding.col}"
+    return f"{printable_path(finding.path)}:{cell}{finding.line}:{finding.col}"
+
+
+def printable_path(path: str) -> str:
+    """``path`` as git shows a file name it cannot print as is: a name holding bytes that are not
+    UTF-8 (which Python keeps as surrogate escapes) or control characters is put in double quotes,
+    with those bytes as octal escapes (``"caf\\351.py"``); any other name is unchanged."""
+    if path.isprintable() and not any("\udc80" <= char <= "\udcff" for char in path):
+        return path
+    out = []
+    for char in path:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif "\udc80" <= char <= "\udcff":
+            out.append(f"\\{ord(char) - 0xDC00:03o}")
+        elif char.isprintable():
+            out.append(char)
+        else:
+            escaped = {"\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f", "\r": "r"}.get(char)
+            encoded = char.encode("utf-8", "surrogateescape")
+            out.append("\\" + escaped if escaped else "".join(f"\\{byte:03o}" for byte in encoded))
+    return '"' + "".join(out) + '"'
 
 
 def to_json(findings: Iterable[Finding]) -> str:
-    return json.dumps([finding.to_dict() for finding in findings], indent=2) + "\n"
+    return (
+        json.dumps([finding.to_dict() | {"path": printable_path(finding.path)} for finding in findings], indent=2)
+        + "\n"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -55,7 +79,7 @@ def github(findings: Iterable[Finding]) -> str:
     cell position."""
     lines = []
     for f in findings:
-        properties: dict[str, object] = {"file": f.path}
+        properties: dict[str, object] = {"file": printable_path(f.path)}
         if f.cell is None:
             properties |= {"line": f.line, "col": f.col, "endLine": f.end_line, "endColumn": f.end_col}
         else:
@@ -165,7 +189,8 @@ def _region(line: int, col: int, end_line: int, end_col: int) -> dict:
 def _artifact_location(path: str) -> dict:
     if os.path.isabs(path):  # a file outside the current directory
         return {"uri": Path(path).as_uri()}
-    return {"uri": quote(Path(path).as_posix()), "uriBaseId": "%SRCROOT%"}
+    # A name that is not UTF-8 is percent-encoded byte by byte, as file URIs are.
+    return {"uri": quote(os.fsencode(Path(path).as_posix())), "uriBaseId": "%SRCROOT%"}
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ calls. So, before libcst sees a text:
 - a file deeper than ``DEEP`` is analysed in a thread with a large stack and a recursion limit
   raised to match (``with_room_for``), so that what passes the guard is analysed in full.
 
-A file larger than ``MAX_BYTES`` is skipped the same way, and ``Budget`` (checked between the
-stages of the analysis and inside the interpreter's loops) skips a file whose analysis takes more
-than ``MAX_SECONDS``.
+A file larger than ``MAX_BYTES`` is skipped the same way, a file whose deep statements would
+take libcst's parser too long (``MAX_COST``) too, and ``time_budget``/``tick`` (checked once per
+statement by the interpreter and the position pass) skip a file whose analysis takes more than
+``MAX_SECONDS``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import threading
 import time
 import tokenize
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TypeVar
 
 #: Above this depth (``nesting_depth`` units) a file is not parsed. Real code stays far below it:
@@ -46,10 +48,21 @@ DEEP_STACK_BYTES = 512 * 1024 * 1024
 FRAMES_PER_LEVEL = 24
 BASE_FRAMES = 1000
 
-#: Files larger than this are not parsed (a 10 MB file of model classes took ~10 minutes and
-#: ~9 GB before the analysis was made linear; no hand-written model file comes near it).
-MAX_BYTES = 10 * 1024 * 1024
-#: Wall-clock seconds one file's analysis may take before it is given up.
+#: Statements deeper than this count towards a file's parse cost (``nesting``). libcst's parser
+#: takes time quadratic in a statement's depth: a chain of 800 ``.view(1, -1)`` calls alone takes
+#: minutes, while real statements stay under 50.
+COSTLY_DEPTH = 50
+#: Above this parse cost (the sum of the squares of the depths of deep statements; one statement
+#: at MAX_DEPTH costs 1,000,000) a file is not parsed.
+MAX_COST = 1_000_000
+
+#: Files larger than this (in characters) are not parsed: libcst's tree takes about 1 GB of
+#: memory per MB of source and about a minute per MB to parse, analyse and place. Hand-written
+#: model files stay far below it (the largest of the corpora we checked is under 200 KB).
+MAX_BYTES = 2 * 1024 * 1024
+#: Wall-clock seconds one file's analysis may take before it is given up; checked between
+#: statements by the interpreter and the position pass (``tick``), not inside libcst's parser,
+#: which ``MAX_BYTES`` and ``MAX_COST`` bound instead.
 MAX_SECONDS = 60.0
 
 # Tokens that add a level to the tree libcst builds around what follows or precedes them:
@@ -66,7 +79,15 @@ class TooComplex(Exception):
 
 
 def nesting_depth(source: str) -> int:
-    """An upper bound (roughly) of the depth of libcst's tree for ``source``, from its tokens.
+    """An upper bound (roughly) of the depth of libcst's tree for ``source`` (see ``nesting``)."""
+    return nesting(source)[0]
+
+
+def nesting(source: str) -> tuple[int, int]:
+    """(depth, cost): an upper bound (roughly) of the depth of libcst's tree for ``source``, from
+    its tokens, and the parse cost of deep expressions (the sum over statements of the square of
+    their expression depth, for those deeper than ``COSTLY_DEPTH``: libcst's parser takes time
+    quadratic in an expression's depth, but not in the depth of blocks or ``elif`` chains).
 
     Within each bracket, the operators and trailers since the last comma each add a level (a
     chain ``x.view(1, -1).view(1, -1)`` adds two per link); each open bracket adds one; each
@@ -76,7 +97,7 @@ def nesting_depth(source: str) -> int:
     """
     segments = [0]  # nesting operators since the last comma, per open bracket (0: the statement)
     elifs = [0]  # length of the elif chain in progress, per indentation level
-    deepest = 0
+    deepest = statement = cost = 0
     line_start = True
     previous_string = False
     readline = io.StringIO(source).readline
@@ -91,7 +112,9 @@ def nesting_depth(source: str) -> int:
                     elifs.pop()
                 continue
             if kind in (tokenize.NEWLINE, tokenize.ENDMARKER):
-                segments, line_start, previous_string = [0], True, False
+                if statement > COSTLY_DEPTH:
+                    cost += statement * statement
+                segments, line_start, previous_string, statement = [0], True, False, 0
                 continue
             if kind in (tokenize.NL, tokenize.COMMENT):
                 continue
@@ -122,13 +145,16 @@ def nesting_depth(source: str) -> int:
                     segments[-1] += 1
             elif kind == tokenize.NAME and text in _NESTING_KEYWORDS:
                 segments[-1] += 1
-            depth = 2 * (len(elifs) - 1) + sum(elifs) + sum(segments) + len(segments)
+            expression = sum(segments) + len(segments)
+            if expression > statement:
+                statement = expression
+            depth = 2 * (len(elifs) - 1) + sum(elifs) + expression
             if depth > deepest:
                 deepest = depth
     except (tokenize.TokenError, SyntaxError) as error:
         error.args = (*error.args, deepest)
         raise
-    return deepest
+    return deepest, cost
 
 
 def check_size(source: str) -> None:
@@ -136,9 +162,14 @@ def check_size(source: str) -> None:
         raise TooComplex(f"skipped: too large to analyse ({len(source):,} characters; the limit is {MAX_BYTES:,})")
 
 
-def check_depth(depth: int) -> None:
+def check_depth(depth: int, cost: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise TooComplex(f"skipped: too deeply nested to analyse (nesting depth {depth}; the limit is {MAX_DEPTH})")
+    if cost > MAX_COST:
+        raise TooComplex(
+            f"skipped: too deeply nested to analyse (its deep statements would cost {cost:,} to parse; "
+            f"the limit is {MAX_COST:,})"
+        )
 
 
 Result = TypeVar("Result")
@@ -179,13 +210,30 @@ def with_room_for(depth: int, work: Callable[[], Result]) -> Result:
 _LIMIT_LOCK = threading.Lock()
 
 
-class Budget:
-    """A deadline for one file's analysis; ``check()`` raises ``TooComplex`` once it has passed."""
+class OutOfTime(BaseException):
+    """The file's time budget ran out (a BaseException, so that no ``except Exception`` in the
+    analysis swallows it on its way out)."""
 
-    def __init__(self, seconds: float = MAX_SECONDS) -> None:
-        self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
 
-    def check(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise TooComplex(f"skipped: took too long to analyse (over {self.seconds:g} s)")
+_CLOCK = threading.local()
+
+
+@contextmanager
+def time_budget(seconds: float | None = None):
+    """Give the analysis in this thread ``seconds`` (default ``MAX_SECONDS``): ``tick`` raises
+    ``OutOfTime`` once they have passed."""
+    seconds = MAX_SECONDS if seconds is None else seconds
+    previous = getattr(_CLOCK, "deadline", None), getattr(_CLOCK, "seconds", None)
+    _CLOCK.deadline, _CLOCK.seconds = time.monotonic() + seconds, seconds
+    try:
+        yield
+    finally:
+        _CLOCK.deadline, _CLOCK.seconds = previous
+
+
+def tick() -> None:
+    """Raise ``OutOfTime`` if this thread's analysis has run past its budget (cheap: one clock
+    read; called once per statement)."""
+    deadline = getattr(_CLOCK, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise OutOfTime(f"skipped: took too long to analyse (over {_CLOCK.seconds:g} s)")

@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rnn_lint.atomic import write_atomically
+from rnn_lint.reading import read_regular_file, unreadable_reason
 from rnn_lint.rule import CellLocation, Edit, Finding, Fix, Rule
 from rnn_lint.text import NEWLINE, line_starts, offset
 
@@ -511,9 +511,9 @@ def lint_notebook(
     file that is not one is an RNN000 finding."""
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes() if data is None else data
+        data = read_regular_file(path) if data is None else data  # a FIFO is refused, not waited on
     except OSError as error:
-        return _not_a_notebook(shown, NotebookError(f"cannot read file: {error.strerror or error}"), rules)
+        return _not_a_notebook(shown, NotebookError(unreadable_reason(path, error)), rules)
     return lint_notebook_data(data, shown, rules, project=project)
 
 
@@ -590,19 +590,25 @@ def fix_notebook(
     unsafe_fixes: bool = False,
     write: bool = True,
     data: bytes | None = None,
+    within: Sequence[str] | None = None,
 ):
-    """Fix one notebook file in place (``write``) or compute its per-cell diff: a
-    ``fixer.FixedFile`` (``data``: its bytes, when the caller has read them already)."""
-    from rnn_lint.fixer import FixedFile
+    """Fix one notebook file in place (``write``, as ``fixer.write_fixed`` writes: a failed write
+    leaves it whole and is an RNN000) or compute its per-cell diff: a ``fixer.FixedFile``
+    (``data``: its bytes, when the caller has read them already)."""
+    from rnn_lint.fixer import FixedFile, cannot_write, write_fixed
 
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes() if data is None else data
+        data = read_regular_file(path) if data is None else data
     except OSError:
         return FixedFile(shown, lint_notebook(path, rules, display_path=shown), 0)
     result = fix_notebook_data(data, shown, rules, unsafe_fixes=unsafe_fixes)
     if result.data is not None and write:
-        write_atomically(path, result.data)
+        try:
+            write_fixed(path, result.data, within)
+        except OSError as problem:  # the notebook is as it was: its findings, and why it is
+            left = lint_notebook_data(data, shown, rules)
+            return FixedFile(shown, sorted([*left, cannot_write(shown, problem)]), 0, None, result.error)
     diff = result.diff if result.data is not None and not write else None
     return FixedFile(shown, result.findings, result.fixed, diff, result.error)
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from rnn_lint.guard import tick
+
 Position = tuple[int, int]  # (line 1-based, column 0-based)
 Range = tuple[Position, Position]
 
@@ -119,6 +121,7 @@ class _LocatingState(CodegenState):
         start = (self.line, self.column)
         statement = isinstance(node, _STATEMENTS)
         if statement:
+            tick()  # the file's time budget (guard.time_budget)
             self.statements.append((node, start[0]))
         try:
             yield

@@ -124,4 +124,9 @@ def select_rules(
 
 def unknown_selectors(selectors: Iterable[str], rules: Sequence[type[Rule]]) -> list[str]:
     """Selectors that match no rule (a typo such as RNN9 is a usage error, not silence)."""
-    return [s for s in selectors if not any(matches(rule.code, s) for rule in rules) and s.upper() != "RNN000"]
+    # An empty selector would be a prefix of every code: it is a mistake, not "select everything".
+    return [
+        s
+        for s in selectors
+        if not s.strip() or (not any(matches(rule.code, s) for rule in rules) and s.upper() != "RNN000")
+    ]

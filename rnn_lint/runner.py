@@ -9,13 +9,16 @@ starting workers would cost more than it saves. Results do not depend on the num
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
+import signal
 import sys
 import threading
+import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -50,8 +53,8 @@ def lint_paths(
     paths: Sequence[str | os.PathLike], settings: Settings, *, jobs: int | None = None, force_exclude: bool = False
 ) -> list[Finding]:
     """Every finding in the Python files under ``paths``, sorted by path, line, column and code."""
-    per_chunk = _run(plan(paths, settings, force_exclude=force_exclude), _lint_chunk, jobs)
-    return sorted(finding for chunk in per_chunk for finding in chunk)
+    per_file = _run(plan(paths, settings, force_exclude=force_exclude), _lint_one, jobs, _lint_crash)
+    return sorted(finding for findings in per_file for finding in findings)
 
 
 def fix_paths(
@@ -64,10 +67,18 @@ def fix_paths(
     force_exclude: bool = False,
 ) -> list[FixedFile]:
     """Apply the fixes of the files under ``paths`` (``write=False``: only compute their diffs);
-    one result per file that had findings or fixes, sorted by path."""
-    work = functools.partial(_fix_chunk, unsafe_fixes=unsafe_fixes, write=write)
-    per_chunk = _run(plan(paths, settings, force_exclude=force_exclude), work, jobs)
-    return sorted((result for chunk in per_chunk for result in chunk), key=lambda result: result.path)
+    one result per file that had findings or fixes, sorted by path. Symlinks are written through
+    only to targets inside the folders named (see ``fixer.write_fixed``)."""
+    within = tuple(sorted({_tree_of(path) for path in paths}))
+    work = functools.partial(_fix_one, unsafe_fixes=unsafe_fixes, write=write, within=within)
+    per_file = _run(plan(paths, settings, force_exclude=force_exclude), work, jobs, _fix_crash)
+    return sorted((result for results in per_file for result in results), key=lambda result: result.path)
+
+
+def _tree_of(path: str | os.PathLike) -> str:
+    """The folder a named path stands for, as a real path: itself, or a file's folder."""
+    absolute = os.path.abspath(path)
+    return os.path.realpath(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
 
 
 def plan(paths: Sequence[str | os.PathLike], settings: Settings, *, force_exclude: bool = False) -> list[FileTask]:
@@ -99,19 +110,204 @@ def default_jobs() -> int:
 
 Result = TypeVar("Result")
 
+#: Progress of each file, shared with the workers: which file a dead worker was on, and which files
+#: ``--fix`` had written when the run was interrupted.
+NOT_STARTED, STARTED, DONE, WRITTEN = 0, 1, 2, 3
 
-def _run(tasks: list[FileTask], work: Callable[[list[FileTask]], Result], jobs: int | None) -> list[Result]:
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM stopped the run; the workers are gone. ``written``: the files (as
+    displayed) that ``--fix`` had rewritten before the stop, each one whole (writes are atomic)."""
+
+    def __init__(self, reason: str, written: list[str]) -> None:
+        super().__init__(reason)
+        self.reason, self.written = reason, written
+
+
+class Terminated(BaseException):
+    """Raised in the main thread by the SIGTERM handler the CLI installs (see ``on_sigterm``)."""
+
+
+def on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+def _run(
+    tasks: list[FileTask],
+    work: Callable[[FileTask], list[Result]],
+    jobs: int | None,
+    crashed: Callable[[FileTask, str], list[Result]],
+) -> list[list[Result]]:
+    """``work(task)`` for every task, in task order; in worker processes when there are enough
+    files. A worker that dies (a segfault in a native parser, the OOM killer) costs only the file
+    it was on: that file's result is ``crashed(task, why)`` and the other files are redone."""
     jobs = max(1, jobs or default_jobs())
-    if jobs == 1 or len(tasks) < MIN_FILES_FOR_WORKERS:
-        return [work(tasks)]
-    # Largest files first, so the long parses start early and small files fill the gaps at the end.
-    ordered = sorted(tasks, key=_size, reverse=True)
-    chunks = [ordered[start : start + CHUNK] for start in range(0, len(ordered), CHUNK)]
+    results: dict[int, list[Result]] = {}
+    progress = bytearray(len(tasks))
+    indexed = list(enumerate(tasks))
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_pool_context()) as pool:
-            return list(pool.map(work, chunks))
-    except BrokenProcessPool as error:
-        raise InternalError(f"a worker process died ({error}); try again with --jobs 1") from error
+        if jobs == 1 or len(tasks) < MIN_FILES_FOR_WORKERS:
+            for index, task in indexed:
+                results[index] = _tracked(work, index, task, progress)
+        else:
+            _in_workers(indexed, work, jobs, crashed, results, progress)
+    except (KeyboardInterrupt, Terminated) as stop:
+        reason = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
+        written = [tasks[index].source.display for index, state in enumerate(progress) if state == WRITTEN]
+        raise Interrupted(reason, sorted(written)) from None
+    return [results[index] for index in range(len(tasks))]
+
+
+def _tracked(work: Callable[[FileTask], list[Result]], index: int, task: FileTask, progress) -> list[Result]:
+    progress[index] = STARTED
+    part = work(task)
+    progress[index] = WRITTEN if any(_written(result) for result in part) else DONE
+    return part
+
+
+def _written(result: object) -> bool:
+    return isinstance(result, FixedFile) and result.fixed > 0 and result.diff is None
+
+
+def _in_workers(
+    indexed: list[tuple[int, FileTask]],
+    work: Callable[[FileTask], list[Result]],
+    jobs: int,
+    crashed: Callable[[FileTask, str], list[Result]],
+    results: dict[int, list[Result]],
+    progress: bytearray,
+) -> None:
+    context = _pool_context()
+    shared = context.Array("b", len(progress), lock=False)  # the workers' view of ``progress``
+    # Largest files first, so the long parses start early and small files fill the gaps at the end.
+    ordered = sorted(indexed, key=lambda item: _size(item[1]), reverse=True)
+    chunks = [ordered[start : start + CHUNK] for start in range(0, len(ordered), CHUNK)]
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(chunks)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(shared, os.getpid()),
+    )
+    lost: list[tuple[int, FileTask]] = []
+    try:
+        futures = [(pool.submit(_work_chunk, work, chunk), chunk) for chunk in chunks]
+        for future, chunk in futures:
+            try:
+                for index, part in future.result():
+                    results[index] = part
+            except BrokenProcessPool:
+                lost.extend(chunk)
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        progress[:] = bytes(shared[: len(progress)])
+    if not lost:
+        return
+    # A worker died. The files that were being analysed then are the suspects: each is redone
+    # alone in a process of its own, which names the culprit; everything else is redone.
+    suspects = [(index, task) for index, task in lost if progress[index] == STARTED]
+    if not suspects:
+        raise InternalError("a worker process died outside of any file's analysis; try again with --jobs 1")
+    for index, task in suspects:
+        part, exitcode = _alone(work, task, context)
+        results[index] = part if part is not None else crashed(task, _death(exitcode))
+        progress[index] = WRITTEN if part and any(_written(result) for result in part) else DONE
+    rest = [(index, task) for index, task in lost if index not in results]
+    for index, _ in rest:
+        progress[index] = NOT_STARTED
+    if rest:
+        _in_workers(rest, work, jobs, crashed, results, progress)
+
+
+def _work_chunk(work: Callable[[FileTask], list[Result]], chunk: list[tuple[int, FileTask]]):
+    return [(index, _tracked(work, index, task, _PROGRESS)) for index, task in chunk]
+
+
+_PROGRESS = bytearray(0)  # a worker's shared progress array, set by ``_start_worker``
+
+
+def _start_worker(progress, parent: int) -> None:
+    """Initialise a worker: its progress array; Ctrl-C is the parent's to handle (it stops the
+    workers); and the worker dies with the parent, even a parent killed with SIGKILL."""
+    global _PROGRESS
+    if progress is not None:
+        _PROGRESS = progress
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    if sys.platform == "linux":
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: the kernel kills us with the parent
+        except (OSError, AttributeError):
+            pass
+        else:
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+
+    def watch() -> None:  # elsewhere: look for the parent every half second
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rnn-lint-parent-watch", daemon=True).start()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the workers now (an interrupt): a file being fixed is either written whole or not."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+
+
+def _alone(work: Callable[[FileTask], list[Result]], task: FileTask, context) -> tuple[list[Result] | None, int]:
+    """``work(task)`` in a process of its own: (its result or None if the process died, exit code)."""
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_alone_child, args=(work, task, sender, os.getpid()), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        outcome = receiver.recv()
+    except EOFError:
+        outcome = None
+    finally:
+        receiver.close()
+        process.join()
+    if outcome is None:
+        return None, process.exitcode or 0
+    ok, value = outcome
+    if not ok:
+        raise value
+    return value, 0
+
+
+def _alone_child(work, task: FileTask, sender, parent: int) -> None:
+    _start_worker(None, parent)
+    try:
+        outcome = (True, work(task))
+    except Exception as error:
+        outcome = (False, error)
+    sender.send(outcome)
+    sender.close()
+
+
+def _death(exitcode: int) -> str:
+    if exitcode < 0:
+        try:
+            how = f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
+    else:
+        how = f"exited with status {exitcode}"
+    return f"the analysis crashed its worker process ({how}); the file was skipped — please report it"
 
 
 def _size(task: FileTask) -> int:
@@ -130,28 +326,42 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
-def _lint_chunk(tasks: Iterable[FileTask]) -> list[Finding]:
-    findings: list[Finding] = []
-    for task in tasks:
-        try:
-            findings.extend(lint_file(task.source.path, task.rules, display_path=task.source.display))
-        except Exception as error:
-            raise _crash(task.source, error) from error
-    return findings
+def _lint_one(task: FileTask) -> list[Finding]:
+    try:
+        return lint_file(task.source.path, task.rules, display_path=task.source.display)
+    except Exception as error:
+        raise _crash(task.source, error) from error
 
 
-def _fix_chunk(tasks: Iterable[FileTask], *, unsafe_fixes: bool, write: bool) -> list[FixedFile]:
-    results = []
-    for task in tasks:
-        try:
-            result = fix_file(
-                task.source.path, task.rules, display_path=task.source.display, unsafe_fixes=unsafe_fixes, write=write
-            )
-        except Exception as error:
-            raise _crash(task.source, error) from error
-        if result.findings or result.fixed or result.error:
-            results.append(result)
-    return results
+def _fix_one(
+    task: FileTask, *, unsafe_fixes: bool, write: bool, within: Sequence[str] | None = None
+) -> list[FixedFile]:
+    try:
+        result = fix_file(
+            task.source.path,
+            task.rules,
+            display_path=task.source.display,
+            unsafe_fixes=unsafe_fixes,
+            write=write,
+            within=within,
+        )
+    except Exception as error:
+        raise _crash(task.source, error) from error
+    return [result] if result.findings or result.fixed or result.error else []
+
+
+def _crash_finding(task: FileTask, why: str) -> Finding:
+    return Finding(
+        path=task.source.display, line=1, col=1, code="RNN000", end_line=1, end_col=1, name="syntax-error", message=why
+    )
+
+
+def _lint_crash(task: FileTask, why: str) -> list[Finding]:
+    return [_crash_finding(task, why)]
+
+
+def _fix_crash(task: FileTask, why: str) -> list[FixedFile]:
+    return [FixedFile(task.source.display, [_crash_finding(task, why)], 0)]
 
 
 def _crash(source: SourceFile, error: Exception) -> InternalError:

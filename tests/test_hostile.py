@@ -115,3 +115,52 @@ def test_deep_file_does_not_cost_the_others(tmp_path) -> None:
     assert run.returncode == 1, run.stderr
     assert "deep.py:1:1: RNN000 skipped: too deeply nested to analyse" in run.stdout
     assert "fine.py:2:" in run.stdout and "RNN301" in run.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# Budgets (item 6)
+# --------------------------------------------------------------------------------------------
+
+
+def _view_chain(links: int) -> str:
+    return "h = h" + ".view(1, -1)" * links + "\n"
+
+
+def test_a_long_view_chain_is_skipped_at_once_not_parsed_for_minutes() -> None:
+    # 1,600 links (19 KB) took 21 s, 5,000 links over 300 s: libcst's parser is quadratic in depth.
+    findings = lint_source(HEADER + _view_chain(1600), "chain.py", RULES)
+    assert [(f.code, f.message.split(" (")[0]) for f in findings] == [
+        ("RNN000", "skipped: too deeply nested to analyse")
+    ]
+
+
+def test_many_deep_statements_are_skipped_by_their_parse_cost() -> None:
+    depth, cost = guard.nesting(_view_chain(200))
+    assert 400 <= depth <= 404 and cost == depth**2  # each fits MAX_DEPTH, 7 of them cost too much
+    findings = lint_source(HEADER + _view_chain(200) * 7, "chains.py", RULES)
+    assert [f.code for f in findings] == ["RNN000"]
+    assert f"its deep statements would cost {7 * cost:,} to parse; the limit is 1,000,000" in findings[0].message
+
+
+def test_deep_blocks_and_elif_chains_cost_nothing() -> None:
+    assert guard.nesting(_elif(400))[1] == 0
+
+
+def test_shallow_statements_cost_nothing() -> None:
+    assert guard.nesting("x = a.b.c(d)\n" * 2_000)[1] == 0
+
+
+def test_a_file_too_large_is_skipped() -> None:
+    padding = "# " + "x" * 98 + "\n"
+    source = HEADER + padding * (guard.MAX_BYTES // len(padding) + 1)
+    findings = lint_source(source, "big.py", RULES)
+    assert [f.code for f in findings] == ["RNN000"]
+    assert findings[0].message.startswith("skipped: too large to analyse (2,")
+
+
+def test_a_file_past_its_time_budget_is_skipped(monkeypatch) -> None:
+    monkeypatch.setattr(guard, "MAX_SECONDS", 0.0)
+    findings = lint_source(HEADER, "slow.py", RULES)
+    assert [(f.code, f.message) for f in findings] == [("RNN000", "skipped: took too long to analyse (over 0 s)")]
+    monkeypatch.setattr(guard, "MAX_SECONDS", 60.0)
+    assert [f.code for f in lint_source(HEADER, "slow.py", RULES)] == ["RNN301"]

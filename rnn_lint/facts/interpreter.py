@@ -89,6 +89,7 @@ from rnn_lint.facts.values import (
     python_number,
     sequence_items,
 )
+from rnn_lint.guard import tick
 
 MAX_INLINE_DEPTH = 4
 
@@ -339,6 +340,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         return False
 
     def _exec_statement(self, statement: cst.CSTNode, frame: Frame) -> bool:
+        tick()  # the file's time budget (guard.time_budget)
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if self._exec_small(small, frame):
