@@ -114,11 +114,24 @@ def classify(size: Sym, module: Construction | None, hint: str | None = None, la
             return "LDA"  # a layer/direction count, but which one cannot be told (L == D)
         if not matches:
             quotient = size.divide(hidden)
-            if quotient is not None and quotient != ONE and (quotient.symbols or quotient.coeff > 1):
+            if quotient is not None and _several_rows(quotient, module):
                 return "KH"
     if hint == "B":
         return "B"
     return "?"
+
+
+def _several_rows(quotient: Sym, module: Construction) -> bool:
+    """Whether a requested size of ``quotient * H`` certainly glues whole rows of H and may glue
+    more than one: a known integer above 1, or a product of the module's own layer and direction
+    counts. An unknown size is no multiple of H: ``view(-1, self.hidden_dim)`` with a hidden_dim
+    the analysis cannot see divides by a known H into ``hidden_dim / 128``, which is no evidence."""
+    if quotient.coeff.denominator != 1 or quotient.coeff < 1:
+        return False
+    if not quotient.symbols:
+        return quotient.coeff > 1
+    counts = set(module.layers.symbols) | set(module.directions.symbols)
+    return all(symbol in counts for symbol in quotient.symbols)
 
 
 def reshape(tensor: Tensor, sizes: Sequence[Sym], labels: Sequence[str]) -> Tensor:
