@@ -20,14 +20,16 @@ spellings of real code it recognises (batch-size names, init functions …) are 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
 
 from rnn_lint import contract
 from rnn_lint.facts import tensors
+from rnn_lint.facts.carried_states import CarriedStates
 from rnn_lint.facts.devices import Devices
+from rnn_lint.facts.factories import forwarded_keywords, named_at_caller
 from rnn_lint.facts.idioms import (
     BATCH_NAMES,
     CREATION_METHODS,
@@ -43,6 +45,7 @@ from rnn_lint.facts.idioms import (
     provenance_source,
 )
 from rnn_lint.facts.imports import ImportTable, dotted
+from rnn_lint.facts.initial_states import InitialStates
 from rnn_lint.facts.model import (
     ClassInfo,
     Construction,
@@ -83,11 +86,13 @@ from rnn_lint.facts.values import (
     TupleValue,
     const_arithmetic,
     element_of,
+    is_index,
     is_numeric,
     merge,
     merge_all,
     python_number,
     sequence_items,
+    some_index,
 )
 
 MAX_INLINE_DEPTH = 4
@@ -117,7 +122,7 @@ class Frame:
         return _MISSING
 
 
-class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
+class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialStates, CarriedStates):
     def __init__(self, module: cst.Module, path: str = "") -> None:
         self.imports = ImportTable()
         self.facts = FileFacts(module, self.imports, path=path)
@@ -239,6 +244,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         kwargs: dict[str, Any],
         standalone: bool = False,
         caller: Frame | None = None,
+        call: cst.Call | None = None,
     ) -> Any:
         function: cst.FunctionDef = ref.node
         if id(function) in self.stack or len(self.stack) >= MAX_INLINE_DEPTH:
@@ -251,6 +257,9 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         self._bind_parameters(
             function, frame, info if is_method else None, "classmethod" in decorators, ref.bound, args, kwargs
         )
+        forwarded = None if args is None else forwarded_keywords(function, call, kwargs, caller)
+        if forwarded is not None:  # a factory: what reaches its **kwargs is the caller's
+            frame.env[function.params.star_kwarg.name.value] = forwarded
         # self.reset_parameters() from __init__: the method sees (and may set) the attributes the
         # caller has assigned so far, which are not in the class table until the caller finishes
         shares_self = (
@@ -278,7 +287,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                 for construction in _constructions_in(value):
                     self.returned.append((id(function), construction))
             return UNKNOWN
-        return merge_all(frame.returns) if frame.returns else Const(None)
+        result = merge_all(frame.returns) if frame.returns else Const(None)
+        if forwarded is not None:
+            named_at_caller(result, forwarded)
+        return result
 
     def _bind_parameters(
         self,
@@ -385,6 +397,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
             value = self._eval(small.value, frame)
             for target in small.targets:
                 self._assign(target.target, value, frame, small.value)
+            self._note_state_bindings(small, value)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self._assign(small.target, self._eval(small.value, frame), frame, small.value)
@@ -529,6 +542,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
             if isinstance(target.value, cst.Name) and target.value.value == frame.self_name:
                 frame.env[f"self.{target.attr.value}"] = value
                 self._name_binding(value, f"self.{target.attr.value}")
+                self._note_state_attribute(target.attr.value, value, value_node, frame)
                 return
             base = self._eval(target.value, frame)
             if target.attr.value == "data" and isinstance(base, (Param, ParamSlice)):
@@ -680,7 +694,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
             if attr in ("shape",):
                 return Size(tuple(axis.size for axis in base.axes)) if base.axes is not None else UNKNOWN
             if attr in ("data",):
-                return base
+                return replace(base, detached=True)
             if attr in ("T", "mT"):
                 return tensors.transpose_all(base)
             return UNKNOWN
@@ -789,6 +803,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                 items.append(("none",))
             elif isinstance(value, Sym) and value.known:
                 items.append(("int", value))
+            elif is_index(value):
+                items.append(("index", value))
             else:
                 items.append(("other",))
         return items
@@ -825,6 +841,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                 )
                 if result is not UNKNOWN:
                     return result
+                if any(is_index(value) for value in (left, right)) and all(
+                    is_index(value) or isinstance(python_number(value), int) for value in (left, right)
+                ):
+                    return some_index()  # 2 * i + 1: still an integer, a different one
         if isinstance(operator, (cst.Modulo, cst.Power)) and numeric:
             return const_arithmetic(
                 left, right, (lambda a, b: a % b) if isinstance(operator, cst.Modulo) else (lambda a, b: a**b)
@@ -955,7 +975,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         if isinstance(callee, Instance):
             return self._call_instance(callee, node, frame)
         args, kwargs = self._arguments(node, frame)
-        return self._call_function(callee, args, kwargs, caller=frame)
+        return self._call_function(callee, args, kwargs, caller=frame, call=node)
 
     def _arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
         args, kwargs = [], {}
@@ -1022,7 +1042,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         if name == "eval" and args:
             return self._eval_of_parameter_name(args[0], frame)
         if name in ("range",):
-            return Iterable(UNKNOWN)
+            return Iterable(some_index())
         if name in HARMLESS_BUILTINS:
             return UNKNOWN
         for value in list(args) + list(kwargs.values()):
@@ -1110,7 +1130,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                 return TupleValue((tensors.output_tensor(packed.module, bool(batch_first.value)), UNKNOWN))
             return UNKNOWN
         args, kwargs = self._arguments(node, frame)
-        if name in ("torch.squeeze", "torch.unsqueeze", "torch.sum", "torch.mean", "torch.flatten", "torch.stack"):
+        if name == "torch.stack":
+            parts = (sequence_items(args[0]) or ()) if args else ()
+            return tensors.stack(parts, kwargs.get("dim", args[1] if len(args) > 1 else Sym.number(0)))
+        if name in ("torch.squeeze", "torch.unsqueeze", "torch.sum", "torch.mean", "torch.flatten"):
             return UNKNOWN
         return UNKNOWN
 

@@ -199,14 +199,14 @@ def transpose_all(tensor: Tensor) -> Tensor:
 
 
 def index(tensor: Tensor, items: Sequence[tuple[Any, ...]]) -> Tensor:
-    """The tensor after ``t[items]``. Items: ("int", Sym), ("full",), ("slice",), ("none",),
-    ("ellipsis",), ("other",)."""
+    """The tensor after ``t[items]``. Items: ("int", Sym), ("index", Sym) (an integer of unknown
+    value, ``h[2 * i]``), ("full",), ("slice",), ("none",), ("ellipsis",), ("other",)."""
     if tensor.axes is None:
         return tensor
     axes = list(tensor.axes)
     if any(item[0] == "other" for item in items):
         return tensor.with_axes(None)
-    consuming = sum(1 for item in items if item[0] in ("int", "full", "slice"))
+    consuming = sum(1 for item in items if item[0] in ("int", "index", "full", "slice"))
     expanded: list[tuple[Any, ...]] = []
     for item in items:
         if item[0] == "ellipsis":
@@ -271,7 +271,9 @@ def reduce(tensor: Tensor, dim: Any, keepdim: bool) -> Tensor:
 
 
 def concatenate(tensors: Sequence[Any], dim: Any) -> Any:
-    """``torch.cat``: the layout of the parts, with the joined axis no longer labelled."""
+    """``torch.cat``: the layout of the parts, with the joined axis no longer labelled. States of
+    one module joined on their batch axis (``torch.cat([h[-2], h[-1]], dim=0)``, two (B, H)
+    blocks) keep their role, the joined axis labelled SB: one row per (block, sample)."""
     if not tensors or not all(isinstance(t, Tensor) and t.axes is not None for t in tensors):
         return UNKNOWN
     first = tensors[0]
@@ -281,8 +283,33 @@ def concatenate(tensors: Sequence[Any], dim: Any) -> Any:
     if number is None:
         return UNKNOWN
     axes = list(first.axes)
+    if len(tensors) > 1 and _same_states(tensors) and all(t.axes[number].label == "B" for t in tensors):
+        axes[number] = Axis("SB", UNKNOWN)
+        return Tensor(first.role, first.module, tuple(axes))
     axes[number] = Axis("?", UNKNOWN)
     return Tensor("derived", first.module, tuple(axes))
+
+
+def stack(tensors: Sequence[Any], dim: Any) -> Any:
+    """``torch.stack``: a new axis of len(tensors) at ``dim``. Stacking states of one module keeps
+    their role (``torch.stack([h[-2], h[-1]])`` is (2, B, H), like a slice of h_n)."""
+    if not tensors or not all(isinstance(t, Tensor) and t.axes is not None for t in tensors):
+        return UNKNOWN
+    first = tensors[0]
+    if any(t.axes != first.axes for t in tensors):
+        return UNKNOWN
+    number = _axis_number(dim, len(first.axes) + 1)
+    if number is None:
+        return UNKNOWN
+    axes = list(first.axes)
+    axes.insert(number, Axis("?", Sym.number(len(tensors))))
+    role = first.role if _same_states(tensors) else "derived"
+    return Tensor(role, first.module, tuple(axes))
+
+
+def _same_states(tensors: Sequence[Tensor]) -> bool:
+    first = tensors[0]
+    return first.role in ("h", "c") and all(t.role == first.role and t.module is first.module for t in tensors)
 
 
 def axis_size(tensor: Tensor, dim: Any) -> Any:
