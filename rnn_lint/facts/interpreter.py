@@ -142,6 +142,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
         self.forward_depth = 0
         #: factory calls met so far (devices.py): id(node) → where it was made
         self._factories: dict[int, Any] = {}
+        #: tensors put on the GPU unconditionally (devices.py): id(origin) → the .cuda() call
+        self._gpu_placements: dict[int, Any] = {}
+        #: how many branches (if, try, `a if c else b`, `c and a`) the code being run is inside
+        self.conditional = 0
 
     # ======================================================================================
     # The order of work
@@ -431,11 +435,15 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             return self._exec_else(statement.orelse, frame)
         before = dict(frame.env)
         frame.env.update(when_true)
-        leaves_true = self._exec_block(_body(statement), frame)
-        after_true = frame.env
-        frame.env = dict(before)
-        frame.env.update(when_false)
-        leaves_false = self._exec_else(statement.orelse, frame)
+        self.conditional += 1  # what runs from here on may not run at all (devices.py asks)
+        try:
+            leaves_true = self._exec_block(_body(statement), frame)
+            after_true = frame.env
+            frame.env = dict(before)
+            frame.env.update(when_false)
+            leaves_false = self._exec_else(statement.orelse, frame)
+        finally:
+            self.conditional -= 1
         after_false = frame.env
         if leaves_true and leaves_false:
             frame.env = before
@@ -477,7 +485,12 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             self._exec_block(_body(statement.orelse), frame)
 
     def _exec_try(self, statement: cst.Try, frame: Frame) -> None:
-        self._exec_block(_body(statement), frame)
+        guarded = bool(statement.handlers)  # `try: h = h.cuda() except …: pass`
+        self.conditional += guarded
+        try:
+            self._exec_block(_body(statement), frame)
+        finally:
+            self.conditional -= guarded
         blocks = [_body(handler) for handler in statement.handlers]
         if statement.orelse is not None:
             blocks.append(_body(statement.orelse))
@@ -616,7 +629,12 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
         if isinstance(node, cst.Comparison):
             return self._eval_comparison(node, frame)
         if isinstance(node, cst.BooleanOperation):
-            left, right = self._eval(node.left, frame), self._eval(node.right, frame)
+            left = self._eval(node.left, frame)
+            self.conditional += 1  # `use_cuda and h.cuda()`
+            try:
+                right = self._eval(node.right, frame)
+            finally:
+                self.conditional -= 1
             if isinstance(left, Const) and isinstance(right, Const):
                 if isinstance(node.operator, cst.And):
                     return left if not left.value else right
@@ -866,7 +884,11 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
 
     def _eval_ifexp(self, node: cst.IfExp, frame: Frame) -> Any:
         test = self._eval(node.test, frame)
-        body, orelse = self._eval(node.body, frame), self._eval(node.orelse, frame)
+        self.conditional += 1
+        try:
+            body, orelse = self._eval(node.body, frame), self._eval(node.orelse, frame)
+        finally:
+            self.conditional -= 1
         if isinstance(test, Const):
             return body if test.value else orelse
         if body == Sym.number(2) and orelse == Sym.number(1):
