@@ -15,6 +15,7 @@ import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rnn_lint.engine import ParseFailure, lint_file, lint_source, parse
 from rnn_lint.rule import Edit, Finding, Fix, Rule
@@ -46,6 +47,7 @@ def fix_file(
     display_path: str | None = None,
     unsafe_fixes: bool = False,
     write: bool = True,
+    project: Any = None,
 ) -> FixedFile:
     """Fix one file in place (``write``) or compute its diff; the text is read once."""
     shown = display_path or str(path)
@@ -56,7 +58,9 @@ def fix_file(
     except (OSError, UnicodeDecodeError, SyntaxError):
         # Nothing to fix in a file we cannot read; the engine words the RNN000 finding.
         return FixedFile(shown, lint_file(path, rules, display_path=shown), 0)
-    fixed_source, fixed, findings, error = fix_source(original, shown, rules, unsafe_fixes=unsafe_fixes)
+    fixed_source, fixed, findings, error = fix_source(
+        original, shown, rules, unsafe_fixes=unsafe_fixes, project=project
+    )
     diff = None
     if fixed:
         if write:
@@ -67,11 +71,12 @@ def fix_file(
 
 
 def fix_source(
-    source: str, path: str, rules: Sequence[type[Rule]], *, unsafe_fixes: bool = False
+    source: str, path: str, rules: Sequence[type[Rule]], *, unsafe_fixes: bool = False, project: Any = None
 ) -> tuple[str, int, list[Finding], str | None]:
-    """(fixed text, number of fixes applied, findings left, error or None)."""
+    """(fixed text, number of fixes applied, findings left, error or None); ``project`` as for
+    ``engine.lint_source``."""
     fixed = 0
-    findings = lint_source(source, path, rules)
+    findings = lint_source(source, path, rules, project=project)
     for _ in range(MAX_PASSES):
         chosen = _non_overlapping(finding.fix for finding in findings if applicable(finding.fix, unsafe_fixes))
         if not chosen:
@@ -84,7 +89,7 @@ def fix_source(
             codes = ", ".join(sorted({finding.code for finding in fixed_now}))
             return source, fixed, findings, f"fixes for {codes} would make {path} unparsable; they were not applied"
         source, fixed = candidate, fixed + len(fixed_now)
-        findings = lint_source(source, path, rules)
+        findings = lint_source(source, path, rules, project=project)
     return source, fixed, findings, None
 
 

@@ -220,6 +220,8 @@ class ClassInfo:
     #: derives from a class we cannot see that might initialise weights itself
     unknown_base: bool
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: bases defined in other files of the project (project_semantics.BaseClass)
+    project_bases: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -247,6 +249,8 @@ class FileFacts:
     state_creations: list[Any] = field(default_factory=list)
     #: pack_padded_sequence given lengths on an accelerator (devices.PackLengths, RNN106)
     pack_lengths: list[Any] = field(default_factory=list)
+    #: what the rest of the project tells about this file (project_semantics.ProjectView), or None
+    project: Any = None
 
     def escapes(self, construction: Construction) -> bool:
         if id(construction) in self.escaped:

@@ -1,4 +1,5 @@
 from rnn_lint import contract
+from rnn_lint.facts.project_semantics import built_with, site_values
 from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
 
 
@@ -7,6 +8,11 @@ class InertDropout(Rule):
     ## What it does
     Flags `dropout=` with a non-zero value on an `nn.RNN`, `nn.LSTM` or `nn.GRU` that has a
     single layer (`num_layers` omitted or 1).
+
+    Across files: when the layer count or the dropout is a constructor parameter, it takes the
+    value that every construction of the class in the project gives it (`Decoder(..., n_layers=1,
+    dropout=0.5)` in `train.py`, argparse defaults included), and the message names those sites.
+    If the sites disagree, or one cannot be seen, nothing is reported. The fix is then unsafe.
 
     ## Why is this bad?
     A recurrent module applies `dropout` between stacked layers only, never to its output, so
@@ -46,12 +52,22 @@ class InertDropout(Rule):
             configs = [{"num_layers": c.certainly("num_layers"), "dropout": c.by_default("dropout")} for c in site]
             if not all(contract.inert_dropout(c.kind, config) for c, config in zip(site, configs)):
                 continue  # with a run-time choice of class, it must be inert whichever is chosen
+            # values that come from the project's construction sites (linting with the project)
+            given = site_values(construction.config.get("num_layers"), construction.config.get("dropout"))
             fix = None
             if argument.keyword is not None:  # a positional one cannot go without moving the rest
-                fix = SuggestedFix("Remove the dropout argument", "safe", (NodeEdit(argument, ""),))
-            yield self.report(
-                argument,
-                f"dropout={configs[0]['dropout']} does nothing: `{construction.describe()}` has one layer and "
-                "applies dropout only between stacked layers; use nn.Dropout on its output or num_layers > 1",
-                fix,
-            )
+                # Unsafe when other files decide: a construction elsewhere may stack layers later.
+                applicability = "unsafe" if given else "safe"
+                fix = SuggestedFix("Remove the dropout argument", applicability, (NodeEdit(argument, ""),))
+            if given:
+                message = (
+                    f"dropout={configs[0]['dropout']} does nothing: `{construction.describe()}` has one layer, "
+                    f"{built_with(given)}; a recurrent module applies dropout only between stacked layers: "
+                    "use nn.Dropout on its output or num_layers > 1"
+                )
+            else:
+                message = (
+                    f"dropout={configs[0]['dropout']} does nothing: `{construction.describe()}` has one layer and "
+                    "applies dropout only between stacked layers; use nn.Dropout on its output or num_layers > 1"
+                )
+            yield self.report(argument, message, fix)
