@@ -1,13 +1,16 @@
 from rnn_lint import contract
 from rnn_lint.facts.project_semantics import built_with, site_values
+from rnn_lint.facts.values import UNKNOWN, FloatNumber, Opaque, Sym
 from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
 
 
 class InertDropout(Rule):
     """
     ## What it does
-    Flags `dropout=` with a non-zero value on an `nn.RNN`, `nn.LSTM` or `nn.GRU` that has a
-    single layer (`num_layers` omitted or 1).
+    Flags `dropout=` on an `nn.RNN`, `nn.LSTM` or `nn.GRU` that certainly has a single layer
+    (`num_layers` omitted or 1): with a non-zero value, and also with a value the linter cannot
+    know (a constructor parameter, `config.dropout`), since one layer makes it inert whatever the
+    value is. A literal `dropout=0` is left alone.
 
     Across files: when the layer count or the dropout is a constructor parameter, it takes the
     value that every construction of the class in the project gives it (`Decoder(..., n_layers=1,
@@ -49,9 +52,9 @@ class InertDropout(Rule):
             argument = construction.arguments.get("dropout")
             if argument is None or any(c.arguments.get("dropout") is not argument for c in site):
                 continue
-            configs = [{"num_layers": c.certainly("num_layers"), "dropout": c.by_default("dropout")} for c in site]
-            if not all(contract.inert_dropout(c.kind, config) for c, config in zip(site, configs)):
-                continue  # with a run-time choice of class, it must be inert whichever is chosen
+            # with a run-time choice of class, it must be inert whichever is chosen
+            if not all(not c.is_cell and c.certainly("num_layers") == 1 for c in site):
+                continue
             # values that come from the project's construction sites (linting with the project)
             given = site_values(construction.config.get("num_layers"), construction.config.get("dropout"))
             fix = None
@@ -59,15 +62,40 @@ class InertDropout(Rule):
                 # Unsafe when other files decide: a construction elsewhere may stack layers later.
                 applicability = "unsafe" if given else "safe"
                 fix = SuggestedFix("Remove the dropout argument", applicability, (NodeEdit(argument, ""),))
-            if given:
-                message = (
-                    f"dropout={configs[0]['dropout']} does nothing: `{construction.describe()}` has one layer, "
-                    f"{built_with(given)}; a recurrent module applies dropout only between stacked layers: "
-                    "use nn.Dropout on its output or num_layers > 1"
-                )
-            else:
-                message = (
-                    f"dropout={configs[0]['dropout']} does nothing: `{construction.describe()}` has one layer and "
-                    "applies dropout only between stacked layers; use nn.Dropout on its output or num_layers > 1"
-                )
-            yield self.report(argument, message, fix)
+            value = construction.certainly("dropout")
+            if value is not contract.UNKNOWN:
+                if contract.inert_dropout(construction.kind, {"num_layers": 1, "dropout": value}):
+                    yield self.report(argument, _message(f"dropout={value} does nothing", construction, given), fix)
+                continue  # 0, or a value RNN302 reports as invalid
+            if not _may_be_a_number(construction.config.get("dropout")):
+                continue
+            default = construction.by_default("dropout")
+            written = _source(argument.value) + ("" if default is contract.UNKNOWN else f" (default {default})")
+            yield self.report(
+                argument, _message(f"dropout={written} does nothing whatever its value", construction, given), fix
+            )
+
+
+def _message(what: str, construction, given=()) -> str:
+    if given:  # the layer count (or the dropout) comes from where the class is built
+        return (
+            f"{what}: `{construction.describe()}` has one layer, {built_with(given)}; a recurrent module "
+            "applies dropout only between stacked layers: use nn.Dropout on its output or num_layers > 1"
+        )
+    return (
+        f"{what}: `{construction.describe()}` has one layer and applies dropout only between stacked "
+        "layers; use nn.Dropout on its output or num_layers > 1"
+    )
+
+
+def _may_be_a_number(value) -> bool:
+    """A dropout value the analysis does not know but that may be a probability (a parameter, an
+    attribute of a config object, arithmetic): not a module or tensor passed by mistake."""
+    return value is UNKNOWN or isinstance(value, (Opaque, Sym, FloatNumber))
+
+
+def _source(node) -> str:
+    import libcst as cst
+
+    text = cst.Module([]).code_for_node(node)
+    return text if len(text) <= 40 else text[:37] + "..."
