@@ -225,6 +225,8 @@ class ClassInfo:
     #: derives from a class we cannot see that might initialise weights itself
     unknown_base: bool
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: bases defined in other files of the project (project_semantics.BaseClass)
+    project_bases: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -259,6 +261,8 @@ class FileFacts:
     #: id(assignment) → {target as written: the module} for targets bound to a recurrent module's
     #: returned state that is still in the autograd graph (carried_states.py, RNN402)
     state_bindings: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: what the rest of the project tells about this file (project_semantics.ProjectView), or None
+    project: Any = None
 
     def escapes(self, construction: Construction) -> bool:
         if id(construction) in self.escaped:
