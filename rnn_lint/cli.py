@@ -131,7 +131,11 @@ def check_parser() -> argparse.ArgumentParser:
     config.add_argument(
         "--config", type=Path, metavar="FILE", help="read settings from FILE (pyproject.toml or rnn-lint.toml)"
     )
-    config.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    config.add_argument(
+        "--isolated",
+        action="store_true",
+        help="ignore every configuration file, and lint each file alone (without the project index)",
+    )
 
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -187,7 +191,7 @@ def _check_command(argv: Sequence[str]) -> int:
         extend_exclude=_from_here(options.extend_exclude),
     )
     selected = select_rules(universe, settings.select, settings.ignore, settings.extend_select)
-    common = {"jobs": options.jobs, "force_exclude": options.force_exclude}
+    common = {"jobs": options.jobs, "force_exclude": options.force_exclude, "project": not options.isolated}
 
     if options.diff:
         results = fix_paths(options.paths, settings, unsafe_fixes=options.unsafe_fixes, write=False, **common)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rnn_lint.config import Settings
 from rnn_lint.discover import PathPatterns, SourceFile, discover
@@ -47,10 +47,19 @@ class FileTask:
 
 
 def lint_paths(
-    paths: Sequence[str | os.PathLike], settings: Settings, *, jobs: int | None = None, force_exclude: bool = False
+    paths: Sequence[str | os.PathLike],
+    settings: Settings,
+    *,
+    jobs: int | None = None,
+    force_exclude: bool = False,
+    project: bool = True,
 ) -> list[Finding]:
-    """Every finding in the Python files under ``paths``, sorted by path, line, column and code."""
-    per_chunk = _run(plan(paths, settings, force_exclude=force_exclude), _lint_chunk, jobs)
+    """Every finding in the Python files under ``paths``, sorted by path, line, column and code.
+    ``project``: see the whole project (the index of the project enclosing ``paths``), not only
+    each file alone (``--isolated`` turns it off)."""
+    tasks = plan(paths, settings, force_exclude=force_exclude)
+    index = _project_index(paths, settings, tasks, project)
+    per_chunk = _run(tasks, _lint_chunk, jobs, index)
     return sorted(finding for chunk in per_chunk for finding in chunk)
 
 
@@ -62,11 +71,13 @@ def fix_paths(
     write: bool = True,
     jobs: int | None = None,
     force_exclude: bool = False,
+    project: bool = True,
 ) -> list[FixedFile]:
     """Apply the fixes of the files under ``paths`` (``write=False``: only compute their diffs);
     one result per file that had findings or fixes, sorted by path."""
     work = functools.partial(_fix_chunk, unsafe_fixes=unsafe_fixes, write=write)
-    per_chunk = _run(plan(paths, settings, force_exclude=force_exclude), work, jobs)
+    tasks = plan(paths, settings, force_exclude=force_exclude)
+    per_chunk = _run(tasks, work, jobs, _project_index(paths, settings, tasks, project))
     return sorted((result for chunk in per_chunk for result in chunk), key=lambda result: result.path)
 
 
@@ -100,15 +111,23 @@ def default_jobs() -> int:
 Result = TypeVar("Result")
 
 
-def _run(tasks: list[FileTask], work: Callable[[list[FileTask]], Result], jobs: int | None) -> list[Result]:
+def _run(
+    tasks: list[FileTask], work: Callable[[list[FileTask]], Result], jobs: int | None, index: Any = None
+) -> list[Result]:
     jobs = max(1, jobs or default_jobs())
+    _use_project(index)
     if jobs == 1 or len(tasks) < MIN_FILES_FOR_WORKERS:
         return [work(tasks)]
     # Largest files first, so the long parses start early and small files fill the gaps at the end.
     ordered = sorted(tasks, key=_size, reverse=True)
     chunks = [ordered[start : start + CHUNK] for start in range(0, len(ordered), CHUNK)]
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_pool_context()) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(chunks)),
+            mp_context=_pool_context(),
+            initializer=_use_project,  # once per worker, not once per chunk
+            initargs=(index,),
+        ) as pool:
             return list(pool.map(work, chunks))
     except BrokenProcessPool as error:
         raise InternalError(f"a worker process died ({error}); try again with --jobs 1") from error
@@ -130,11 +149,52 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
+# --------------------------------------------------------------------------------------------
+# The project index
+# --------------------------------------------------------------------------------------------
+
+#: The index of the project being linted, in this process (set by ``_run``, and in each worker by
+#: the pool's initializer); None: every file alone.
+_PROJECT: Any = None
+
+
+def _project_index(paths: Sequence[str | os.PathLike], settings: Settings, tasks: list[FileTask], project: bool):
+    """The index of the project enclosing ``paths``, when asked for and there is something to lint.
+    It covers the whole project whichever files were named, so ``rnn-lint model.py`` and a run
+    over the tree report the same findings in model.py."""
+    if not project or not tasks:
+        return None
+    from rnn_lint.project import load_project
+
+    return load_project(paths, settings)
+
+
+def _use_project(index: Any) -> None:
+    global _PROJECT
+    _PROJECT = index
+
+
+def project_view(path: str) -> Any:
+    """What the project tells about ``path`` (None when linting files alone)."""
+    if _PROJECT is None:
+        return None
+    from rnn_lint.facts.project_semantics import ProjectView
+
+    return ProjectView(_PROJECT, path)
+
+
 def _lint_chunk(tasks: Iterable[FileTask]) -> list[Finding]:
     findings: list[Finding] = []
     for task in tasks:
         try:
-            findings.extend(lint_file(task.source.path, task.rules, display_path=task.source.display))
+            findings.extend(
+                lint_file(
+                    task.source.path,
+                    task.rules,
+                    display_path=task.source.display,
+                    project=project_view(task.source.path),
+                )
+            )
         except Exception as error:
             raise _crash(task.source, error) from error
     return findings
@@ -145,7 +205,12 @@ def _fix_chunk(tasks: Iterable[FileTask], *, unsafe_fixes: bool, write: bool) ->
     for task in tasks:
         try:
             result = fix_file(
-                task.source.path, task.rules, display_path=task.source.display, unsafe_fixes=unsafe_fixes, write=write
+                task.source.path,
+                task.rules,
+                display_path=task.source.display,
+                unsafe_fixes=unsafe_fixes,
+                write=write,
+                project=project_view(task.source.path),
             )
         except Exception as error:
             raise _crash(task.source, error) from error

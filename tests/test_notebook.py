@@ -502,3 +502,23 @@ def test_notebook_findings_survive_worker_processes() -> None:
     [finding] = [f for f in lint_file(FIXTURES / "char_rnn.ipynb", RULES) if f.line == 3 and f.code == "RNN301"]
     assert pickle.loads(pickle.dumps(finding)) == finding
     assert pickle.loads(pickle.dumps(finding)).cell.file_line == finding.cell.file_line
+
+
+def test_extend_include_with_a_folder_is_anchored_at_the_root(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("src/a.py", "src/b.pyw", "tools/c.pyw"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("")
+    settings = Settings(root=tmp_path, include=["*.py"], extend_include=["src/*.pyw"])
+    assert [source.display for source in discover(["."], settings)] == ["src/a.py", "src/b.pyw"]
+
+
+def test_per_file_ignores_apply_to_notebooks(tmp_path) -> None:
+    from rnn_lint.runner import lint_paths
+
+    code = lines("import torch.nn as nn\nrnn = nn.GRU(8, 8, dropout=0.5)\n")
+    (tmp_path / "tutorials").mkdir()
+    write(tmp_path, notebook(code), "tutorials/nb.ipynb")
+    write(tmp_path, notebook(code), "other.ipynb")
+    settings = Settings(root=tmp_path, per_file_ignores={"tutorials/*": ["RNN301"]})
+    assert [Path(f.path).name for f in lint_paths([tmp_path], settings, jobs=1)] == ["other.ipynb"]
