@@ -18,31 +18,77 @@ Two halves:
   no other assignment (``hidden = repackage_hidden(hidden)``, ``hidden = None``, fresh zeros), no
   ``hidden.detach_()``, no other call given it, no ``del``. A carry under ``torch.no_grad()`` (or
   in a function decorated with it) has no graph and is never stale.
+
+A model can carry the state itself: its ``forward`` does ``out, self.hidden = self.lstm(x,
+self.hidden)`` (and mentions ``self.hidden`` nowhere else). Then every call of that model in a
+loop that calls ``backward()`` carries it, unless the loop stores ``model.hidden``, calls another
+method of the model (``model.init_hidden()``, ``model.reset()``; ``zero_grad``/``train`` … do not
+count) or hands the model to another function.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
 from rnn_lint.facts.imports import dotted
 from rnn_lint.facts.values import Tensor, TupleValue, sequence_items
 
+if TYPE_CHECKING:
+    from rnn_lint.facts.interpreter import Frame
+    from rnn_lint.facts.model import FileFacts
+
 _STATE_ROLES = ("h", "c", "cell-h", "cell-c")
 _NO_GRAD = ("no_grad", "inference_mode")
+#: Methods of a model that leave a state it carries alone (any other may reset it).
+_KEEPS_STATE = frozenset(
+    {
+        "zero_grad",
+        "train",
+        "eval",
+        "parameters",
+        "named_parameters",
+        "state_dict",
+        "to",
+        "cuda",
+        "cpu",
+        "float",
+        "double",
+        "half",
+        "children",
+        "modules",
+        "named_modules",
+        "requires_grad_",
+    }
+)
 
 
 class CarriedStates:
     """Mixed into the Interpreter; uses its ``facts``."""
 
-    def _note_state_bindings(self, assignment: cst.Assign, value: Any) -> None:
+    def _note_state_bindings(self, assignment: cst.Assign, value: Any, frame: Frame) -> None:
         bound: dict[str, Any] = {}
         for target in assignment.targets:
             _bind(target.target, value, bound)
-        if bound:
-            self.facts.state_bindings.setdefault(id(assignment), {}).update(bound)
+        if not bound:
+            return
+        self.facts.state_bindings.setdefault(id(assignment), {}).update(bound)
+        info = frame.class_info
+        if info is None or frame.self_name is None or not frame.key.endswith(".forward"):
+            return
+        forward = info.methods.get("forward")
+        for call in _calls_in(assignment.value):
+            for name, _ in _bare_arguments(call):
+                owner, _, attribute = name.partition(".")
+                if name in bound and owner == frame.self_name and attribute and "." not in attribute:
+                    if forward is not None and _mentions(forward, frame.self_name, attribute) == 2:
+                        self.facts.attribute_carries.setdefault(info.name, {})[attribute] = bound[name]
+
+    def _note_instance_call(self, class_name: str, node: cst.Call) -> None:
+        """``model(x)`` runs ``class_name``'s forward."""
+        self.facts.instance_calls[id(node)] = class_name
 
 
 def _bind(target: cst.BaseExpression, value: Any, bound: dict[str, Any]) -> None:
@@ -88,6 +134,9 @@ class StaleCarry:
     module: Any
     #: ``retain_graph=True`` arguments of the loop's backward calls
     retain_graph: list[cst.Arg] = field(default_factory=list)
+    #: the model that carries it in an attribute (``model`` for ``model.hidden``; ``argument`` is
+    #: then the model's call), or None
+    model: str | None = None
 
 
 @dataclass(eq=False)
@@ -97,6 +146,8 @@ class _Loop:
     retain_graph: list[cst.Arg] = field(default_factory=list)
     #: names something in the loop assigns, detaches, deletes or hands to another call
     touched: set[str] = field(default_factory=set)
+    #: objects one of whose methods the loop calls (``model.init_hidden()``)
+    methods_called: set[str] = field(default_factory=set)
 
 
 @dataclass(eq=False)
@@ -106,25 +157,32 @@ class _Carry:
     call: cst.Call
     module: Any
     loops: list[_Loop]
+    model: str | None = None
+
+    def stale_in(self, loop: _Loop) -> bool:
+        if not loop.backwards or self.name in loop.touched:
+            return False
+        return self.model is None or (self.model not in loop.touched and self.model not in loop.methods_called)
 
 
-def stale_carries(module: cst.Module, bindings: dict[int, dict[str, Any]]) -> list[StaleCarry]:
-    walker = _Walker(bindings)
-    module.visit(walker)
+def stale_carries(facts: FileFacts) -> list[StaleCarry]:
+    walker = _Walker(facts)
+    facts.module.visit(walker)
     stale = []
     for carry in walker.carries:
         for loop in carry.loops:
-            if loop.backwards and carry.name not in loop.touched:
-                stale.append(
-                    StaleCarry(carry.name, carry.argument, carry.call, loop.node, carry.module, loop.retain_graph)
-                )
+            if carry.stale_in(loop):
+                where = (carry.argument, carry.call, loop.node)
+                stale.append(StaleCarry(carry.name, *where, carry.module, loop.retain_graph, model=carry.model))
                 break
     return stale
 
 
 class _Walker(cst.CSTVisitor):
-    def __init__(self, bindings: dict[int, dict[str, Any]]) -> None:
-        self.bindings = bindings
+    def __init__(self, facts: FileFacts) -> None:
+        self.bindings = facts.state_bindings
+        self.instance_calls = facts.instance_calls
+        self.attribute_carries = facts.attribute_carries
         self.loops: list[_Loop] = []
         self.saved: list[list[_Loop]] = []
         self.no_grad: list[bool] = [False]
@@ -203,11 +261,25 @@ class _Walker(cst.CSTVisitor):
                 loop.retain_graph.extend(a for a in retain if _is_true(a.value))
         if isinstance(func, cst.Attribute) and func.attr.value in ("detach_", "zero_", "requires_grad_"):
             self._touch(func.value)
+        if isinstance(func, cst.Attribute) and func.attr.value not in _KEEPS_STATE:
+            receiver = dotted(func.value)
+            for loop in self.loops if receiver is not None else ():
+                loop.methods_called.add(receiver)
+        self._model_carries(node)
         if id(node) in self.carry_calls:
             return
         for name, _ in _bare_arguments(node):
             for loop in self.loops:
                 loop.touched.add(name)
+
+    def _model_carries(self, node: cst.Call) -> None:
+        """``model(x)`` where the model's forward carries its state in ``self.<attribute>``."""
+        carried = self.attribute_carries.get(self.instance_calls.get(id(node), ""), {})
+        model = dotted(node.func) if carried and self.loops and not self.no_grad[-1] else None
+        if model is None:
+            return
+        for attribute, module in carried.items():
+            self.carries.append(_Carry(f"{model}.{attribute}", node, node, module, list(reversed(self.loops)), model))
 
     def _touch(self, target: cst.BaseExpression, skip: set[str] = frozenset()) -> None:
         for name in _names_in_target(target):
@@ -252,6 +324,23 @@ def _bare_arguments(call: cst.Call) -> list[tuple[str, cst.BaseExpression]]:
     for arg in call.args:
         collect(arg.value)
     return found
+
+
+def _mentions(function: cst.FunctionDef, self_name: str, attribute: str) -> int:
+    """How often ``self.<attribute>`` appears in ``function``."""
+    counter = _Mentions(self_name, attribute)
+    function.visit(counter)
+    return counter.count
+
+
+class _Mentions(cst.CSTVisitor):
+    def __init__(self, self_name: str, attribute: str) -> None:
+        self.self_name, self.attribute, self.count = self_name, attribute, 0
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        receiver = node.value
+        if node.attr.value == self.attribute and isinstance(receiver, cst.Name) and receiver.value == self.self_name:
+            self.count += 1
 
 
 def _is_no_grad(node: cst.BaseExpression) -> bool:

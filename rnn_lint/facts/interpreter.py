@@ -411,7 +411,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             value = self._eval(small.value, frame)
             for target in small.targets:
                 self._assign(target.target, value, frame, small.value)
-            self._note_state_bindings(small, value)
+            self._note_state_bindings(small, value, frame)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self._assign(small.target, self._eval(small.value, frame), frame, small.value)

@@ -261,6 +261,11 @@ class FileFacts:
     #: id(assignment) → {target as written: the module} for targets bound to a recurrent module's
     #: returned state that is still in the autograd graph (carried_states.py, RNN402)
     state_bindings: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: class → {attribute: module} for a forward that feeds self.<attribute> back into the module
+    #: and stores its returned state there (carried_states.py, RNN402)
+    attribute_carries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: id(call) → the class whose forward a call of a model of this file runs
+    instance_calls: dict[int, str] = field(default_factory=dict)
     #: what the rest of the project tells about this file (project_semantics.ProjectView), or None
     project: Any = None
 
@@ -322,7 +327,7 @@ class FileFacts:
         """States carried across a loop that calls backward() without a detach (carried_states.py)."""
         from rnn_lint.facts.carried_states import stale_carries
 
-        return stale_carries(self.module, self.state_bindings) if self.state_bindings else []
+        return stale_carries(self) if self.state_bindings else []
 
     @property
     def families(self) -> set[str]:

@@ -245,6 +245,7 @@ class RecurrentModules:
             self._arguments(node, frame)
             return UNKNOWN
         args, kwargs = self._arguments(node, frame)
+        self._note_instance_call(found[0], node)
         return self._call_function(FunctionRef(found[1], found[0], bound=instance), args, kwargs)
 
     def _instance_method(self, instance: Instance, method: str, node: cst.Call, frame: Frame) -> Any:

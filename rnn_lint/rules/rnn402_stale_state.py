@@ -7,9 +7,11 @@ class StaleState(Rule):
     Flags a recurrent state fed back into the next call inside a loop that calls `backward()`,
     with nothing on the way that detaches it or makes a new one: `output, hidden =
     model(data, hidden)` where `hidden` came from the previous batch. The state must come from a
-    recurrent module of the file, or from a model of the file whose `forward` returns one. Also
-    flags `backward(retain_graph=True)` in such a loop, the usual way the resulting error is
-    silenced.
+    recurrent module of the file, or from a model of the file whose `forward` returns one. A model
+    whose `forward` keeps the state itself (`out, self.hidden = self.lstm(x, self.hidden)`) is
+    flagged where it is called in such a loop that neither resets `model.hidden` nor calls another
+    of its methods. Also flags `backward(retain_graph=True)` in such a loop, the usual way the
+    resulting error is silenced.
 
     ## Why is this bad?
     The returned state is still attached to the previous batch's graph. The next `backward()`
@@ -68,6 +70,15 @@ class StaleState(Rule):
         reported: set[int] = set()
         for carries in by_call.values():
             first = carries[0]
+            if first.model is not None:
+                yield self.report(
+                    first.argument,
+                    f"`{first.model}` keeps `{first.module.describe()}`'s state in `{first.name}` and feeds it back "
+                    "on every call, and this loop calls backward() without resetting it: the next backward() "
+                    "runs into the previous batch's freed graph (or, with retain_graph=True, into every earlier "
+                    f"batch); reset it each batch ({first.name} = ...) or detach it in forward",
+                )
+                continue
             names = ", ".join(f"`{c.name}`" for c in carries)
             what = f"{names} is" if len(carries) == 1 else f"{names} are"
             yield self.report(
