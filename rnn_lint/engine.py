@@ -40,7 +40,12 @@ def lint_file(
     """Read and lint one file. A file that cannot be read is an RNN000 finding, never an exception.
 
     ``data``: the file's bytes when the caller has read them already (the result cache records
-    the hash of exactly the bytes that were linted)."""
+    the hash of exactly the bytes that were linted). A Jupyter notebook (``.ipynb``) is linted by
+    ``notebook.lint_notebook``."""
+    if str(path).endswith(".ipynb"):
+        from rnn_lint.notebook import lint_notebook
+
+        return lint_notebook(path, rules, display_path, project=project, data=data)
     shown = display_path or str(path)
     try:
         data = Path(path).read_bytes() if data is None else data
