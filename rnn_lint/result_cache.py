@@ -26,6 +26,7 @@ index (the previous one stays); an index that cannot be read or decoded is treat
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -39,7 +40,7 @@ from typing import Any
 from rnn_lint import __version__
 from rnn_lint.cache import CACHE_DIR_NAME, Cache, digest
 from rnn_lint.config import Settings
-from rnn_lint.rule import Edit, Finding, Fix, Rule
+from rnn_lint.rule import CellLocation, Edit, Finding, Fix, Rule
 
 NAMESPACE = "results"
 #: Environment variable naming the cache folder, as ``--cache-dir`` does (like RUFF_CACHE_DIR).
@@ -143,7 +144,7 @@ class ResultCache:
                 self.record(path, stamp, None, encoded=encoded)  # next time the fast path may do
         try:
             return [_decode_finding(display, item) for item in encoded]
-        except (TypeError, ValueError, IndexError):  # an index written by a broken run: recompute
+        except (TypeError, ValueError, KeyError, AttributeError):  # not what this version writes
             return None
 
     # --- writing ------------------------------------------------------------------------------
@@ -204,42 +205,49 @@ def tool_fingerprint(rules: Sequence[type[Rule]]) -> str:
 
 
 # --- findings as JSON ------------------------------------------------------------------------
+# Findings are stored field by field, whatever fields they grow (a notebook finding's cell, …):
+# a dataclass becomes {"$": its name, field: value…}, a tuple {"(": [items]}. Only the classes
+# below are ever rebuilt — never pickle: a cache folder may come from someone else's checkout.
+# The tool fingerprint changes with rule.py, so an index always matches the fields it is read with.
+
+_STORED = {cls.__name__: cls for cls in (Finding, Fix, Edit, CellLocation)}
 
 
-def _encode_finding(finding: Finding) -> list[Any]:
-    fix = None
-    if finding.fix is not None:
-        fix = [
-            finding.fix.message,
-            finding.fix.applicability,
-            [[e.line, e.col, e.end_line, e.end_col, e.content] for e in finding.fix.edits],
-        ]
-    return [
-        finding.line,
-        finding.col,
-        finding.end_line,
-        finding.end_col,
-        finding.code,
-        finding.name,
-        finding.message,
-        fix,
-    ]
+def _encode_finding(finding: Finding) -> dict[str, Any]:
+    encoded = _to_json(finding)
+    del encoded["path"]  # shown relative to the current folder, which may differ next time
+    return encoded
 
 
-def _decode_finding(path: str, item: list[Any]) -> Finding:
-    line, col, end_line, end_col, code, name, message, fix = item
-    decoded_fix = None
-    if fix is not None:
-        fix_message, applicability, edits = fix
-        decoded_fix = Fix(fix_message, applicability, tuple(Edit(*edit) for edit in edits))
-    return Finding(
-        path=path,
-        line=line,
-        col=col,
-        code=code,
-        end_line=end_line,
-        end_col=end_col,
-        name=name,
-        message=message,
-        fix=decoded_fix,
-    )
+def _decode_finding(path: str, item: dict[str, Any]) -> Finding:
+    finding = _from_json({**item, "path": path})
+    if not isinstance(finding, Finding):
+        raise ValueError("not a finding")
+    return finding
+
+
+def _to_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if type(value).__name__ not in _STORED:
+            raise TypeError(f"cannot store a {type(value).__name__}")
+        return {"$": type(value).__name__} | {
+            field.name: _to_json(getattr(value, field.name)) for field in dataclasses.fields(value)
+        }
+    if isinstance(value, tuple):
+        return {"(": [_to_json(item) for item in value]}
+    if isinstance(value, list):
+        return [_to_json(item) for item in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "(" in value:
+            return tuple(_from_json(item) for item in value["("])
+        cls = _STORED[value["$"]]  # KeyError: not ours
+        return cls(**{name: _from_json(item) for name, item in value.items() if name != "$"})
+    if isinstance(value, list):
+        return [_from_json(item) for item in value]
+    return value
