@@ -136,7 +136,11 @@ def check_parser() -> argparse.ArgumentParser:
     config.add_argument(
         "--config", type=Path, metavar="FILE", help="read settings from FILE (pyproject.toml or rnn-lint.toml)"
     )
-    config.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    config.add_argument(
+        "--isolated",
+        action="store_true",
+        help="ignore every configuration file, and lint each file alone (without the project index)",
+    )
 
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -207,6 +211,7 @@ def _check_command(argv: Sequence[str]) -> int:
     common = {
         "jobs": options.jobs,
         "force_exclude": options.force_exclude,
+        "project": not options.isolated,
         "cache_dir": None if options.no_cache else options.cache_dir or default_cache_dir(settings),
     }
 

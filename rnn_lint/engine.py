@@ -66,6 +66,8 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project:
     """
     wants_syntax_errors = any(rule.code == SYNTAX_ERROR for rule in rules)
     concerned = prefilter(source, rules)
+    if not concerned and project is not None and project.involves():
+        concerned = list(rules)  # e.g. self.rnn_cell(...) with nn.LSTM chosen by a base in another file
     if not concerned:
         return []
     active = [rule for rule in concerned if rule.code != SYNTAX_ERROR]

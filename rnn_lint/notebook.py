@@ -13,14 +13,16 @@
   stays, so positions need no mapping but the cell's. Lines inside strings and brackets are
   never taken for magics (a small scanner follows strings, comments and brackets per cell).
 - **Positions.** Cells are numbered from 1 over *every* cell of the notebook, markdown
-  included (the number Jupyter's position shows, and ruff's); lines and columns count within the
-  cell. For formats that point into the ``.ipynb`` file itself (github, sarif), the finding also
-  carries the file's line holding that source line.
+  included (as ruff numbers them); lines and columns count within the cell. For formats that
+  point into the ``.ipynb`` file itself (github, sarif), the finding also carries the file's line
+  holding that source line.
 - **Fixes** edit the module; the edits are carried back to the cells (an edit may never touch a
   neutralised line), and only the ``source`` of the changed cells is rewritten in the original
   JSON text: indentation, key order, escaping, line endings, metadata and outputs stay byte for
   byte, and a ``source`` kept as a list of lines stays one (as a string, a string).
-- **A file that is not a notebook** (invalid JSON, no ``cells``) is one RNN000 finding.
+- **A file that is not a notebook** (invalid JSON, no ``cells``) is one RNN000 finding. So is a
+  notebook whose joined cells do not parse (a blank left in an exercise): like a Python file with a
+  syntax error, it gets no other finding, since what the broken cell defines is unknown.
 """
 
 from __future__ import annotations

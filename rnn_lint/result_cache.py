@@ -10,8 +10,10 @@ index's key is everything a file's findings depend on besides its bytes:
   key — never a stale answer);
 - the settings that change findings: select, ignore, extend-select, per-file-ignores and the root
   their patterns are anchored at, and the codes of the rules selected;
-- ``cross_file_digest``: a digest of the project-wide facts a file's findings may depend on (the
-  project index); empty while no rule looks beyond its file.
+- ``cross_file_digest`` (optional): a digest of facts every file's findings depend on.
+
+Each entry also records its file's own cross-file digest — what the project index can tell that
+file (``ProjectView.digest``); an entry is served only when the index gives the same answers now.
 
 A file is served from the index when its size, mtime and ctime are the recorded ones (the fast
 path: one ``stat``), or else when its bytes hash to the recorded hash. The fast path is only
@@ -106,8 +108,8 @@ class ResultCache:
         cross_file_digest: str = "",
     ) -> ResultCache:
         """The index for ``settings`` with ``rules`` selected (see the module docstring for the
-        key). ``cross_file_digest`` must change whenever a fact from other files that a finding
-        may depend on changes."""
+        key). ``cross_file_digest`` must change whenever a fact from other files that every
+        file's findings may depend on changes."""
         configuration = json.dumps(
             {
                 "select": settings.select,
@@ -122,13 +124,16 @@ class ResultCache:
         return cls(directory, digest(tool_fingerprint(rules), configuration, cross_file_digest))
 
     # --- reading ------------------------------------------------------------------------------
-    def lookup(self, path: str, display: str) -> list[Finding] | None:
-        """The findings recorded for ``path`` (absolute), shown as ``display``, if its content is
-        the one they were computed from; None otherwise."""
+    def lookup(self, path: str, display: str, *, cross_file_digest: str = "") -> list[Finding] | None:
+        """The findings recorded for ``path`` (absolute), shown as ``display``, if its content and
+        what the project tells it (``cross_file_digest``) are the ones they were computed from;
+        None otherwise."""
         entry = self.entries.get(path)
         if entry is None:
             return None
-        size, mtime_ns, ctime_ns, content_hash, trusted, encoded = entry
+        size, mtime_ns, ctime_ns, content_hash, trusted, encoded, recorded_cross_file = entry
+        if recorded_cross_file != cross_file_digest:
+            return None
         try:
             status = os.stat(path)
         except OSError:
@@ -141,15 +146,25 @@ class ResultCache:
                 return None
             stamp = stamped[0]
             if (stamp.mtime_ns, stamp.ctime_ns, stamp.timestamps_trusted) != (mtime_ns, ctime_ns, trusted):
-                self.record(path, stamp, None, encoded=encoded)  # next time the fast path may do
+                # next time the fast path may do
+                self.record(path, stamp, None, encoded=encoded, cross_file_digest=cross_file_digest)
         try:
             return [_decode_finding(display, item) for item in encoded]
         except (TypeError, ValueError, KeyError, AttributeError):  # not what this version writes
             return None
 
     # --- writing ------------------------------------------------------------------------------
-    def record(self, path: str, stamp: Stamp, findings: Sequence[Finding] | None, *, encoded=None) -> None:
-        """Remember ``findings`` for the bytes ``stamp`` describes."""
+    def record(
+        self,
+        path: str,
+        stamp: Stamp,
+        findings: Sequence[Finding] | None,
+        *,
+        encoded=None,
+        cross_file_digest: str = "",
+    ) -> None:
+        """Remember ``findings`` for the bytes ``stamp`` describes and the project's answers
+        ``cross_file_digest``."""
         if encoded is None:
             encoded = [_encode_finding(finding) for finding in findings or ()]
         self.updates[path] = [
@@ -159,6 +174,7 @@ class ResultCache:
             stamp.content_hash,
             stamp.timestamps_trusted,
             encoded,
+            cross_file_digest,
         ]
 
     def save(self) -> bool:
@@ -181,7 +197,7 @@ class ResultCache:
         files = document.get("files")
         if not isinstance(files, dict):
             return {}
-        return {path: entry for path, entry in files.items() if isinstance(entry, list) and len(entry) == 6}
+        return {path: entry for path, entry in files.items() if isinstance(entry, list) and len(entry) == 7}
 
 
 def tool_fingerprint(rules: Sequence[type[Rule]]) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rnn_lint.config import Settings
 from rnn_lint.discover import PathPatterns, SourceFile, discover
@@ -53,25 +53,29 @@ def lint_paths(
     *,
     jobs: int | None = None,
     force_exclude: bool = False,
+    project: bool = True,
     cache_dir: str | os.PathLike | None = None,
-    cross_file_digest: str = "",
 ) -> list[Finding]:
     """Every finding in the Python files under ``paths``, sorted by path, line, column and code.
+    ``project``: see the whole project (the index of the project enclosing ``paths``), not only
+    each file alone (``--isolated`` turns it off).
 
-    With ``cache_dir``, files whose content was linted before with the same tool and settings are
-    served from the result cache there (``rnn_lint.result_cache``); ``cross_file_digest`` is part
-    of its key (a digest of the project-wide facts findings may depend on)."""
+    With ``cache_dir``, a file whose content was linted before with the same tool, settings and
+    answers from the project index is served from the result cache there
+    (``rnn_lint.result_cache``)."""
     tasks = plan(paths, settings, force_exclude=force_exclude)
-    cache = _open_cache(cache_dir, settings, cross_file_digest)
+    index = _project_index(paths, settings, tasks, project)
+    _use_project(index)
+    cache = _open_cache(cache_dir, settings)
     findings: list[Finding] = []
     if cache is not None:
         tasks, findings = _served_from_cache(tasks, cache)
     work = functools.partial(_lint_chunk, stamped=cache is not None)
-    for chunk in _run(tasks, work, jobs):
+    for chunk in _run(tasks, work, jobs, index):
         for path, file_findings, stamp in chunk:
             findings.extend(file_findings)
             if cache is not None and stamp is not None:
-                cache.record(path, stamp, file_findings)
+                cache.record(path, stamp, file_findings, cross_file_digest=_cross_file_digest(path))
     if cache is not None:
         cache.save()
     return sorted(findings)
@@ -85,8 +89,8 @@ def fix_paths(
     write: bool = True,
     jobs: int | None = None,
     force_exclude: bool = False,
+    project: bool = True,
     cache_dir: str | os.PathLike | None = None,
-    cross_file_digest: str = "",
 ) -> list[FixedFile]:
     """Apply the fixes of the files under ``paths`` (``write=False``: only compute their diffs);
     one result per file that had findings or fixes, sorted by path.
@@ -94,7 +98,9 @@ def fix_paths(
     The result cache only ever says that a file has nothing to fix: a file whose recorded findings
     include a fix that would apply is fixed from its bytes on disk, never from recorded edits."""
     tasks = plan(paths, settings, force_exclude=force_exclude)
-    cache = _open_cache(cache_dir, settings, cross_file_digest)
+    index = _project_index(paths, settings, tasks, project)
+    _use_project(index)
+    cache = _open_cache(cache_dir, settings)
     results: list[FixedFile] = []
     if cache is not None:
         tasks, unfixable = _served_from_cache(
@@ -105,24 +111,24 @@ def fix_paths(
             by_path.setdefault(finding.path, []).append(finding)
         results = [FixedFile(path, found, 0) for path, found in by_path.items()]
     work = functools.partial(_fix_chunk, unsafe_fixes=unsafe_fixes, write=write, stamped=cache is not None)
-    for chunk in _run(tasks, work, jobs):
+    for chunk in _run(tasks, work, jobs, index):
         for path, result, stamp in chunk:
             if result.findings or result.fixed or result.error:
                 results.append(result)
             # A file left as it was read: its findings are its lint findings. A fixed file is
             # linted again next time, from its new bytes.
             if cache is not None and stamp is not None and not result.fixed and not result.error:
-                cache.record(path, stamp, result.findings)
+                cache.record(path, stamp, result.findings, cross_file_digest=_cross_file_digest(path))
     if cache is not None:
         cache.save()
     return sorted(results, key=lambda result: result.path)
 
 
-def _open_cache(cache_dir, settings: Settings, cross_file_digest: str) -> ResultCache | None:
+def _open_cache(cache_dir, settings: Settings) -> ResultCache | None:
     if cache_dir is None:
         return None
     selected = select_rules(all_rules(), settings.select, settings.ignore, settings.extend_select)
-    return ResultCache.open(cache_dir, settings, selected, cross_file_digest=cross_file_digest)
+    return ResultCache.open(cache_dir, settings, selected)
 
 
 def _served_from_cache(
@@ -132,12 +138,21 @@ def _served_from_cache(
     remaining: list[FileTask] = []
     served: list[Finding] = []
     for task in tasks:
-        found = cache.lookup(task.source.path, task.source.display)
+        found = cache.lookup(
+            task.source.path, task.source.display, cross_file_digest=_cross_file_digest(task.source.path)
+        )
         if found is not None and usable(found):
             served.extend(found)
         else:
             remaining.append(task)
     return remaining, served
+
+
+def _cross_file_digest(path: str) -> str:
+    """A digest of everything the project index can tell ``path`` ("" when linting files alone):
+    a file's recorded findings are only valid with the same answers."""
+    view = project_view(path)
+    return "" if view is None else view.digest()
 
 
 def plan(paths: Sequence[str | os.PathLike], settings: Settings, *, force_exclude: bool = False) -> list[FileTask]:
@@ -170,15 +185,23 @@ def default_jobs() -> int:
 Result = TypeVar("Result")
 
 
-def _run(tasks: list[FileTask], work: Callable[[list[FileTask]], Result], jobs: int | None) -> list[Result]:
+def _run(
+    tasks: list[FileTask], work: Callable[[list[FileTask]], Result], jobs: int | None, index: Any = None
+) -> list[Result]:
     jobs = max(1, jobs or default_jobs())
+    _use_project(index)
     if jobs == 1 or len(tasks) < MIN_FILES_FOR_WORKERS:
         return [work(tasks)]
     # Largest files first, so the long parses start early and small files fill the gaps at the end.
     ordered = sorted(tasks, key=_size, reverse=True)
     chunks = [ordered[start : start + CHUNK] for start in range(0, len(ordered), CHUNK)]
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_pool_context()) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(chunks)),
+            mp_context=_pool_context(),
+            initializer=_use_project,  # once per worker, not once per chunk
+            initargs=(index,),
+        ) as pool:
             return list(pool.map(work, chunks))
     except BrokenProcessPool as error:
         raise InternalError(f"a worker process died ({error}); try again with --jobs 1") from error
@@ -200,13 +223,53 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
+# --------------------------------------------------------------------------------------------
+# The project index
+# --------------------------------------------------------------------------------------------
+
+#: The index of the project being linted, in this process (set by ``_run``, and in each worker by
+#: the pool's initializer); None: every file alone.
+_PROJECT: Any = None
+
+
+def _project_index(paths: Sequence[str | os.PathLike], settings: Settings, tasks: list[FileTask], project: bool):
+    """The index of the project enclosing ``paths``, when asked for and there is something to lint.
+    It covers the whole project whichever files were named, so ``rnn-lint model.py`` and a run
+    over the tree report the same findings in model.py."""
+    if not project or not tasks:
+        return None
+    from rnn_lint.project import load_project
+
+    return load_project(paths, settings)
+
+
+def _use_project(index: Any) -> None:
+    global _PROJECT
+    _PROJECT = index
+
+
+def project_view(path: str) -> Any:
+    """What the project tells about ``path`` (None when linting files alone)."""
+    if _PROJECT is None:
+        return None
+    from rnn_lint.facts.project_semantics import ProjectView
+
+    return ProjectView(_PROJECT, path)
+
+
 def _lint_chunk(tasks: Iterable[FileTask], *, stamped: bool = False) -> list[tuple[str, list[Finding], Stamp | None]]:
     """(path, findings, stamp of the bytes linted when ``stamped``) for each file."""
     results = []
     for task in tasks:
         stamp, data = _read(task.source.path) if stamped else (None, None)
         try:
-            findings = lint_file(task.source.path, task.rules, display_path=task.source.display, data=data)
+            findings = lint_file(
+                task.source.path,
+                task.rules,
+                display_path=task.source.display,
+                project=project_view(task.source.path),
+                data=data,
+            )
         except Exception as error:
             raise _crash(task.source, error) from error
         results.append((task.source.path, findings, stamp))
@@ -227,6 +290,7 @@ def _fix_chunk(
                 unsafe_fixes=unsafe_fixes,
                 write=write,
                 data=data,
+                project=project_view(task.source.path),
             )
         except Exception as error:
             raise _crash(task.source, error) from error

@@ -91,22 +91,42 @@ def test_old_files_take_the_fast_path_and_recently_written_ones_are_hashed(tmp_p
     assert hashed == []  # one stat each
 
 
-def test_settings_version_and_cross_file_facts_are_part_of_the_key(cli, tmp_path, monkeypatch):
+def test_settings_and_version_are_part_of_the_key(cli, tmp_path, monkeypatch):
     write_tree(tmp_path, {"m.py": "import torch.nn as nn\nrnn = nn.LSTM(8, 16, dropout=0.5)\n"})
     assert cli("--format", "json").code == 1
     assert cli("--format", "json", "--ignore", "RNN301").code == 0
     assert cli("--format", "json").code == 1
     settings = Settings(root=tmp_path)
     cache_dir = tmp_path / CACHE_DIR_NAME
-    key = runner._open_cache(cache_dir, settings, "").key
-    assert runner._open_cache(cache_dir, settings, "index-digest-1").key != key
+    key = runner._open_cache(cache_dir, settings).key
+    assert result_cache.ResultCache.open(cache_dir, settings, runner.all_rules(), cross_file_digest="x").key != key
     monkeypatch.setattr(result_cache, "__version__", "99.0")
-    assert runner._open_cache(cache_dir, settings, "").key != key
+    assert runner._open_cache(cache_dir, settings).key != key
     # An index written by another version, found under this version's key, is not trusted.
     monkeypatch.setattr(result_cache, "tool_fingerprint", lambda rules: "same")
-    cache = runner._open_cache(cache_dir, settings, "")
+    cache = runner._open_cache(cache_dir, settings)
     cache.store.store(result_cache.NAMESPACE, cache.key, {"version": "0.0.1", "files": {str(tmp_path / "m.py"): []}})
-    assert runner._open_cache(cache_dir, settings, "").entries == {}
+    assert runner._open_cache(cache_dir, settings).entries == {}
+
+
+def test_what_the_project_tells_a_file_is_part_of_its_entry(cli, tmp_path, monkeypatch):
+    """decoder.py's finding depends on train.py (the only construction site): a new site in
+    another file changes it, although decoder.py itself did not change."""
+    project = tmp_path / "seq2seq"
+    shutil.copytree(
+        REPO / "fixtures" / "projects" / "seq2seq", project, ignore=shutil.ignore_patterns(".rnn_lint_cache")
+    )
+    decoder = "seq2seq/models/decoder.py"
+    first = cli(decoder, "--format", "json", "--select", "RNN301", cwd=project)
+    assert [(f["path"], f["line"]) for f in json.loads(first.out)] == [(decoder, 9)]
+    (project / "serve.py").write_text("from seq2seq.models import Decoder\n\nmodel = Decoder(64, 100, n_layers=2)\n")
+    assert json.loads(cli(decoder, "--format", "json", "--select", "RNN301", cwd=project).out) == []
+    (project / "serve.py").unlink()
+    calls = []
+    real = runner.lint_file
+    monkeypatch.setattr(runner, "lint_file", lambda path, *a, **k: calls.append(path) or real(path, *a, **k))
+    again = cli(decoder, "--format", "json", "--select", "RNN301", cwd=project)
+    assert again.out == first.out and calls == []  # the first entry is valid again: served
 
 
 def test_editing_a_rule_module_invalidates_the_cache(tmp_path):
