@@ -175,7 +175,7 @@ def test_invalid_json_is_one_rnn000_at_the_json_error(tmp_path) -> None:
     [
         ("[1, 2]", "not an object"),
         ('{"metadata": {}}', "no 'cells'"),
-        ('{"cells": [{"cell_type": "code", "source": 3}]}', "not text"),
+        ('{"cells": [{"cell_type": "code", "source": 3}], "metadata": {"model": "LSTM"}}', "not text"),
         (b"\xff\xfe{}", "decode"),
     ],
 )
