@@ -18,6 +18,7 @@ import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rnn_lint.atomic import write_atomically
 from rnn_lint.engine import ParseFailure, lint_file, lint_source, parse
@@ -56,24 +57,29 @@ def fix_file(
     display_path: str | None = None,
     unsafe_fixes: bool = False,
     write: bool = True,
+    data: bytes | None = None,
+    project: Any = None,
     within: Sequence[str] | None = None,
 ) -> FixedFile:
-    """Fix one file in place (``write``) or compute its diff; the text is read once. A symlink is
-    written through only to a target inside the folders ``within`` (see ``write_fixed``); a file
-    that cannot be written keeps its findings and gets an RNN000 saying why."""
+    """Fix one file in place (``write``) or compute its diff; the text is read once (``data``: the
+    bytes, when the caller has read them already). A symlink is written through only to a target
+    inside the folders ``within`` (see ``write_fixed``); a file that cannot be written keeps its
+    findings and gets an RNN000 saying why."""
     if is_notebook(path):
         return fix_notebook(
-            path, rules, display_path=display_path, unsafe_fixes=unsafe_fixes, write=write, within=within
+            path, rules, display_path=display_path, unsafe_fixes=unsafe_fixes, write=write, data=data, within=within
         )
     shown = display_path or str(path)
     try:
-        data = read_regular_file(path)
+        data = read_regular_file(path) if data is None else data
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         original = data.decode(encoding)
     except (OSError, UnicodeDecodeError, SyntaxError):
         # Nothing to fix in a file we cannot read; the engine words the RNN000 finding.
-        return FixedFile(shown, lint_file(path, rules, display_path=shown), 0)
-    fixed_source, fixed, findings, error = fix_source(original, shown, rules, unsafe_fixes=unsafe_fixes)
+        return FixedFile(shown, lint_file(path, rules, display_path=shown, data=data), 0)
+    fixed_source, fixed, findings, error = fix_source(
+        original, shown, rules, unsafe_fixes=unsafe_fixes, project=project
+    )
     diff = None
     if fixed:
         if write:
@@ -81,7 +87,7 @@ def fix_file(
                 write_fixed(path, fixed_source.encode(encoding), within)
             except (OSError, UnicodeEncodeError) as problem:
                 # The file is as it was: its findings are the ones before fixing, plus this one.
-                left = lint_source(original, shown, rules)
+                left = lint_source(original, shown, rules, project=project)
                 return FixedFile(shown, sorted([*left, cannot_write(shown, problem)]), 0, None, error)
         else:
             diff = unified_diff(original, fixed_source, shown)
@@ -129,14 +135,16 @@ def fix_source(
     *,
     unsafe_fixes: bool = False,
     apply: Callable[[str, list[Fix]], str] | None = None,
+    project: Any = None,
 ) -> tuple[str, int, list[Finding], str | None]:
     """(fixed text, number of fixes applied, findings left, error or None).
 
     ``apply`` applies fixes to a text (default: ``apply_fixes``); a notebook's carries the edits
-    back to its cells, and raises FixNotApplicable for an edit it cannot place."""
+    back to its cells, and raises FixNotApplicable for an edit it cannot place. ``project`` as for
+    ``engine.lint_source``."""
     apply = apply or apply_fixes
     fixed = 0
-    findings = lint_source(source, path, rules)
+    findings = lint_source(source, path, rules, project=project)
     for _ in range(MAX_PASSES):
         chosen = _non_overlapping(finding.fix for finding in findings if applicable(finding.fix, unsafe_fixes))
         if not chosen:
@@ -153,7 +161,7 @@ def fix_source(
             codes = ", ".join(sorted({finding.code for finding in fixed_now}))
             return source, fixed, findings, f"fixes for {codes} would make {path} unparsable; they were not applied"
         source, fixed = candidate, fixed + len(fixed_now)
-        findings = lint_source(source, path, rules)
+        findings = lint_source(source, path, rules, project=project)
     return source, fixed, findings, None
 
 

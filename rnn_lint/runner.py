@@ -18,17 +18,18 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rnn_lint.config import Settings
 from rnn_lint.discover import PathPatterns, SourceFile, discover
 from rnn_lint.engine import lint_file
-from rnn_lint.fixer import FixedFile, fix_file
+from rnn_lint.fixer import FixedFile, applicable, fix_file
 from rnn_lint.registry import all_rules, matches, select_rules
+from rnn_lint.result_cache import ResultCache, Stamp, read_stamped
 from rnn_lint.rule import Finding, Rule
 
 #: Below this many files one process does the work: starting workers costs more than it saves.
@@ -50,11 +51,37 @@ class FileTask:
 
 
 def lint_paths(
-    paths: Sequence[str | os.PathLike], settings: Settings, *, jobs: int | None = None, force_exclude: bool = False
+    paths: Sequence[str | os.PathLike],
+    settings: Settings,
+    *,
+    jobs: int | None = None,
+    force_exclude: bool = False,
+    project: bool = True,
+    cache_dir: str | os.PathLike | None = None,
 ) -> list[Finding]:
-    """Every finding in the Python files under ``paths``, sorted by path, line, column and code."""
-    per_file = _run(plan(paths, settings, force_exclude=force_exclude), _lint_one, jobs, _lint_crash)
-    return sorted(finding for findings in per_file for finding in findings)
+    """Every finding in the Python files under ``paths``, sorted by path, line, column and code.
+    ``project``: see the whole project (the index of the project enclosing ``paths``), not only
+    each file alone (``--isolated`` turns it off).
+
+    With ``cache_dir``, a file whose content was linted before with the same tool, settings and
+    answers from the project index is served from the result cache there
+    (``rnn_lint.result_cache``)."""
+    tasks = plan(paths, settings, force_exclude=force_exclude)
+    index = _project_index(paths, settings, tasks, project)
+    _use_project(index)
+    cache = _open_cache(cache_dir, settings)
+    findings: list[Finding] = []
+    if cache is not None:
+        tasks, findings = _served_from_cache(tasks, cache)
+    work = functools.partial(_lint_chunk, stamped=cache is not None)
+    for chunk in _run(tasks, work, jobs, index, _lint_crash):
+        for path, file_findings, stamp in chunk:
+            findings.extend(file_findings)
+            if cache is not None and stamp is not None:
+                cache.record(path, stamp, file_findings, cross_file_digest=_cross_file_digest(path))
+    if cache is not None:
+        cache.save()
+    return sorted(findings)
 
 
 def fix_paths(
@@ -65,20 +92,81 @@ def fix_paths(
     write: bool = True,
     jobs: int | None = None,
     force_exclude: bool = False,
+    project: bool = True,
+    cache_dir: str | os.PathLike | None = None,
 ) -> list[FixedFile]:
     """Apply the fixes of the files under ``paths`` (``write=False``: only compute their diffs);
-    one result per file that had findings or fixes, sorted by path. Symlinks are written through
-    only to targets inside the folders named (see ``fixer.write_fixed``)."""
+    one result per file that had findings or fixes, sorted by path.
+
+    The result cache only ever says that a file has nothing to fix: a file whose recorded findings
+    include a fix that would apply is fixed from its bytes on disk, never from recorded edits.
+    Symlinks are written through only to targets inside the folders named (see
+    ``fixer.write_fixed``)."""
+    tasks = plan(paths, settings, force_exclude=force_exclude)
+    index = _project_index(paths, settings, tasks, project)
+    _use_project(index)
+    cache = _open_cache(cache_dir, settings)
+    results: list[FixedFile] = []
+    if cache is not None:
+        tasks, unfixable = _served_from_cache(
+            tasks, cache, usable=lambda found: not any(applicable(f.fix, unsafe_fixes) for f in found)
+        )
+        by_path: dict[str, list[Finding]] = {}
+        for finding in unfixable:
+            by_path.setdefault(finding.path, []).append(finding)
+        results = [FixedFile(path, found, 0) for path, found in by_path.items()]
     within = tuple(sorted({_tree_of(path) for path in paths}))
-    work = functools.partial(_fix_one, unsafe_fixes=unsafe_fixes, write=write, within=within)
-    per_file = _run(plan(paths, settings, force_exclude=force_exclude), work, jobs, _fix_crash)
-    return sorted((result for results in per_file for result in results), key=lambda result: result.path)
+    work = functools.partial(
+        _fix_chunk, unsafe_fixes=unsafe_fixes, write=write, stamped=cache is not None, within=within
+    )
+    for chunk in _run(tasks, work, jobs, index, _fix_crash):
+        for path, result, stamp in chunk:
+            if result.findings or result.fixed or result.error:
+                results.append(result)
+            # A file left as it was read: its findings are its lint findings. A fixed file is
+            # linted again next time, from its new bytes.
+            if cache is not None and stamp is not None and not result.fixed and not result.error:
+                cache.record(path, stamp, result.findings, cross_file_digest=_cross_file_digest(path))
+    if cache is not None:
+        cache.save()
+    return sorted(results, key=lambda result: result.path)
 
 
 def _tree_of(path: str | os.PathLike) -> str:
     """The folder a named path stands for, as a real path: itself, or a file's folder."""
     absolute = os.path.abspath(path)
     return os.path.realpath(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
+
+
+def _open_cache(cache_dir, settings: Settings) -> ResultCache | None:
+    if cache_dir is None:
+        return None
+    selected = select_rules(all_rules(), settings.select, settings.ignore, settings.extend_select)
+    return ResultCache.open(cache_dir, settings, selected)
+
+
+def _served_from_cache(
+    tasks: list[FileTask], cache: ResultCache, usable: Callable[[list[Finding]], bool] = lambda found: True
+) -> tuple[list[FileTask], list[Finding]]:
+    """(the tasks still to run, the findings of the others, from the cache)."""
+    remaining: list[FileTask] = []
+    served: list[Finding] = []
+    for task in tasks:
+        found = cache.lookup(
+            task.source.path, task.source.display, cross_file_digest=_cross_file_digest(task.source.path)
+        )
+        if found is not None and usable(found):
+            served.extend(found)
+        else:
+            remaining.append(task)
+    return remaining, served
+
+
+def _cross_file_digest(path: str) -> str:
+    """A digest of everything the project index can tell ``path`` ("" when linting files alone):
+    a file's recorded findings are only valid with the same answers."""
+    view = project_view(path)
+    return "" if view is None else view.digest()
 
 
 def plan(paths: Sequence[str | os.PathLike], settings: Settings, *, force_exclude: bool = False) -> list[FileTask]:
@@ -110,6 +198,7 @@ def default_jobs() -> int:
 
 Result = TypeVar("Result")
 
+
 #: Progress of each file, shared with the workers: which file a dead worker was on, and which files
 #: ``--fix`` had written when the run was interrupted.
 NOT_STARTED, STARTED, DONE, WRITTEN = 0, 1, 2, 3
@@ -134,14 +223,16 @@ def on_sigterm(signum, frame) -> None:
 
 def _run(
     tasks: list[FileTask],
-    work: Callable[[FileTask], list[Result]],
+    work: Callable[[list[FileTask]], list[Result]],
     jobs: int | None,
-    crashed: Callable[[FileTask, str], list[Result]],
+    index: Any = None,
+    crashed: Callable[[FileTask, str], list[Result]] | None = None,
 ) -> list[list[Result]]:
-    """``work(task)`` for every task, in task order; in worker processes when there are enough
+    """``work([task])`` for every task, in task order; in worker processes when there are enough
     files. A worker that dies (a segfault in a native parser, the OOM killer) costs only the file
     it was on: that file's result is ``crashed(task, why)`` and the other files are redone."""
     jobs = max(1, jobs or default_jobs())
+    _use_project(index)
     results: dict[int, list[Result]] = {}
     progress = bytearray(len(tasks))
     indexed = list(enumerate(tasks))
@@ -150,7 +241,7 @@ def _run(
             for index, task in indexed:
                 results[index] = _tracked(work, index, task, progress)
         else:
-            _in_workers(indexed, work, jobs, crashed, results, progress)
+            _in_workers(indexed, work, jobs, crashed, results, progress, index)
     except (KeyboardInterrupt, Terminated) as stop:
         reason = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
         written = [tasks[index].source.display for index, state in enumerate(progress) if state == WRITTEN]
@@ -158,24 +249,27 @@ def _run(
     return [results[index] for index in range(len(tasks))]
 
 
-def _tracked(work: Callable[[FileTask], list[Result]], index: int, task: FileTask, progress) -> list[Result]:
+def _tracked(work: Callable[[list[FileTask]], list[Result]], index: int, task: FileTask, progress) -> list[Result]:
     progress[index] = STARTED
-    part = work(task)
+    part = work([task])
     progress[index] = WRITTEN if any(_written(result) for result in part) else DONE
     return part
 
 
-def _written(result: object) -> bool:
+def _written(entry: object) -> bool:
+    """Whether a work result (``(path, result, stamp)``) is a file ``--fix`` wrote."""
+    result = entry[1] if isinstance(entry, tuple) and len(entry) > 1 else entry
     return isinstance(result, FixedFile) and result.fixed > 0 and result.diff is None
 
 
 def _in_workers(
     indexed: list[tuple[int, FileTask]],
-    work: Callable[[FileTask], list[Result]],
+    work: Callable[[list[FileTask]], list[Result]],
     jobs: int,
-    crashed: Callable[[FileTask, str], list[Result]],
+    crashed: Callable[[FileTask, str], list[Result]] | None,
     results: dict[int, list[Result]],
     progress: bytearray,
+    project: Any,
 ) -> None:
     context = _pool_context()
     shared = context.Array("b", len(progress), lock=False)  # the workers' view of ``progress``
@@ -185,8 +279,8 @@ def _in_workers(
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(chunks)),
         mp_context=context,
-        initializer=_start_worker,
-        initargs=(shared, os.getpid()),
+        initializer=_start_worker,  # once per worker, not once per chunk
+        initargs=(shared, os.getpid(), project),
     )
     lost: list[tuple[int, FileTask]] = []
     try:
@@ -208,32 +302,34 @@ def _in_workers(
     # A worker died. The files that were being analysed then are the suspects: each is redone
     # alone in a process of its own, which names the culprit; everything else is redone.
     suspects = [(index, task) for index, task in lost if progress[index] == STARTED]
-    if not suspects:
+    if not suspects or crashed is None:
         raise InternalError("a worker process died outside of any file's analysis; try again with --jobs 1")
     for index, task in suspects:
-        part, exitcode = _alone(work, task, context)
+        part, exitcode = _alone(work, task, context, project)
         results[index] = part if part is not None else crashed(task, _death(exitcode))
         progress[index] = WRITTEN if part and any(_written(result) for result in part) else DONE
     rest = [(index, task) for index, task in lost if index not in results]
     for index, _ in rest:
         progress[index] = NOT_STARTED
     if rest:
-        _in_workers(rest, work, jobs, crashed, results, progress)
+        _in_workers(rest, work, jobs, crashed, results, progress, project)
 
 
-def _work_chunk(work: Callable[[FileTask], list[Result]], chunk: list[tuple[int, FileTask]]):
+def _work_chunk(work: Callable[[list[FileTask]], list[Result]], chunk: list[tuple[int, FileTask]]):
     return [(index, _tracked(work, index, task, _PROGRESS)) for index, task in chunk]
 
 
 _PROGRESS = bytearray(0)  # a worker's shared progress array, set by ``_start_worker``
 
 
-def _start_worker(progress, parent: int) -> None:
-    """Initialise a worker: its progress array; Ctrl-C is the parent's to handle (it stops the
-    workers); and the worker dies with the parent, even a parent killed with SIGKILL."""
+def _start_worker(progress, parent: int, project: Any = None) -> None:
+    """Initialise a worker: its progress array and the project index; Ctrl-C is the parent's to
+    handle (it stops the workers); and the worker dies with the parent, even a parent killed with
+    SIGKILL."""
     global _PROGRESS
     if progress is not None:
         _PROGRESS = progress
+    _use_project(project)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with(parent)
@@ -268,10 +364,12 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             process.kill()
 
 
-def _alone(work: Callable[[FileTask], list[Result]], task: FileTask, context) -> tuple[list[Result] | None, int]:
-    """``work(task)`` in a process of its own: (its result or None if the process died, exit code)."""
+def _alone(
+    work: Callable[[list[FileTask]], list[Result]], task: FileTask, context, project: Any
+) -> tuple[list[Result] | None, int]:
+    """``work([task])`` in a process of its own: (its result or None if the process died, exit code)."""
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_alone_child, args=(work, task, sender, os.getpid()), daemon=True)
+    process = context.Process(target=_alone_child, args=(work, task, sender, os.getpid(), project), daemon=True)
     process.start()
     sender.close()
     try:
@@ -289,10 +387,10 @@ def _alone(work: Callable[[FileTask], list[Result]], task: FileTask, context) ->
     return value, 0
 
 
-def _alone_child(work, task: FileTask, sender, parent: int) -> None:
-    _start_worker(None, parent)
+def _alone_child(work, task: FileTask, sender, parent: int, project: Any) -> None:
+    _start_worker(None, parent, project)
     try:
-        outcome = (True, work(task))
+        outcome = (True, work([task]))
     except Exception as error:
         outcome = (False, error)
     sender.send(outcome)
@@ -326,28 +424,85 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
-def _lint_one(task: FileTask) -> list[Finding]:
-    try:
-        return lint_file(task.source.path, task.rules, display_path=task.source.display)
-    except Exception as error:
-        raise _crash(task.source, error) from error
+# --------------------------------------------------------------------------------------------
+# The project index
+# --------------------------------------------------------------------------------------------
+
+#: The index of the project being linted, in this process (set by ``_run``, and in each worker by
+#: the pool's initializer); None: every file alone.
+_PROJECT: Any = None
 
 
-def _fix_one(
-    task: FileTask, *, unsafe_fixes: bool, write: bool, within: Sequence[str] | None = None
-) -> list[FixedFile]:
-    try:
-        result = fix_file(
-            task.source.path,
-            task.rules,
-            display_path=task.source.display,
-            unsafe_fixes=unsafe_fixes,
-            write=write,
-            within=within,
-        )
-    except Exception as error:
-        raise _crash(task.source, error) from error
-    return [result] if result.findings or result.fixed or result.error else []
+def _project_index(paths: Sequence[str | os.PathLike], settings: Settings, tasks: list[FileTask], project: bool):
+    """The index of the project enclosing ``paths``, when asked for and there is something to lint.
+    It covers the whole project whichever files were named, so ``rnn-lint model.py`` and a run
+    over the tree report the same findings in model.py."""
+    if not project or not tasks:
+        return None
+    from rnn_lint.project import load_project
+
+    return load_project(paths, settings)
+
+
+def _use_project(index: Any) -> None:
+    global _PROJECT
+    _PROJECT = index
+
+
+def project_view(path: str) -> Any:
+    """What the project tells about ``path`` (None when linting files alone)."""
+    if _PROJECT is None:
+        return None
+    from rnn_lint.facts.project_semantics import ProjectView
+
+    return ProjectView(_PROJECT, path)
+
+
+def _lint_chunk(tasks: Iterable[FileTask], *, stamped: bool = False) -> list[tuple[str, list[Finding], Stamp | None]]:
+    """(path, findings, stamp of the bytes linted when ``stamped``) for each file."""
+    results = []
+    for task in tasks:
+        stamp, data = _read(task.source.path) if stamped else (None, None)
+        try:
+            findings = lint_file(
+                task.source.path,
+                task.rules,
+                display_path=task.source.display,
+                project=project_view(task.source.path),
+                data=data,
+            )
+        except Exception as error:
+            raise _crash(task.source, error) from error
+        results.append((task.source.path, findings, stamp))
+    return results
+
+
+def _fix_chunk(
+    tasks: Iterable[FileTask],
+    *,
+    unsafe_fixes: bool,
+    write: bool,
+    stamped: bool = False,
+    within: Sequence[str] | None = None,
+) -> list[tuple[str, FixedFile, Stamp | None]]:
+    results = []
+    for task in tasks:
+        stamp, data = _read(task.source.path) if stamped else (None, None)
+        try:
+            result = fix_file(
+                task.source.path,
+                task.rules,
+                display_path=task.source.display,
+                unsafe_fixes=unsafe_fixes,
+                write=write,
+                data=data,
+                project=project_view(task.source.path),
+                within=within,
+            )
+        except Exception as error:
+            raise _crash(task.source, error) from error
+        results.append((task.source.path, result, stamp))
+    return results
 
 
 def _crash_finding(task: FileTask, why: str) -> Finding:
@@ -356,12 +511,17 @@ def _crash_finding(task: FileTask, why: str) -> Finding:
     )
 
 
-def _lint_crash(task: FileTask, why: str) -> list[Finding]:
-    return [_crash_finding(task, why)]
+def _lint_crash(task: FileTask, why: str) -> list[tuple[str, list[Finding], None]]:
+    return [(task.source.path, [_crash_finding(task, why)], None)]
 
 
-def _fix_crash(task: FileTask, why: str) -> list[FixedFile]:
-    return [FixedFile(task.source.display, [_crash_finding(task, why)], 0)]
+def _fix_crash(task: FileTask, why: str) -> list[tuple[str, FixedFile, None]]:
+    return [(task.source.path, FixedFile(task.source.display, [_crash_finding(task, why)], 0), None)]
+
+
+def _read(path: str) -> tuple[Stamp | None, bytes | None]:
+    stamped = read_stamped(path)
+    return stamped if stamped is not None else (None, None)
 
 
 def _crash(source: SourceFile, error: Exception) -> InternalError:
