@@ -32,6 +32,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Sequence
@@ -74,8 +75,11 @@ def read_stamped(path: str) -> tuple[Stamp, bytes] | None:
     """The bytes of ``path`` and their stamp (the ``stat`` is taken before reading, so a change
     made meanwhile makes the stamp older than the bytes, never newer); None when unreadable."""
     try:
-        with open(path, "rb") as handle:
+        # Opened without blocking: a FIFO must not hang the run (the engine reports it as RNN000).
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
             status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                return None
             data = handle.read()
     except OSError:
         return None
