@@ -1,9 +1,8 @@
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from rnn_lint.facts.idioms import LENGTHS_NAME
-from rnn_lint.facts.tensors import SAME_LAYOUT
 from rnn_lint.facts.values import MINUS_ONE, TorchLayer
 from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
 
@@ -12,9 +11,15 @@ if TYPE_CHECKING:  # libcst is loaded only once a file is parsed
 
     from rnn_lint.facts.model import Construction, FileFacts, Indexing
 
-#: Methods that neither split nor combine a tensor's features: a summary passed through them is
-#: still the summary (``h_n.detach()``, ``out[:, -1].unsqueeze(1)``), and sizes only read them.
-_NEUTRAL = SAME_LAYOUT | {"size", "dim", "unsqueeze", "squeeze"}
+
+@cache
+def _neutral() -> frozenset[str]:
+    """Methods that neither split nor combine a tensor's features: a summary passed through them
+    is still the summary (``h_n.detach()``, ``out[:, -1].unsqueeze(1)``), and sizes only read it.
+    (Imported here: the facts' tensor module loads libcst, which a run that parses nothing skips.)"""
+    from rnn_lint.facts.tensors import SAME_LAYOUT
+
+    return SAME_LAYOUT | {"size", "dim", "unsqueeze", "squeeze"}
 
 
 def bidirectional(module: Construction) -> bool:
@@ -34,7 +39,7 @@ def _only_passed_on(facts: FileFacts, value: Any, but: Indexing | None = None) -
         return False
     if any(reshape.tensor is value for reshape in facts.reshapes):
         return False
-    return all(use.how == "through" or use.method in _NEUTRAL for use in _uses_of(facts, value))
+    return all(use.how == "through" or use.method in _neutral() for use in _uses_of(facts, value))
 
 
 def _fed_on_whole(facts: FileFacts, result: Any) -> bool:
@@ -42,7 +47,7 @@ def _fed_on_whole(facts: FileFacts, result: Any) -> bool:
     if any(i.tensor is result for i in facts.indexings) or any(r.tensor is result for r in facts.reshapes):
         return False
     return all(
-        use.how in ("argument", "through", "return") or use.method in _NEUTRAL for use in _uses_of(facts, result)
+        use.how in ("argument", "through", "return") or use.method in _neutral() for use in _uses_of(facts, result)
     )
 
 
@@ -76,6 +81,8 @@ def _last_step(indexing: Indexing) -> bool:
 
 def _lengths_minus_one(part: Any) -> bool:
     import libcst as cst
+
+    from rnn_lint.facts.idioms import LENGTHS_NAME
 
     if not isinstance(part, cst.Index):
         return False
