@@ -13,14 +13,16 @@
   stays, so positions need no mapping but the cell's. Lines inside strings and brackets are
   never taken for magics (a small scanner follows strings, comments and brackets per cell).
 - **Positions.** Cells are numbered from 1 over *every* cell of the notebook, markdown
-  included (the number Jupyter's position shows, and ruff's); lines and columns count within the
-  cell. For formats that point into the ``.ipynb`` file itself (github, sarif), the finding also
-  carries the file's line holding that source line.
+  included (as ruff numbers them); lines and columns count within the cell. For formats that
+  point into the ``.ipynb`` file itself (github, sarif), the finding also carries the file's line
+  holding that source line.
 - **Fixes** edit the module; the edits are carried back to the cells (an edit may never touch a
   neutralised line), and only the ``source`` of the changed cells is rewritten in the original
   JSON text: indentation, key order, escaping, line endings, metadata and outputs stay byte for
   byte, and a ``source`` kept as a list of lines stays one (as a string, a string).
-- **A file that is not a notebook** (invalid JSON, no ``cells``) is one RNN000 finding.
+- **A file that is not a notebook** (invalid JSON, no ``cells``) is one RNN000 finding. So is a
+  notebook whose joined cells do not parse (a blank left in an exercise): like a Python file with a
+  syntax error, it gets no other finding, since what the broken cell defines is unknown.
 """
 
 from __future__ import annotations
@@ -498,12 +500,18 @@ def _file_line(notebook: Notebook, element_lines, number: int, line: int) -> int
 
 
 def lint_notebook(
-    path: str | Path, rules: Sequence[type[Rule]], display_path: str | None = None, *, project: Any = None
+    path: str | Path,
+    rules: Sequence[type[Rule]],
+    display_path: str | None = None,
+    *,
+    project: Any = None,
+    data: bytes | None = None,
 ) -> list[Finding]:
-    """Read and lint one notebook; a file that is not one is an RNN000 finding."""
+    """Read and lint one notebook (``data``: its bytes, when the caller has read them already); a
+    file that is not one is an RNN000 finding."""
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = Path(path).read_bytes() if data is None else data
     except OSError as error:
         return _not_a_notebook(shown, NotebookError(f"cannot read file: {error.strerror or error}"), rules)
     return lint_notebook_data(data, shown, rules, project=project)
@@ -581,14 +589,15 @@ def fix_notebook(
     display_path: str | None = None,
     unsafe_fixes: bool = False,
     write: bool = True,
+    data: bytes | None = None,
 ):
     """Fix one notebook file in place (``write``) or compute its per-cell diff: a
-    ``fixer.FixedFile``."""
+    ``fixer.FixedFile`` (``data``: its bytes, when the caller has read them already)."""
     from rnn_lint.fixer import FixedFile
 
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = Path(path).read_bytes() if data is None else data
     except OSError:
         return FixedFile(shown, lint_notebook(path, rules, display_path=shown), 0)
     result = fix_notebook_data(data, shown, rules, unsafe_fixes=unsafe_fixes)

@@ -502,3 +502,12 @@ def test_notebook_findings_survive_worker_processes() -> None:
     [finding] = [f for f in lint_file(FIXTURES / "char_rnn.ipynb", RULES) if f.line == 3 and f.code == "RNN301"]
     assert pickle.loads(pickle.dumps(finding)) == finding
     assert pickle.loads(pickle.dumps(finding)).cell.file_line == finding.cell.file_line
+
+
+def test_extend_include_with_a_folder_is_anchored_at_the_root(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("src/a.py", "src/b.pyw", "tools/c.pyw"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("")
+    settings = Settings(root=tmp_path, include=["*.py"], extend_include=["src/*.pyw"])
+    assert [source.display for source in discover(["."], settings)] == ["src/a.py", "src/b.pyw"]
