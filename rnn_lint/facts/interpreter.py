@@ -48,6 +48,7 @@ from rnn_lint.facts.model import (
     Construction,
     FileFacts,
     Indexing,
+    Instantiation,
     ParamWrite,
     as_sym,
     directions_of,
@@ -937,7 +938,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         if isinstance(callee, TorchLayer) or _starts_with_layer(callee):
             return self._call_layer(callee, node, frame)
         if isinstance(callee, ClassRef):
-            self._arguments(node, frame)
+            args, kwargs = self._arguments(node, frame)
+            self.facts.instantiations.append(Instantiation(callee.name, node, args, kwargs))
             return Instance(callee.name)
         if isinstance(func, cst.Name) and callee is UNKNOWN:
             return self._call_builtin(func.value, node, frame)

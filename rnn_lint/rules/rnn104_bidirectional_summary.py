@@ -22,10 +22,11 @@ def _neutral() -> frozenset[str]:
     return SAME_LAYOUT | {"size", "dim", "unsqueeze", "squeeze"}
 
 
-def bidirectional(module: Construction) -> bool:
+def bidirectional(facts: FileFacts, module: Construction) -> bool:
     """Certainly bidirectional: ``True`` written, a module constant, or the default of the
-    constructor parameter it comes from (``def __init__(self, ..., bidirectional=True)``)."""
-    return not module.is_cell and module.by_default("bidirectional") is True
+    constructor parameter it comes from (``def __init__(self, ..., bidirectional=True)``) when no
+    instantiation in the file passes something else."""
+    return not module.is_cell and facts.default_holds(module, "bidirectional") is True
 
 
 def _uses_of(facts: FileFacts, value: Any) -> list:
@@ -133,8 +134,8 @@ class BidirectionalSummary(Rule):
     """
     ## What it does
     On a bidirectional `nn.RNN`/`nn.LSTM`/`nn.GRU` (`bidirectional=True` written, a module
-    constant, or the default of the constructor parameter it comes from), flags a sequence
-    summary read from one direction only:
+    constant, or the default of the constructor parameter it comes from when no instantiation in
+    the file passes another value), flags a sequence summary read from one direction only:
 
     * `h_n[-1]` alone: the top layer's *backward* final state;
     * the output's last time step used whole — `out[-1]` (seq-first), `out[:, -1]`
@@ -204,7 +205,7 @@ class BidirectionalSummary(Rule):
         for indexing in facts.indexings:
             tensor = indexing.tensor
             module = tensor.module
-            if module is None or tensor.axes is None or not bidirectional(module):
+            if module is None or tensor.axes is None or not bidirectional(facts, module):
                 continue
             if tensor.role == "h" and _call_of(facts, tensor, 1) is not None and _last_layer_backward(indexing):
                 verdicts.setdefault(id(indexing.node), []).append(("h", indexing, self._state_alone(facts, indexing)))
