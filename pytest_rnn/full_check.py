@@ -14,7 +14,7 @@ the device it came from.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,7 +28,7 @@ from pytest_rnn.cuda import (
     flat_weight_violations,
     is_fragmentation_warning,
 )
-from pytest_rnn.errors import Violation, raise_if_any, reports_cleanly
+from pytest_rnn.errors import RnnUsageError, Violation, raise_if_any, reports_cleanly
 from pytest_rnn.packing import lengths_checked
 from pytest_rnn.padding import padding_violations
 from pytest_rnn.parameters import forget_bias_violations, inert_dropout_violations
@@ -37,6 +37,7 @@ from pytest_rnn.report import RnnReport, report_from_probe
 from pytest_rnn.samples import input_batch_axis, primary_input
 from pytest_rnn.shapes import probed_run
 from pytest_rnn.tree import to_device
+from pytest_rnn.uncalled import uncalled_modules
 
 
 @contextmanager
@@ -76,6 +77,7 @@ def run_rnn_check(
     device: torch.device,
     lengths: Any = None,
     forget_bias: float | None = 1.0,
+    unused: bool | Iterable[str] = (),
     forward_kwargs: dict | None = None,
 ) -> RnnReport:
     __tracebackhide__ = True
@@ -95,6 +97,11 @@ def run_rnn_check(
         probe, _ = probed_run(model, call_args, kwargs)  # raises at once on a call PyTorch would refuse
         violations += probe.violations
         checks.append("shapes")
+        uncalled, uncalled_skips = uncalled_modules(probe, unused)
+        violations += uncalled
+        skipped += uncalled_skips
+        if not probe.calls:
+            raise RnnUsageError(f"{type(model).__name__}'s forward called no recurrent submodule: nothing to check")
         if packing_checked:
             checks.append("packed-lengths")
         violations += inert_dropout_violations(model)
@@ -145,14 +152,17 @@ def run_rnn_check(
 class RnnCheck:
     """The ``rnn_check`` fixture's value: call it like a function.
 
-    ``rnn_check(model, *inputs, lengths=None, forget_bias=1.0, **forward_kwargs)`` moves model and
-    inputs to ``rnn_device`` (lengths stay as given: a DataLoader hands them out on the CPU), runs
-    every applicable check, raises one RnnCheckError listing every violation, and otherwise returns
-    an RnnReport. The model goes back to its own device afterwards.
+    ``rnn_check(model, *inputs, lengths=None, forget_bias=1.0, unused=(), **forward_kwargs)`` moves
+    model and inputs to ``rnn_device`` (lengths stay as given: a DataLoader hands them out on the
+    CPU), runs every applicable check, raises one RnnCheckError listing every violation, and
+    otherwise returns an RnnReport. The model goes back to its own device afterwards. ``unused``
+    names recurrent submodules forward is not meant to run (True: any); ``allow_unused`` (ini
+    ``rnn_allow_unused``) is the default for ``unused=True``.
     """
 
-    def __init__(self, device: torch.device) -> None:
+    def __init__(self, device: torch.device, allow_unused: bool = False) -> None:
         self.device = device
+        self.allow_unused = allow_unused
 
     @reports_cleanly
     def __call__(
@@ -161,11 +171,18 @@ class RnnCheck:
         *inputs: Any,
         lengths: Any = None,
         forget_bias: float | None = 1.0,
+        unused: bool | Iterable[str] = (),
         **forward_kwargs: Any,
     ) -> RnnReport:
         __tracebackhide__ = True
         return run_rnn_check(
-            model, inputs, device=self.device, lengths=lengths, forget_bias=forget_bias, forward_kwargs=forward_kwargs
+            model,
+            inputs,
+            device=self.device,
+            lengths=lengths,
+            forget_bias=forget_bias,
+            unused=True if self.allow_unused and unused == () else unused,
+            forward_kwargs=forward_kwargs,
         )
 
     def __repr__(self) -> str:

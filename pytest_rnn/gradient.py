@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
 from pytest_rnn.calls import split_arguments
+from pytest_rnn.direct import hooked
 from pytest_rnn.errors import RnnUsageError, Violation, raise_if_any, reports_cleanly
 from pytest_rnn.preserve import untouched
 from pytest_rnn.probe import Probe, RecurrentCall
@@ -127,12 +128,8 @@ def gradient_ratio(model: nn.Module, inputs: tuple, forward_kwargs: dict) -> tup
         # Only the first module's input becomes the leaf: a later one would cut the path from x_0.
         capture = _InputCapture()
         probe = Probe(model)
-        handle = first_module.register_forward_pre_hook(capture, with_kwargs=True)
-        try:
-            with probe:
-                result = runner.run(*inputs, **forward_kwargs)
-        finally:
-            handle.remove()
+        with hooked(first_module, pre=capture), probe:
+            result = runner.run(*inputs, **forward_kwargs)
         first_call = next(call for call in probe.calls if call.module.module is first_module)
         if not capture.inputs:
             raise RnnUsageError(f"the input of {first_call.path} is not floating point: no gradient to measure")

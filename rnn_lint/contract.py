@@ -558,5 +558,13 @@ PROBLEMS: Mapping[str, Problem] = {
             "self.h0 = nn.Parameter(torch.zeros(L * D, 1, H)), then pass self.h0.expand(-1, B, -1).contiguous()",
             (),
         ),
+        Problem(
+            "RNN406",
+            "uncalled-module",
+            "a recurrent submodule the model's forward never ran: no check can vouch for it",
+            "call it in forward, or name it in rnn_check(..., unused=['decoder']) (ini rnn_allow_unused = true) "
+            "if only another method (generate, a decoder loop) uses it",
+            ("runtime",),
+        ),
     )
 }

@@ -56,6 +56,7 @@ from rnn_lint.facts.model import (
 )
 from rnn_lint.facts.module_semantics import RecurrentModules, recurrent_kind_of
 from rnn_lint.facts.parameter_semantics import Parameters
+from rnn_lint.facts.project_semantics import constructor_value, project_attribute, project_base
 from rnn_lint.facts.tensor_semantics import Tensors
 from rnn_lint.facts.uses import KNOWN_LAYERS, SHAPE_KEEPING_FUNCTIONS, Uses
 from rnn_lint.facts.values import (
@@ -120,9 +121,11 @@ class Frame:
 
 
 class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
-    def __init__(self, module: cst.Module, path: str = "") -> None:
+    def __init__(self, module: cst.Module, path: str = "", project: Any = None) -> None:
         self.imports = ImportTable()
-        self.facts = FileFacts(module, self.imports, path=path)
+        self.facts = FileFacts(module, self.imports, path=path, project=project)
+        #: the project index's view of this file (project_semantics.ProjectView), or None
+        self.project = project
         self.module = module
         self.module_frame = Frame("<module>", {})
         self.functions: dict[str, cst.FunctionDef] = {}
@@ -196,7 +199,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         for statement in node.body.body:
             if isinstance(statement, cst.FunctionDef):
                 methods[statement.name.value] = statement
-        in_file, unknown = [], False
+        in_file, unknown, project_bases = [], False, []
         for base in node.bases:
             if base.keyword is not None:
                 continue
@@ -208,9 +211,12 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                 in_file.append(name)
             elif name in ("object", "ABC", "Generic"):
                 continue
+            elif name is not None and (foreign := project_base(self.project, name)) is not None:
+                project_bases.append(foreign)  # defined in another file of the project: as if local
+                unknown = unknown or foreign.opaque
             else:
                 unknown = True
-        info = ClassInfo(node.name.value, node, methods, in_file, unknown)
+        info = ClassInfo(node.name.value, node, methods, in_file, unknown, project_bases=project_bases)
         self.facts.classes[info.name] = info
         return info
 
@@ -313,6 +319,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         if remaining is None:  # standalone: known by identity only
             if name in BATCH_NAMES:
                 return Sym.of(BATCH)
+            if frame.key.endswith(".__init__") and frame.class_info is not None:
+                built = constructor_value(self.project, frame.class_info.name, name)
+                if built is not None:  # every construction in the project gives it this value
+                    return built
             default = plain(self._eval(param.default, self.module_frame)) if param.default is not None else None
             return Opaque(f"{frame.key}:{name}", None if default is contract.UNKNOWN else default)
         if remaining:
@@ -728,7 +738,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                 value = self._class_attribute(base, attr, seen)
                 if value is not None:
                     return value
-        return None
+        return project_attribute(info, attr)
 
     def _method(self, class_name: str, name: str, seen: set[str] | None = None) -> tuple[str, cst.FunctionDef] | None:
         info = self.facts.classes.get(class_name)
@@ -926,6 +936,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                     return self._call_value(member, node, frame)
                 if isinstance(member, TorchLayer) or _starts_with_layer(member):
                     return self._call_layer(member, node, frame)
+                if isinstance(member, RecurrentClass):  # self.rnn_cell(...) after self.rnn_cell = nn.LSTM
+                    return self._construct_one_of(member.kinds, node, frame)
                 return self._instance_method(receiver, func.attr.value, node, frame)
             return self._call_method(receiver, func.attr.value, node, frame)
         callee = self._eval(func, frame)
@@ -1306,5 +1318,5 @@ def _constructions_in(value: Any) -> list[Construction]:
     return []
 
 
-def build(module: cst.Module, path: str = "") -> FileFacts:
-    return Interpreter(module, path).run()
+def build(module: cst.Module, path: str = "", project: Any = None) -> FileFacts:
+    return Interpreter(module, path, project).run()

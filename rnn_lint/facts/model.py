@@ -236,6 +236,8 @@ class ClassInfo:
     #: derives from a class we cannot see that might initialise weights itself
     unknown_base: bool
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: bases defined in other files of the project (project_semantics.BaseClass)
+    project_bases: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -267,6 +269,8 @@ class FileFacts:
     uses: list[Any] = field(default_factory=list)
     #: every ``Model(...)`` of a class defined in this file
     instantiations: list[Instantiation] = field(default_factory=list)
+    #: what the rest of the project tells about this file (project_semantics.ProjectView), or None
+    project: Any = None
 
     def escapes(self, construction: Construction) -> bool:
         if id(construction) in self.escaped:

@@ -186,12 +186,13 @@ def test_rnn_check_fixture_lists_every_violation(pytester):
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
-            "*4 recurrent-model checks failed:",
+            "*5 recurrent-model checks failed:",
+            "*RNN406 Classifier.extra: the model's forward never ran this nn.GRU*",
             "*RNN301 Classifier.extra: dropout=0.5 acts between stacked layers only*",
             "*RNN201 Classifier.rnn: layer 0 forget-gate bias*",
             "*RNN201 Classifier.rnn: layer 1 forget-gate bias*",
             "*RNN102 Classifier: output for sample 0 moved*",
-            "*2 recurrent-model checks failed:",
+            "*3 recurrent-model checks failed:",
         ]
     )
 
