@@ -535,7 +535,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "stale-state",
             "state carried over from a graph that was already backpropagated",
             "detach the carried state between batches: h = h.detach()",
-            ("runtime",),
+            ("runtime", "lint"),
         ),
         Problem(
             "RNN403",
@@ -556,7 +556,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "unlearned-initial-state",
             "an initial state meant to be learned that is not an nn.Parameter (or never reaches the module)",
             "self.h0 = nn.Parameter(torch.zeros(L * D, 1, H)), then pass self.h0.expand(-1, B, -1).contiguous()",
-            (),
+            ("lint",),
         ),
         Problem(
             "RNN406",

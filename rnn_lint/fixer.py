@@ -52,19 +52,21 @@ def fix_file(
     display_path: str | None = None,
     unsafe_fixes: bool = False,
     write: bool = True,
+    data: bytes | None = None,
     project: Any = None,
 ) -> FixedFile:
-    """Fix one file in place (``write``) or compute its diff; the text is read once."""
+    """Fix one file in place (``write``) or compute its diff; the text is read once (``data``: the
+    bytes, when the caller has read them already)."""
     if is_notebook(path):
-        return fix_notebook(path, rules, display_path=display_path, unsafe_fixes=unsafe_fixes, write=write)
+        return fix_notebook(path, rules, display_path=display_path, unsafe_fixes=unsafe_fixes, write=write, data=data)
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = Path(path).read_bytes() if data is None else data
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         original = data.decode(encoding)
     except (OSError, UnicodeDecodeError, SyntaxError):
         # Nothing to fix in a file we cannot read; the engine words the RNN000 finding.
-        return FixedFile(shown, lint_file(path, rules, display_path=shown), 0)
+        return FixedFile(shown, lint_file(path, rules, display_path=shown, data=data), 0)
     fixed_source, fixed, findings, error = fix_source(
         original, shown, rules, unsafe_fixes=unsafe_fixes, project=project
     )

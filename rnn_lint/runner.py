@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 from rnn_lint.config import Settings
 from rnn_lint.discover import PathPatterns, SourceFile, discover
 from rnn_lint.engine import lint_file
-from rnn_lint.fixer import FixedFile, fix_file
+from rnn_lint.fixer import FixedFile, applicable, fix_file
 from rnn_lint.registry import all_rules, matches, select_rules
+from rnn_lint.result_cache import ResultCache, Stamp, read_stamped
 from rnn_lint.rule import Finding, Rule
 
 #: Below this many files one process does the work: starting workers costs more than it saves.
@@ -53,14 +54,31 @@ def lint_paths(
     jobs: int | None = None,
     force_exclude: bool = False,
     project: bool = True,
+    cache_dir: str | os.PathLike | None = None,
 ) -> list[Finding]:
     """Every finding in the Python files under ``paths``, sorted by path, line, column and code.
     ``project``: see the whole project (the index of the project enclosing ``paths``), not only
-    each file alone (``--isolated`` turns it off)."""
+    each file alone (``--isolated`` turns it off).
+
+    With ``cache_dir``, a file whose content was linted before with the same tool, settings and
+    answers from the project index is served from the result cache there
+    (``rnn_lint.result_cache``)."""
     tasks = plan(paths, settings, force_exclude=force_exclude)
     index = _project_index(paths, settings, tasks, project)
-    per_chunk = _run(tasks, _lint_chunk, jobs, index)
-    return sorted(finding for chunk in per_chunk for finding in chunk)
+    _use_project(index)
+    cache = _open_cache(cache_dir, settings)
+    findings: list[Finding] = []
+    if cache is not None:
+        tasks, findings = _served_from_cache(tasks, cache)
+    work = functools.partial(_lint_chunk, stamped=cache is not None)
+    for chunk in _run(tasks, work, jobs, index):
+        for path, file_findings, stamp in chunk:
+            findings.extend(file_findings)
+            if cache is not None and stamp is not None:
+                cache.record(path, stamp, file_findings, cross_file_digest=_cross_file_digest(path))
+    if cache is not None:
+        cache.save()
+    return sorted(findings)
 
 
 def fix_paths(
@@ -72,13 +90,69 @@ def fix_paths(
     jobs: int | None = None,
     force_exclude: bool = False,
     project: bool = True,
+    cache_dir: str | os.PathLike | None = None,
 ) -> list[FixedFile]:
     """Apply the fixes of the files under ``paths`` (``write=False``: only compute their diffs);
-    one result per file that had findings or fixes, sorted by path."""
-    work = functools.partial(_fix_chunk, unsafe_fixes=unsafe_fixes, write=write)
+    one result per file that had findings or fixes, sorted by path.
+
+    The result cache only ever says that a file has nothing to fix: a file whose recorded findings
+    include a fix that would apply is fixed from its bytes on disk, never from recorded edits."""
     tasks = plan(paths, settings, force_exclude=force_exclude)
-    per_chunk = _run(tasks, work, jobs, _project_index(paths, settings, tasks, project))
-    return sorted((result for chunk in per_chunk for result in chunk), key=lambda result: result.path)
+    index = _project_index(paths, settings, tasks, project)
+    _use_project(index)
+    cache = _open_cache(cache_dir, settings)
+    results: list[FixedFile] = []
+    if cache is not None:
+        tasks, unfixable = _served_from_cache(
+            tasks, cache, usable=lambda found: not any(applicable(f.fix, unsafe_fixes) for f in found)
+        )
+        by_path: dict[str, list[Finding]] = {}
+        for finding in unfixable:
+            by_path.setdefault(finding.path, []).append(finding)
+        results = [FixedFile(path, found, 0) for path, found in by_path.items()]
+    work = functools.partial(_fix_chunk, unsafe_fixes=unsafe_fixes, write=write, stamped=cache is not None)
+    for chunk in _run(tasks, work, jobs, index):
+        for path, result, stamp in chunk:
+            if result.findings or result.fixed or result.error:
+                results.append(result)
+            # A file left as it was read: its findings are its lint findings. A fixed file is
+            # linted again next time, from its new bytes.
+            if cache is not None and stamp is not None and not result.fixed and not result.error:
+                cache.record(path, stamp, result.findings, cross_file_digest=_cross_file_digest(path))
+    if cache is not None:
+        cache.save()
+    return sorted(results, key=lambda result: result.path)
+
+
+def _open_cache(cache_dir, settings: Settings) -> ResultCache | None:
+    if cache_dir is None:
+        return None
+    selected = select_rules(all_rules(), settings.select, settings.ignore, settings.extend_select)
+    return ResultCache.open(cache_dir, settings, selected)
+
+
+def _served_from_cache(
+    tasks: list[FileTask], cache: ResultCache, usable: Callable[[list[Finding]], bool] = lambda found: True
+) -> tuple[list[FileTask], list[Finding]]:
+    """(the tasks still to run, the findings of the others, from the cache)."""
+    remaining: list[FileTask] = []
+    served: list[Finding] = []
+    for task in tasks:
+        found = cache.lookup(
+            task.source.path, task.source.display, cross_file_digest=_cross_file_digest(task.source.path)
+        )
+        if found is not None and usable(found):
+            served.extend(found)
+        else:
+            remaining.append(task)
+    return remaining, served
+
+
+def _cross_file_digest(path: str) -> str:
+    """A digest of everything the project index can tell ``path`` ("" when linting files alone):
+    a file's recorded findings are only valid with the same answers."""
+    view = project_view(path)
+    return "" if view is None else view.digest()
 
 
 def plan(paths: Sequence[str | os.PathLike], settings: Settings, *, force_exclude: bool = False) -> list[FileTask]:
@@ -183,26 +257,31 @@ def project_view(path: str) -> Any:
     return ProjectView(_PROJECT, path)
 
 
-def _lint_chunk(tasks: Iterable[FileTask]) -> list[Finding]:
-    findings: list[Finding] = []
+def _lint_chunk(tasks: Iterable[FileTask], *, stamped: bool = False) -> list[tuple[str, list[Finding], Stamp | None]]:
+    """(path, findings, stamp of the bytes linted when ``stamped``) for each file."""
+    results = []
     for task in tasks:
+        stamp, data = _read(task.source.path) if stamped else (None, None)
         try:
-            findings.extend(
-                lint_file(
-                    task.source.path,
-                    task.rules,
-                    display_path=task.source.display,
-                    project=project_view(task.source.path),
-                )
+            findings = lint_file(
+                task.source.path,
+                task.rules,
+                display_path=task.source.display,
+                project=project_view(task.source.path),
+                data=data,
             )
         except Exception as error:
             raise _crash(task.source, error) from error
-    return findings
+        results.append((task.source.path, findings, stamp))
+    return results
 
 
-def _fix_chunk(tasks: Iterable[FileTask], *, unsafe_fixes: bool, write: bool) -> list[FixedFile]:
+def _fix_chunk(
+    tasks: Iterable[FileTask], *, unsafe_fixes: bool, write: bool, stamped: bool = False
+) -> list[tuple[str, FixedFile, Stamp | None]]:
     results = []
     for task in tasks:
+        stamp, data = _read(task.source.path) if stamped else (None, None)
         try:
             result = fix_file(
                 task.source.path,
@@ -210,13 +289,18 @@ def _fix_chunk(tasks: Iterable[FileTask], *, unsafe_fixes: bool, write: bool) ->
                 display_path=task.source.display,
                 unsafe_fixes=unsafe_fixes,
                 write=write,
+                data=data,
                 project=project_view(task.source.path),
             )
         except Exception as error:
             raise _crash(task.source, error) from error
-        if result.findings or result.fixed or result.error:
-            results.append(result)
+        results.append((task.source.path, result, stamp))
     return results
+
+
+def _read(path: str) -> tuple[Stamp | None, bytes | None]:
+    stamped = read_stamped(path)
+    return stamped if stamped is not None else (None, None)
 
 
 def _crash(source: SourceFile, error: Exception) -> InternalError:

@@ -175,7 +175,7 @@ def test_invalid_json_is_one_rnn000_at_the_json_error(tmp_path) -> None:
     [
         ("[1, 2]", "not an object"),
         ('{"metadata": {}}', "no 'cells'"),
-        ('{"cells": [{"cell_type": "code", "source": 3}]}', "not text"),
+        ('{"cells": [{"cell_type": "code", "source": 3}], "metadata": {"model": "LSTM"}}', "not text"),
         (b"\xff\xfe{}", "decode"),
     ],
 )
@@ -522,3 +522,9 @@ def test_per_file_ignores_apply_to_notebooks(tmp_path) -> None:
     write(tmp_path, notebook(code), "other.ipynb")
     settings = Settings(root=tmp_path, per_file_ignores={"tutorials/*": ["RNN301"]})
     assert [Path(f.path).name for f in lint_paths([tmp_path], settings, jobs=1)] == ["other.ipynb"]
+
+
+def test_a_syntax_error_at_the_end_of_the_last_cell_stays_in_it(tmp_path) -> None:
+    path = write(tmp_path, notebook(lines("import torch.nn as nn\nrnn = nn.GRU(8, 8)\n"), ["class M(nn.Module):\n"]))
+    [finding] = lint_file(path, RULES)
+    assert finding.code == "RNN000" and (finding.cell.number, finding.line) == (2, 1)
