@@ -296,13 +296,49 @@ class Wrapper(nn.Module):
         ("from m import Tagger\nfrom u import load_checkpoint\nt = Tagger()\nload_checkpoint(t, 'x')\n", True),
         ("from m import Tagger\nt = Tagger()\nprint(t)\n", False),
         ("from m import Tagger\nfrom u import show\nt = Tagger()\nshow(t)\n", False),  # touches no weights
+        # trained from PyTorch's initialisation unless a flag says otherwise
+        ("import sys\nfrom m import Tagger\nt = Tagger()\nif sys.argv[1:]:\n    t.load_state_dict({})\n", False),
+        # one instance loaded, another trained from scratch
+        ("from m import Tagger\nt = Tagger()\nt.load_state_dict({})\nfresh = Tagger()\n", False),
+        # an optimiser's update is no initialisation
+        (
+            "from m import Tagger\nt = Tagger()\nfor p in t.parameters():\n    p.data.add_(p.grad, alpha=-0.1)\n",
+            False,
+        ),
+        ("from m import Tagger\nfrom u import train\nt = Tagger()\ntrain(t)\n", False),  # a training helper
+        # built by a factory whose every result is loaded
+        (
+            "from m import Tagger\ndef build():\n    return Tagger()\nt = build()\nt.load_state_dict({})\n",
+            True,
+        ),
+        (
+            "from m import Tagger\nif __name__ == '__main__':\n    t = Tagger()\n    t.load_state_dict({})\n",
+            True,
+        ),
     ],
-    ids=["load_state_dict", "from_pretrained", "helper", "apply", "loop", "holder", "loader", "none", "other-helper"],
+    ids=[
+        "load_state_dict",
+        "from_pretrained",
+        "helper",
+        "apply",
+        "loop",
+        "holder",
+        "loader",
+        "none",
+        "other-helper",
+        "conditional",
+        "one-of-two",
+        "optimiser-loop",
+        "training-helper",
+        "factory",
+        "main-guard",
+    ],
 )
 def test_weights_loaded_or_initialised_elsewhere(tmp_path: Path, script: str, affected: bool) -> None:
     helpers = (
         "def init(m):\n    for p in m.parameters():\n        p.data.zero_()\n\n"
         "def show(m):\n    print(m)\n\n"
+        "def train(m):\n    for p in m.parameters():\n        p.data.add_(p.grad)\n    m.zero_grad()\n\n"
         "def load_checkpoint(m, path):\n    pass\n"
     )
     write(tmp_path, {"m.py": LSTM_MODEL, "u.py": helpers, "run.py": script})

@@ -147,9 +147,9 @@ class ProjectView:
 
     # --- weights ----------------------------------------------------------------------------
     def weights_from_elsewhere(self, class_name: str) -> str | None:
-        """Where instances of ``class_name`` (or of a class holding one) get weights loaded or
-        initialised in the project, e.g. "predict.py:31"; None when nowhere."""
-        where = self.index.affected().get(Symbol("class", self.path, class_name))
+        """Where instances of ``class_name`` get weights loaded or initialised in the project, e.g.
+        "predict.py:31", when every instance the project builds does (ProjectIndex.covered)."""
+        where = self.index.covered(Symbol("class", self.path, class_name))
         self._answers[f"weights:{class_name}"] = where
         return where
 

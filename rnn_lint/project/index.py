@@ -24,7 +24,7 @@ from rnn_lint.project.summary import summarise
 from rnn_lint.rule import RECURRENT_CODE
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "1"
+SUMMARY_FORMAT = "4"
 NAMESPACE = "project-summary"
 #: How far imports are followed through re-exports (``from .encoder import Encoder`` in an
 #: ``__init__.py``) before giving up.
@@ -53,6 +53,8 @@ class Site:
 
 
 UNKNOWN_VALUE = object()
+#: What ``_class_covered`` says of a class the project never builds.
+NO_INSTANCE = "no instance"
 
 
 class ProjectIndex:
@@ -68,8 +70,14 @@ class ProjectIndex:
         self.resolver = ModuleResolver(root, files)
         self._symbols: dict[tuple[str, str], Symbol | None] = {}
         self._calls: list[tuple[str, int, dict[str, Any], Symbol | None]] | None = None
-        self._affected: dict[Symbol, str] | None = None
         self._opaque: set[Symbol] | None = None
+        self._referenced: set[Symbol] | None = None
+        self._by_callee: dict[Symbol, list[tuple[str, int, dict[str, Any]]]] | None = None
+        self._subclasses: dict[Symbol, list[Symbol]] | None = None
+        self._covered: dict[Symbol, str | None] = {}
+        self._effects: dict[tuple[str, int], str] | None = None
+        self._pretrained: dict[Symbol, str] = {}
+        self._passed_into: dict[tuple[str, int], list[int]] = {}
 
     # --- building ---------------------------------------------------------------------------
     @classmethod
@@ -243,28 +251,55 @@ class ProjectIndex:
         is handed around as a value, subclassed, or looked up by name in its module)."""
         if cls in self.opaque_classes():
             return None
-        return [(path, call) for path, _, call, symbol in self.calls() if symbol == cls]
+        return [(path, call) for path, _, call in self.calls_of(cls)]
+
+    def calls_of(self, symbol: Symbol) -> list[tuple[str, int, dict[str, Any]]]:
+        """The calls whose callee is ``symbol`` (a class: its constructions)."""
+        if self._by_callee is None:
+            by_callee: dict[Symbol, list[tuple[str, int, dict[str, Any]]]] = {}
+            for path, index, call, callee in self.calls():
+                if callee is not None:
+                    by_callee.setdefault(callee, []).append((path, index, call))
+            self._by_callee = by_callee
+        return self._by_callee.get(symbol, [])
 
     def opaque_classes(self) -> set[Symbol]:
+        """Classes with constructions the index cannot see: handed around as values (or their
+        module looked into by name), or subclassed (built through ``super().__init__``)."""
         if self._opaque is None:
-            opaque: set[Symbol] = set()
+            self._opaque = self.referenced_classes() | set(self.subclasses())
+        return self._opaque
+
+    def referenced_classes(self) -> set[Symbol]:
+        """Classes handed around as values, or whose module is looked into by name."""
+        if self._referenced is None:
+            referenced: set[Symbol] = set()
             for path, summary in list(self.summaries.items()):
                 for reference in summary["references"]:
                     symbol = self.symbol(path, reference)
                     if symbol is None:
                         continue
                     if symbol.kind == "class":
-                        opaque.add(symbol)
+                        referenced.add(symbol)
                     elif symbol.kind == "module" and symbol.path in self.summaries:
-                        opaque.update(
+                        referenced.update(
                             Symbol("class", symbol.path, name) for name in self.summaries[symbol.path]["classes"]
                         )
-                for name, _info in summary["classes"].items():
-                    for base in self.bases(Symbol("class", path, name)):
+            self._referenced = referenced
+        return self._referenced
+
+    def subclasses(self) -> dict[Symbol, list[Symbol]]:
+        """Project class → the project classes deriving from it directly."""
+        if self._subclasses is None:
+            children: dict[Symbol, list[Symbol]] = {}
+            for path, summary in list(self.summaries.items()):
+                for name in summary["classes"]:
+                    child = Symbol("class", path, name)
+                    for base in self.bases(child):
                         if base is not None and base.kind == "class":
-                            opaque.add(base)  # a subclass builds it through super().__init__
-            self._opaque = opaque
-        return self._opaque
+                            children.setdefault(base, []).append(child)
+            self._subclasses = children
+        return self._subclasses
 
     def parameter_sites(self, cls: Symbol, parameter: str) -> list[Site] | None:
         """What each construction of ``cls`` gives ``parameter`` of its ``__init__``; None when a
@@ -311,66 +346,96 @@ class ProjectIndex:
         return UNKNOWN_VALUE, ""
 
     # --- weights that come from elsewhere ---------------------------------------------------
-    def affected(self) -> dict[Symbol, str]:
-        """Project classes whose instances get weights loaded or an initialisation applied
-        somewhere in the project → where (``"predict.py:30"``); the classes they hold and their
-        bases included."""
-        if self._affected is None:
-            self._affected = self._compute_affected()
-        return self._affected
+    def covered(self, cls: Symbol) -> str | None:
+        """Where instances of ``cls`` get their weights loaded or an initialisation applied
+        (``"predict.py:31"``), when every instance the project builds does — directly, through a
+        model that holds it, or through the factory that builds it; None when some instance is
+        left with PyTorch's default initialisation, or cannot be seen."""
+        where = self._class_covered(cls)
+        return None if where is NO_INSTANCE else where
 
-    def _compute_affected(self) -> dict[Symbol, str]:
-        affected: dict[Symbol, str] = {}
-        by_call = {(path, index): (call, symbol) for path, index, call, symbol in self.calls()}
-        pending: list[tuple[Symbol, str]] = []
+    def _class_covered(self, cls: Symbol) -> Any:
+        """``covered``, or NO_INSTANCE when the project builds no instance of ``cls`` at all."""
+        if cls not in self._covered:
+            self._covered[cls] = None  # a cycle (a class holding itself) covers nothing
+            self._covered[cls] = self._instances_covered(cls)
+        return self._covered[cls]
 
-        def instance(path: str, index: int, where: str, depth: int = 0) -> None:
-            entry = by_call.get((path, index))
-            if entry is None or depth > MAX_HOPS:
-                return
-            call, symbol = entry
-            if symbol is not None and symbol.kind == "class":
-                pending.append((symbol, where))
-            elif symbol is not None and symbol.kind == "function":
-                # a factory: whatever project classes it builds
-                for other_path, _, _other_call, other in self.calls():
-                    if other_path == symbol.path and other is not None and other.kind == "class":
-                        pending.append((other, where))
-            for value in [*call["args"], *call["kwargs"].values()]:
-                if value[0] == "call":
-                    instance(path, value[1], where, depth + 1)
+    def _instances_covered(self, cls: Symbol) -> Any:
+        if cls in self.referenced_classes():
+            return None
+        self._effects_by_call()
+        places: list[str] = []
+        family = [cls]
+        for member in family:  # the class and its subclasses, whose instances run its __init__
+            family.extend(child for child in self.subclasses().get(member, []) if child not in family)
+        for member in family:
+            for path, index, _call in self.calls_of(member):
+                where = self._call_covered(path, index)
+                if where is None:
+                    return None
+                if where is not NO_INSTANCE:
+                    places.append(where)
+            if member in self._pretrained:
+                places.append(self._pretrained[member])
+        return places[0] if places else NO_INSTANCE
 
-        for path, summary in list(self.summaries.items()):
+    def _call_covered(self, path: str, index: int) -> str | None:
+        effects = self._effects_by_call()
+        if (path, index) in effects:
+            return effects[(path, index)]
+        for holder in self._passed_into.get((path, index), []):  # Seq2Seq(encoder, decoder)
+            if self._callee_kind(path, holder) != "class":
+                continue  # train(model), print(model): no model holds it
+            where = self._call_covered(path, holder)
+            if where is not None:
+                return where
+        summary = self.summaries[path]
+        parts = summary["calls"][index].get("scope", "<module>").split(".")
+        if len(parts) >= 2 and parts[1] in summary["classes"]:  # built inside a model: held by it
+            # (a model the project never builds holds no instance either)
+            return self._class_covered(Symbol("class", path, parts[1]))
+        if len(parts) >= 2 and parts[1] in summary["functions"]:  # built by a factory
+            factory = Symbol("function", path, parts[1])
+            if factory not in self._covered:
+                self._covered[factory] = None
+                sites = [(p, i) for p, i, _c in self.calls_of(factory)]
+                found = [self._call_covered(p, i) for p, i in sites]
+                self._covered[factory] = found[0] if found and all(found) else None
+            return self._covered[factory]
+        return None
+
+    def _callee_kind(self, path: str, index: int) -> str | None:
+        symbol = self.symbol(path, self.summaries[path]["calls"][index]["callee"])
+        return None if symbol is None else symbol.kind
+
+    def _effects_by_call(self) -> dict[tuple[str, int], str]:
+        """Calls whose instance gets weights loaded or an initialisation applied → where."""
+        if self._effects is not None:
+            return self._effects
+        effects: dict[tuple[str, int], str] = {}
+        for path, summary in sorted(list(self.summaries.items())):
+            for index, call in enumerate(summary["calls"]):
+                for value in [*call["args"], *call["kwargs"].values()]:
+                    if value[0] == "call":
+                        self._passed_into.setdefault((path, value[1]), []).append(index)
             for effect in summary["effects"]:
+                if effect.get("conditional"):
+                    continue  # under an ``if``: the instance may as well keep PyTorch's initialisation
                 where = f"{self.display(path)}:{effect['line']}"
-                kind = effect["kind"]
-                if kind == "helper":
+                if effect["kind"] == "helper":
                     helper = self.symbol(path, effect["callee"])
                     info = self.function_summary(helper) if helper is not None else None
                     if info is None or not (info["touches_weights"] or info["loads"]):
                         continue
                 if "call" in effect:
-                    instance(path, effect["call"], where)
-                elif "callee" in effect:  # Net.from_pretrained(...)
+                    effects.setdefault((path, effect["call"]), where)
+                elif "callee" in effect:  # Net.from_pretrained(...): an instance, loaded
                     symbol = self.symbol(path, effect["callee"])
                     if symbol is not None and symbol.kind == "class":
-                        pending.append((symbol, where))
-        while pending:
-            symbol, where = pending.pop()
-            if symbol in affected:
-                continue
-            affected[symbol] = where
-            info = self.class_summary(symbol)
-            if info is None:
-                continue
-            for held in info["held"]:
-                target = self.symbol(symbol.path, held)
-                if target is not None and target.kind == "class":
-                    pending.append((target, where))
-            for base in self.bases(symbol):
-                if base is not None and base.kind == "class":
-                    pending.append((base, where))
-        return affected
+                        self._pretrained.setdefault(symbol, where)
+        self._effects = effects
+        return effects
 
     # --- helpers ----------------------------------------------------------------------------
     def display(self, path: str) -> str:
