@@ -486,7 +486,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "pack-layout-mismatch",
             "pack_padded_sequence / pad_packed_sequence told a layout the module or the following code does not use",
             "give pack_padded_sequence and pad_packed_sequence the module's batch_first",
-            (),
+            ("lint",),
         ),
         Problem(
             "RNN201",

@@ -54,6 +54,7 @@ from rnn_lint.facts.model import (
     plain,
 )
 from rnn_lint.facts.module_semantics import RecurrentModules, recurrent_kind_of
+from rnn_lint.facts.packing import Packing
 from rnn_lint.facts.parameter_semantics import Parameters
 from rnn_lint.facts.tensor_semantics import Tensors
 from rnn_lint.facts.values import (
@@ -116,7 +117,7 @@ class Frame:
         return _MISSING
 
 
-class Interpreter(RecurrentModules, Tensors, Parameters, Devices):
+class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Packing):
     def __init__(self, module: cst.Module, path: str = "") -> None:
         self.imports = ImportTable()
         self.facts = FileFacts(module, self.imports, path=path)
@@ -515,6 +516,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices):
             frame.env[target.value] = value
             self._name_binding(value, target.value)
             self._note_placement(target.value, value_node, frame)
+            self._note_layout(target.value, value_node, frame)
             source = provenance_source(value_node, self.imports) if value_node is not None else None
             if source is not None and source != target.value:
                 frame.provenance[target.value] = source
@@ -1092,6 +1094,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices):
             return PackedSequence(
                 source=first.value if isinstance(first, cst.Name) else None,
                 batch_first=layout.value if isinstance(layout, Const) and isinstance(layout.value, bool) else None,
+                pack=self._note_pack_layout(node, frame, layout),
             )
         if name == "torch.nn.utils.rnn.pack_sequence":
             self._arguments(node, frame)
@@ -1101,7 +1104,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices):
             packed = args[0] if args else kwargs.get("sequence", UNKNOWN)
             batch_first = kwargs.get("batch_first", args[1] if len(args) > 1 else Const(False))
             if isinstance(packed, PackedSequence) and packed.module is not None and isinstance(batch_first, Const):
-                return TupleValue((tensors.output_tensor(packed.module, bool(batch_first.value)), UNKNOWN))
+                return TupleValue((self._unpacked(node, packed, bool(batch_first.value)), UNKNOWN))
             return UNKNOWN
         args, kwargs = self._arguments(node, frame)
         if name in ("torch.squeeze", "torch.unsqueeze", "torch.sum", "torch.mean", "torch.flatten", "torch.stack"):

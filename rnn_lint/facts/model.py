@@ -247,6 +247,8 @@ class FileFacts:
     state_creations: list[Any] = field(default_factory=list)
     #: pack_padded_sequence given lengths on an accelerator (devices.PackLengths, RNN106)
     pack_lengths: list[Any] = field(default_factory=list)
+    #: every pack_padded_sequence with the layout it was told (packing.Pack, RNN109)
+    pack_layouts: list[Any] = field(default_factory=list)
 
     def escapes(self, construction: Construction) -> bool:
         if id(construction) in self.escaped:

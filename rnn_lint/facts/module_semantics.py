@@ -157,7 +157,10 @@ class RecurrentModules:
             if first.kind == "LSTMCell":
                 return TupleValue((tensors.cell_state(first, "cell-h"), tensors.cell_state(first, "cell-c")))
             return tensors.cell_state(first, "cell-h")
-        output = PackedSequence(first) if isinstance(input_value, PackedSequence) else tensors.output_tensor(first)
+        if isinstance(input_value, PackedSequence):
+            output = PackedSequence(first, pack=input_value.pack)
+        else:
+            output = self._padded_run(tensors.output_tensor(first), frame)
         h, c = tensors.state_tensors(first)
         return TupleValue((output, TupleValue((h, c)) if c is not None else h))
 

@@ -239,6 +239,8 @@ class Tensor:
     #: "default" for a factory-made tensor without ``device=`` (the CPU); None when unknown
     #: or following another tensor (see devices.py)
     device: str | None = None
+    #: why this output is known to be a padded batch (packing.Padding), None when it is not known
+    padding: Any = field(default=None, compare=False)
 
     def with_axes(self, axes: tuple[Axis, ...] | None) -> Tensor:
         return replace(self, axes=axes)
@@ -261,6 +263,8 @@ class PackedSequence:
     module: Construction | None = None
     source: str | None = None
     batch_first: bool | None = None
+    #: the pack_padded_sequence call that made it (packing.Pack), carried through the module
+    pack: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
