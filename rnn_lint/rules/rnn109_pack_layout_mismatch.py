@@ -1,4 +1,3 @@
-from rnn_lint.facts.packing import Unpack, last_step_axis
 from rnn_lint.facts.values import PackedSequence
 from rnn_lint.rule import RECURRENT_CODE, Rule
 
@@ -117,6 +116,8 @@ class PackLayoutMismatch(Rule):
                 )
 
     def _unpacks(self, facts):
+        from rnn_lint.facts.packing import Unpack, last_step_axis  # imports libcst: only once a file is parsed
+
         reported: set[int] = set()
         for indexing in facts.indexings:
             unpack = indexing.tensor.padding
