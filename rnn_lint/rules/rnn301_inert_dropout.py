@@ -1,12 +1,15 @@
 from rnn_lint import contract
+from rnn_lint.facts.values import UNKNOWN, FloatNumber, Opaque, Sym
 from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
 
 
 class InertDropout(Rule):
     """
     ## What it does
-    Flags `dropout=` with a non-zero value on an `nn.RNN`, `nn.LSTM` or `nn.GRU` that has a
-    single layer (`num_layers` omitted or 1).
+    Flags `dropout=` on an `nn.RNN`, `nn.LSTM` or `nn.GRU` that certainly has a single layer
+    (`num_layers` omitted or 1): with a non-zero value, and also with a value the linter cannot
+    know (a constructor parameter, `config.dropout`), since one layer makes it inert whatever the
+    value is. A literal `dropout=0` is left alone.
 
     ## Why is this bad?
     A recurrent module applies `dropout` between stacked layers only, never to its output, so
@@ -43,15 +46,41 @@ class InertDropout(Rule):
             argument = construction.arguments.get("dropout")
             if argument is None or any(c.arguments.get("dropout") is not argument for c in site):
                 continue
-            configs = [{"num_layers": c.certainly("num_layers"), "dropout": c.by_default("dropout")} for c in site]
-            if not all(contract.inert_dropout(c.kind, config) for c, config in zip(site, configs)):
-                continue  # with a run-time choice of class, it must be inert whichever is chosen
+            # with a run-time choice of class, it must be inert whichever is chosen
+            if not all(not c.is_cell and c.certainly("num_layers") == 1 for c in site):
+                continue
             fix = None
             if argument.keyword is not None:  # a positional one cannot go without moving the rest
                 fix = SuggestedFix("Remove the dropout argument", "safe", (NodeEdit(argument, ""),))
+            value = construction.certainly("dropout")
+            if value is not contract.UNKNOWN:
+                if contract.inert_dropout(construction.kind, {"num_layers": 1, "dropout": value}):
+                    yield self.report(argument, _message(f"dropout={value} does nothing", construction), fix)
+                continue  # 0, or a value RNN302 reports as invalid
+            if not _may_be_a_number(construction.config.get("dropout")):
+                continue
+            default = construction.by_default("dropout")
+            written = _source(argument.value) + ("" if default is contract.UNKNOWN else f" (default {default})")
             yield self.report(
-                argument,
-                f"dropout={configs[0]['dropout']} does nothing: `{construction.describe()}` has one layer and "
-                "applies dropout only between stacked layers; use nn.Dropout on its output or num_layers > 1",
-                fix,
+                argument, _message(f"dropout={written} does nothing whatever its value", construction), fix
             )
+
+
+def _message(what: str, construction) -> str:
+    return (
+        f"{what}: `{construction.describe()}` has one layer and applies dropout only between stacked "
+        "layers; use nn.Dropout on its output or num_layers > 1"
+    )
+
+
+def _may_be_a_number(value) -> bool:
+    """A dropout value the analysis does not know but that may be a probability (a parameter, an
+    attribute of a config object, arithmetic): not a module or tensor passed by mistake."""
+    return value is UNKNOWN or isinstance(value, (Opaque, Sym, FloatNumber))
+
+
+def _source(node) -> str:
+    import libcst as cst
+
+    text = cst.Module([]).code_for_node(node)
+    return text if len(text) <= 40 else text[:37] + "..."
