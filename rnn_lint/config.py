@@ -57,6 +57,9 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
     "*.egg-info",
 )
 
+#: The files a folder walk takes (``include`` replaces this list, ``extend-include`` adds to it).
+DEFAULT_INCLUDES: tuple[str, ...] = ("*.py", "*.ipynb")
+
 CONFIG_NAMES = (".rnn-lint.toml", "rnn-lint.toml", "pyproject.toml")
 TABLE = "rnn-lint"  # [tool.rnn-lint] in pyproject.toml
 
@@ -75,6 +78,8 @@ class Settings:
     exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDES))
     extend_exclude: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    include: list[str] = field(default_factory=lambda: list(DEFAULT_INCLUDES))
+    extend_include: list[str] = field(default_factory=list)
     root: Path = field(default_factory=Path.cwd)
     config_path: Path | None = None
 
@@ -162,7 +167,7 @@ def _read_table(path: Path, *, required: bool) -> dict[str, Any] | None:
     return table
 
 
-_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude", "include", "extend-include")
 _CODE_KEYS = ("select", "ignore", "extend-select")
 KNOWN_KEYS = _LIST_KEYS + ("per-file-ignores",)
 
@@ -202,6 +207,8 @@ def _settings_from(table: dict[str, Any], path: Path) -> Settings:
         exclude=lists.get("exclude", list(DEFAULT_EXCLUDES)),
         extend_exclude=lists.get("extend-exclude", []),
         per_file_ignores=per_file,
+        include=lists.get("include", list(DEFAULT_INCLUDES)),
+        extend_include=lists.get("extend-include", []),
         root=path.parent,
         config_path=path,
     )

@@ -5,7 +5,10 @@ a ``pyvenv.cfg``), or when a ``.gitignore`` on the way ignores it. Files and fol
 command line are taken as they are (as in ruff) unless ``force_exclude`` is set — pre-commit
 passes every staged file by name, so its hook needs the excludes applied to them too.
 
-Exclude patterns follow ruff: a pattern matches a path when it matches the path's last component
+Inside folders, the files taken are those matching ``include`` (default ``*.py`` and ``*.ipynb``)
+or ``extend-include``.
+
+Exclude (and include) patterns follow ruff: a pattern matches a path when it matches the path's last component
 (``build``, ``*.egg-info``) or the whole absolute path once the pattern is anchored at the
 settings' root (``src/legacy``, ``tests/*``); ``*`` may cross ``/`` there. ``.gitignore`` files
 follow git's own rules (see ``GitIgnore``).
@@ -22,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnn_lint.config import Settings
-
-PYTHON_SUFFIXES = (".py",)
 
 
 class PathPatterns:
@@ -257,6 +258,7 @@ class _Discovery:
     def __init__(self, settings: Settings):
         self.root = settings.root
         self.excludes = PathPatterns([*settings.exclude, *settings.extend_exclude], settings.root)
+        self.includes = PathPatterns([*settings.include, *settings.extend_include], settings.root)
         self._gitignores: dict[str, GitIgnore | None] = {}  # pre-commit names many files per folder
 
     def run(self, paths: Sequence[str | os.PathLike], force_exclude: bool) -> list[SourceFile]:
@@ -299,7 +301,7 @@ class _Discovery:
                         pending.append((entry.path, ignores))
                 elif (
                     is_file
-                    and entry.name.endswith(PYTHON_SUFFIXES)
+                    and self.includes.matches(entry.path)
                     and not (self.excludes.matches(entry.path) or ignores.ignores(entry.path, False))
                 ):
                     yield entry.path

@@ -32,7 +32,12 @@ class ParseFailure(Exception):
 def lint_file(
     path: str | Path, rules: Sequence[type[Rule]], display_path: str | None = None, *, project: Any = None
 ) -> list[Finding]:
-    """Read and lint one file. A file that cannot be read is an RNN000 finding, never an exception."""
+    """Read and lint one file. A file that cannot be read is an RNN000 finding, never an exception.
+    A Jupyter notebook (``.ipynb``) is linted by ``notebook.lint_notebook``."""
+    if str(path).endswith(".ipynb"):
+        from rnn_lint.notebook import lint_notebook
+
+        return lint_notebook(path, rules, display_path, project=project)
     shown = display_path or str(path)
     try:
         data = Path(path).read_bytes()

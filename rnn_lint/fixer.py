@@ -12,11 +12,12 @@ from __future__ import annotations
 import difflib
 import io
 import tokenize
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rnn_lint.engine import ParseFailure, lint_file, lint_source, parse
+from rnn_lint.notebook import fix_notebook, is_notebook
 from rnn_lint.rule import Edit, Finding, Fix, Rule
 from rnn_lint.text import line_starts, offset
 
@@ -35,6 +36,10 @@ class FixedFile:
     error: str | None = None
 
 
+class FixNotApplicable(Exception):
+    """The chosen fixes cannot be applied to this text (the message says why)."""
+
+
 def applicable(fix: Fix | None, unsafe_fixes: bool) -> bool:
     return fix is not None and (fix.applicability == "safe" or unsafe_fixes)
 
@@ -48,6 +53,8 @@ def fix_file(
     write: bool = True,
 ) -> FixedFile:
     """Fix one file in place (``write``) or compute its diff; the text is read once."""
+    if is_notebook(path):
+        return fix_notebook(path, rules, display_path=display_path, unsafe_fixes=unsafe_fixes, write=write)
     shown = display_path or str(path)
     try:
         data = Path(path).read_bytes()
@@ -67,17 +74,30 @@ def fix_file(
 
 
 def fix_source(
-    source: str, path: str, rules: Sequence[type[Rule]], *, unsafe_fixes: bool = False
+    source: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    *,
+    unsafe_fixes: bool = False,
+    apply: Callable[[str, list[Fix]], str] | None = None,
 ) -> tuple[str, int, list[Finding], str | None]:
-    """(fixed text, number of fixes applied, findings left, error or None)."""
+    """(fixed text, number of fixes applied, findings left, error or None).
+
+    ``apply`` applies fixes to a text (default: ``apply_fixes``); a notebook's carries the edits
+    back to its cells, and raises FixNotApplicable for an edit it cannot place."""
+    apply = apply or apply_fixes
     fixed = 0
     findings = lint_source(source, path, rules)
     for _ in range(MAX_PASSES):
         chosen = _non_overlapping(finding.fix for finding in findings if applicable(finding.fix, unsafe_fixes))
         if not chosen:
             break
-        candidate = apply_fixes(source, chosen)
         fixed_now = [finding for finding in findings if finding.fix in chosen]
+        try:
+            candidate = apply(source, chosen)
+        except FixNotApplicable as error:
+            codes = ", ".join(sorted({finding.code for finding in fixed_now}))
+            return source, fixed, findings, f"fixes for {codes} in {path} were not applied: {error}"
         try:
             parse(candidate)
         except ParseFailure:  # as the engine would see it

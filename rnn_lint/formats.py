@@ -29,7 +29,13 @@ def render(name: str, findings: Sequence[Finding], rules: Sequence[type[Rule]]) 
 
 
 def text(findings: Iterable[Finding]) -> str:
-    return "".join(f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}\n" for f in findings)
+    return "".join(f"{where(f)}: {f.code} {f.message}\n" for f in findings)
+
+
+def where(finding: Finding) -> str:
+    """``path:line:col``, or ``path:cell N:line:col`` in a notebook (as ruff writes it)."""
+    cell = f"cell {finding.cell.number}:" if finding.cell else ""
+    return f"{finding.path}:{cell}{finding.line}:{finding.col}"
 
 
 def to_json(findings: Iterable[Finding]) -> str:

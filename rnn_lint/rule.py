@@ -35,10 +35,13 @@ class Edit:
     end_line: int
     end_col: int
     content: str
+    #: In a notebook's findings: the cell the lines count in (fixes apply to the joined cells).
+    cell: int | None = field(default=None, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "content": self.content,
+            "cell": self.cell,
             "location": {"line": self.line, "col": self.col},
             "end_location": {"line": self.end_line, "col": self.end_col},
         }
@@ -92,10 +95,25 @@ class Diagnostic:
 
 
 @dataclass(frozen=True, order=True)
+class CellLocation:
+    """Where in a notebook a finding lies, beyond its line and column (which count in the cell).
+
+    ``number`` counts every cell from 1, markdown included (as ruff does); ``file_line`` and
+    ``file_end_line`` are the lines of the ``.ipynb`` file holding the first and last reported
+    source lines, for formats that point into the file itself (github, sarif)."""
+
+    number: int
+    file_line: int = field(compare=False)
+    file_end_line: int = field(compare=False)
+
+
+@dataclass(frozen=True, order=True)
 class Finding:
-    """One problem at one place. Sorted by path, line, column, then code."""
+    """One problem at one place. Sorted by path, cell (notebooks), line, column, then code."""
 
     path: str
+    #: Set for a finding in a notebook: its ``line``/``col`` then count within that cell.
+    cell: CellLocation | None = field(default=None, kw_only=True)
     line: int
     col: int
     code: str
@@ -109,6 +127,7 @@ class Finding:
         """The JSON output's object: exactly these keys."""
         return {
             "path": self.path,
+            "cell": self.cell.number if self.cell else None,
             "line": self.line,
             "col": self.col,
             "end_line": self.end_line,

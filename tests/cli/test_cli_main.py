@@ -133,13 +133,21 @@ def test_exclude_options_from_the_command_line(cli, project):
 def test_json_objects_have_exactly_the_documented_keys(cli, project):
     findings = json.loads(cli("--format", "json").out)
     assert all(
-        list(f) == ["path", "line", "col", "end_line", "end_col", "code", "name", "message", "fix"] for f in findings
+        list(f) == ["path", "cell", "line", "col", "end_line", "end_col", "code", "name", "message", "fix"]
+        for f in findings
     )
     fix = next(f["fix"] for f in findings if f["code"] == "TST201")
     assert fix == {
         "message": "rename to new_name",
         "applicability": "safe",
-        "edits": [{"content": "new_name", "location": {"line": 2, "col": 1}, "end_location": {"line": 2, "col": 9}}],
+        "edits": [
+            {
+                "content": "new_name",
+                "cell": None,
+                "location": {"line": 2, "col": 1},
+                "end_location": {"line": 2, "col": 9},
+            }
+        ],
     }
     assert json.loads(cli("--format", "json", "clean.py").out) == []
 
