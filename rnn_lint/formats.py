@@ -48,20 +48,26 @@ def to_json(findings: Iterable[Finding]) -> str:
 
 
 def github(findings: Iterable[Finding]) -> str:
-    """One ``::error`` annotation per finding; GitHub shows it on the diff line."""
+    """One ``::error`` annotation per finding; GitHub shows it on the diff line.
+
+    In a notebook the annotation goes on the line of the ``.ipynb`` file that holds the reported
+    source line (columns of the JSON text would mean nothing), and the message starts with the
+    cell position."""
     lines = []
     for f in findings:
-        properties = {
-            "file": f.path,
-            "line": f.line,
-            "col": f.col,
-            "endLine": f.end_line,
-            "endColumn": f.end_col,
-            "title": f.code,
-        }
+        properties: dict[str, object] = {"file": f.path}
+        if f.cell is None:
+            properties |= {"line": f.line, "col": f.col, "endLine": f.end_line, "endColumn": f.end_col}
+        else:
+            properties |= {"line": f.cell.file_line, "endLine": f.cell.file_end_line}
+        properties["title"] = f.code
         joined = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items())
-        lines.append(f"::error {joined}::{_escape_data(f.message)}\n")
+        lines.append(f"::error {joined}::{_escape_data(_cell_prefix(f) + f.message)}\n")
     return "".join(lines)
+
+
+def _cell_prefix(finding: Finding) -> str:
+    return f"cell {finding.cell.number}:{finding.line}:{finding.col}: " if finding.cell else ""
 
 
 def _escape_data(value: str) -> str:
@@ -119,22 +125,24 @@ def _rule_descriptor(rule: type[Rule]) -> dict:
 
 def _result(finding: Finding, index: dict[str, int]) -> dict:
     location = _artifact_location(finding.path)
+    if finding.cell is None:
+        region = _region(finding.line, finding.col, finding.end_line, finding.end_col)
+    else:  # the lines of the .ipynb file; where in the cell goes in the message and properties
+        region = {"startLine": finding.cell.file_line, "endLine": finding.cell.file_end_line}
     result = {
         "ruleId": finding.code,
         "level": "error",
-        "message": {"text": finding.message},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": location,
-                    "region": _region(finding.line, finding.col, finding.end_line, finding.end_col),
-                }
-            }
-        ],
+        "message": {"text": _cell_prefix(finding) + finding.message},
+        "locations": [{"physicalLocation": {"artifactLocation": location, "region": region}}],
     }
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
-    if finding.fix is not None:
+    if finding.cell is not None:
+        result["properties"] = {
+            "cell": finding.cell.number,
+            "cellRegion": _region(finding.line, finding.col, finding.end_line, finding.end_col),
+        }
+    elif finding.fix is not None:  # a notebook's edits are in its cells, not in the file's text
         result["fixes"] = [_fix(finding.fix, location)]
     return result
 

