@@ -479,7 +479,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "bare-squeeze",
             "squeeze() with no dim on a recurrent state or output: a batch of one loses its batch axis",
             "name the axis: h_n.squeeze(0), or index the layer you mean (h_n[-1])",
-            (),
+            ("lint",),
         ),
         Problem(
             "RNN109",

@@ -57,6 +57,7 @@ from rnn_lint.facts.module_semantics import RecurrentModules, recurrent_kind_of
 from rnn_lint.facts.packing import Packing
 from rnn_lint.facts.parameter_semantics import Parameters
 from rnn_lint.facts.tensor_semantics import Tensors
+from rnn_lint.facts.uses import Uses
 from rnn_lint.facts.values import (
     BATCH,
     OWN_STATE,
@@ -117,7 +118,7 @@ class Frame:
         return _MISSING
 
 
-class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Packing):
+class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing):
     def __init__(self, module: cst.Module, path: str = "") -> None:
         self.imports = ImportTable()
         self.facts = FileFacts(module, self.imports, path=path)
@@ -391,7 +392,9 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Packing):
         elif isinstance(small, cst.AugAssign):
             self._exec_augmented(small, frame)
         elif isinstance(small, cst.Return):
-            frame.returns.append(self._eval(small.value, frame) if small.value is not None else Const(None))
+            value = self._eval(small.value, frame) if small.value is not None else Const(None)
+            self._note_use(small, value, "return")
+            frame.returns.append(value)
             return True
         elif isinstance(small, cst.Raise):
             if small.exc is not None:
@@ -516,6 +519,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Packing):
             frame.env[target.value] = value
             self._name_binding(value, target.value)
             self._note_placement(target.value, value_node, frame)
+            self._note_size_one_axes(target.value, value_node, frame)
             self._note_layout(target.value, value_node, frame)
             source = provenance_source(value_node, self.imports) if value_node is not None else None
             if source is not None and source != target.value:
@@ -745,9 +749,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Packing):
         base = self._eval(node.value, frame)
         if isinstance(base, Tensor):
             items = self._subscript_items(node, frame)
+            result = tensors.index(base, items)
             if base.axes is not None:
-                self.facts.indexings.append(Indexing(node, base, tuple(items)))
-            return tensors.index(base, items)
+                self.facts.indexings.append(Indexing(node, base, tuple(items), result))
+            return result
         if isinstance(base, (Param, ParamSlice)):
             return self._param_subscript(base, node, frame)
         single = self._single_index(node, frame)
@@ -958,6 +963,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Packing):
         args, kwargs = [], {}
         for arg in node.args:
             value = self._eval(arg.value, frame)
+            self._note_use(node, value, "argument")
             if arg.star:
                 args.append(UNKNOWN)
             elif arg.keyword is not None:

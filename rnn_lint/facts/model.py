@@ -174,6 +174,9 @@ class ModuleCall:
     state: Any  # the value passed as hx, None when none was passed
     #: the tensors of ``state``, with the axes of any tensor the user created named for this module
     states: tuple[Tensor, ...] = ()
+    #: what the call returned: (output, h_n, c_n) — output a PackedSequence for a packed input,
+    #: c_n None for RNN/GRU; empty for cells and when the candidates disagree on the layout
+    results: tuple[Any, ...] = ()
 
 
 @dataclass(eq=False)
@@ -195,6 +198,8 @@ class Indexing:
     node: cst.Subscript
     tensor: Tensor
     items: tuple[tuple[Any, ...], ...]
+    #: the tensor the indexing gave (its own uses are recorded against it)
+    result: Any = None
 
 
 @dataclass(eq=False)
@@ -247,6 +252,8 @@ class FileFacts:
     state_creations: list[Any] = field(default_factory=list)
     #: pack_padded_sequence given lengths on an accelerator (devices.PackLengths, RNN106)
     pack_lengths: list[Any] = field(default_factory=list)
+    #: recurrent results used as a receiver, an argument or a return value (uses.TensorUse)
+    uses: list[Any] = field(default_factory=list)
     #: every pack_padded_sequence with the layout it was told (packing.Pack, RNN109)
     pack_layouts: list[Any] = field(default_factory=list)
 

@@ -24,6 +24,7 @@ from rnn_lint.facts.model import (
     ModuleCall,
     as_sym,
 )
+from rnn_lint.facts.uses import with_one_sample
 from rnn_lint.facts.values import (
     BATCH,
     TIME,
@@ -162,6 +163,10 @@ class RecurrentModules:
         else:
             output = self._padded_run(tensors.output_tensor(first), frame)
         h, c = tensors.state_tensors(first)
+        if self._one_sample(input_node, first.batch_first, frame):  # a batch of one by design
+            output, h, c = with_one_sample(output), with_one_sample(h), with_one_sample(c)
+        for call in self.facts.calls[len(self.facts.calls) - len(ref.candidates) :]:
+            call.results = (output, h, c)
         return TupleValue((output, TupleValue((h, c)) if c is not None else h))
 
     def _relabel_state(self, tensor: Tensor, construction: Construction) -> Tensor:

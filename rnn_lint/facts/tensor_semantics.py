@@ -73,6 +73,7 @@ class Tensors:
         return Tensor("created", None, axes, origin=node)
 
     def _tensor_method(self, tensor: Tensor, method: str, node: cst.Call, frame: Frame) -> Any:
+        self._note_use(node, tensor, "receiver")
         if method in MOVES:
             return self._moved(tensor, method, node, frame)
         if method in tensors.RESHAPES:

@@ -1,0 +1,133 @@
+"""Where the results of a recurrent module go: the facts behind RNN104 (bidirectional-summary)
+and RNN108 (bare-squeeze).
+
+The interpreter already records two things done to a followed tensor, ``view``/``reshape``
+(``Reshape``) and indexing (``Indexing``, with the tensor it gave). This module records the rest:
+every time a module's output, ``h_n`` or ``c_n`` — or a tensor derived from one whose layout is
+still followed (``h_n[-1]``, ``out[:, -1]``) — is the receiver of a method (``h_n.squeeze()``),
+an argument of a call (``torch.cat((h_n[-2], h_n[-1]), 1)``, ``self.fc(h_n[-1])``) or returned.
+Rules can then ask "is ``h_n[-1]`` the only thing this function reads of ``h_n``?" or "is this
+squeeze given a dim?" without walking the tree.
+
+Each execution of a function makes fresh tensor values, so uses of one value all belong to one
+run of the code; a function the interpreter runs twice (standalone and inlined) records twice,
+and rules group by node.
+
+It also knows when a module is fed **one sample by design**: ``self.gru(x.view(1, 1, -1))``,
+``self.lstm(x.unsqueeze(0))`` on a batch-first module, ``x[None]`` — written in the call or in
+the assignment of the name passed (or of the name it was computed from, ``embedded =
+self.embedding(tokens)``). The results' batch axis then has size 1 for certain, and code that
+squeezes it away is doing what it means to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import libcst as cst
+
+from rnn_lint.facts.values import ONE, Axis, Const, PackedSequence, Tensor, TupleValue
+
+#: The key under which a frame remembers which axes of a name's tensor are certainly of size 1.
+_ONES = "size-one-axes:"
+_RESHAPES = ("view", "reshape")
+
+#: The roles of tensors that come out of a full-sequence recurrent layer.
+RESULT_ROLES = frozenset({"output", "h", "c"})
+
+
+@dataclass(eq=False)
+class TensorUse:
+    """``node`` uses ``value``: as the receiver of a method (``how="receiver"``), as an argument
+    of a call (``"argument"``, ``node`` is the call) or in a ``return`` (``"return"``)."""
+
+    node: cst.CSTNode
+    value: Tensor | PackedSequence
+    how: str
+
+    @property
+    def method(self) -> str | None:
+        """The method's name for a receiver use (``squeeze`` in ``h_n.squeeze()``)."""
+        if self.how == "receiver" and isinstance(self.node, cst.Call) and isinstance(self.node.func, cst.Attribute):
+            return self.node.func.attr.value
+        return None
+
+
+def followed_results(value: Any) -> list[Tensor | PackedSequence]:
+    """The recurrent results inside ``value`` (a tensor, a packed sequence, or tuples of them)."""
+    if isinstance(value, Tensor):
+        return [value] if value.role in RESULT_ROLES and value.module is not None else []
+    if isinstance(value, PackedSequence):
+        return [value] if value.module is not None else []
+    if isinstance(value, TupleValue):
+        return [found for item in value.items for found in followed_results(item)]
+    return []
+
+
+def size_one_axes(node: cst.BaseExpression) -> tuple[int, ...]:
+    """The axes of ``node``'s tensor that are certainly of size 1, read off the expression:
+    ``t.view(1, 1, -1)`` → (0, 1), ``t.unsqueeze(0)`` → (0,), ``t[None]`` → (0,), ``t[:, None]``
+    → (1,)."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        method = node.func.attr.value
+        args = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+        if len(args) != len(node.args):
+            return ()
+        if method in _RESHAPES:
+            if len(args) == 1 and isinstance(args[0], (cst.Tuple, cst.List)):
+                args = [element.value for element in args[0].elements]
+            return tuple(i for i, arg in enumerate(args) if isinstance(arg, cst.Integer) and arg.value == "1")
+        if method == "unsqueeze" and len(args) == 1 and isinstance(args[0], cst.Integer):
+            return (int(args[0].value),)
+        return ()
+    if isinstance(node, cst.Subscript):
+        ones = []
+        for position, element in enumerate(node.slice):
+            part = element.slice
+            if isinstance(part, cst.Index) and isinstance(part.value, cst.Name) and part.value.value == "None":
+                ones.append(position)
+            elif not (isinstance(part, cst.Slice) and part.lower is None and part.upper is None and part.step is None):
+                return ()  # an index drops an axis: the positions after it are not what they seem
+        return tuple(ones)
+    return ()
+
+
+class Uses:
+    """Mixed into the Interpreter: records uses in ``facts.uses``, and batches of one."""
+
+    def _note_use(self, node: cst.CSTNode, value: Any, how: str) -> None:
+        for result in followed_results(value):
+            self.facts.uses.append(TensorUse(node, result, how))
+
+    def _note_size_one_axes(self, name: str, value_node: cst.BaseExpression | None, frame: Any) -> None:
+        """After ``name = value_node``: remember which axes of ``name`` are certainly 1."""
+        ones = size_one_axes(value_node) if value_node is not None else ()
+        if ones:
+            frame.env[_ONES + name] = Const(ones)
+        else:
+            frame.env.pop(_ONES + name, None)
+
+    def _one_sample(self, input_node: cst.BaseExpression | None, batch_first: bool | None, frame: Any) -> bool:
+        """Whether the module's input (``input_node``) certainly holds one sample."""
+        if input_node is None or batch_first is None:
+            return False
+        batch = 0 if batch_first else 1
+        if batch in size_one_axes(input_node):
+            return True
+        name = input_node.value if isinstance(input_node, cst.Name) else None
+        seen: set[str] = set()
+        while name is not None and name not in seen:
+            seen.add(name)
+            ones = frame.env.get(_ONES + name)
+            if isinstance(ones, Const) and batch in ones.value:
+                return True
+            name = frame.provenance.get(name)
+        return False
+
+
+def with_one_sample(tensor: Any) -> Any:
+    """``tensor`` with its batch axis known to be of size 1."""
+    if not isinstance(tensor, Tensor) or tensor.axes is None:
+        return tensor
+    return tensor.with_axes(tuple(Axis("B", ONE) if axis.label == "B" else axis for axis in tensor.axes))
