@@ -20,7 +20,7 @@ spellings of real code it recognises (batch-size names, init functions …) are 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
@@ -56,6 +56,7 @@ from rnn_lint.facts.model import (
 from rnn_lint.facts.module_semantics import RecurrentModules, recurrent_kind_of
 from rnn_lint.facts.packing import Packing
 from rnn_lint.facts.parameter_semantics import Parameters
+from rnn_lint.facts.readings import Readings
 from rnn_lint.facts.tensor_semantics import Tensors
 from rnn_lint.facts.uses import Uses
 from rnn_lint.facts.values import (
@@ -118,7 +119,7 @@ class Frame:
         return _MISSING
 
 
-class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing):
+class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing, Readings):
     def __init__(self, module: cst.Module, path: str = "") -> None:
         self.imports = ImportTable()
         self.facts = FileFacts(module, self.imports, path=path)
@@ -528,6 +529,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing)
                 frame.provenance.pop(target.value, None)
             return
         if isinstance(target, cst.Attribute):
+            self._note_attribute_write(target, frame)
             if isinstance(target.value, cst.Name) and target.value.value == frame.self_name:
                 frame.env[f"self.{target.attr.value}"] = value
                 self._name_binding(value, f"self.{target.attr.value}")
@@ -537,6 +539,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing)
                 self.facts.param_writes.append(ParamWrite(target, base, UNKNOWN))
             return
         if isinstance(target, (cst.Tuple, cst.List)):
+            self._note_state_unpacking(target, value)
             elements = [element.value for element in target.elements]
             values = _unpack(value, len(elements), [isinstance(e, cst.StarredElement) for e in target.elements])
             for element, item in zip(elements, values):
@@ -659,7 +662,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing)
             local = frame.env.get(f"self.{attr}", _MISSING)
             if local is not _MISSING:
                 return local
-            return self._instance_attribute(frame.class_info.name, attr, frame)
+            return self._fixed_batch(node, self._instance_attribute(frame.class_info.name, attr, frame), frame)
         qualified = self.imports.qualify(node)
         if qualified is not None and frame.lookup(dotted(node).split(".", 1)[0]) is _MISSING:
             return ImportRef(qualified)
@@ -751,7 +754,9 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing)
             items = self._subscript_items(node, frame)
             result = tensors.index(base, items)
             if base.axes is not None:
-                self.facts.indexings.append(Indexing(node, base, tuple(items), result))
+                indexing = Indexing(node, base, tuple(items))
+                indexing.result = result = replace(result, read=indexing)  # followed until fed on (RNN107)
+                self.facts.indexings.append(indexing)
             return result
         if isinstance(base, (Param, ParamSlice)):
             return self._param_subscript(base, node, frame)
@@ -1118,6 +1123,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing)
         return UNKNOWN
 
     def _call_method(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
+        self._note_tuple_method(receiver, method, node, frame)
         if method in WEIGHT_LOADING_METHODS or method == "state_dict":
             return self._weights_in_or_out(method, node, frame)
         if method == "backward" or method == "fit":

@@ -256,6 +256,15 @@ class FileFacts:
     uses: list[Any] = field(default_factory=list)
     #: every pack_padded_sequence with the layout it was told (packing.Pack, RNN109)
     pack_layouts: list[Any] = field(default_factory=list)
+    #: tensor factories whose sizes include a batch fixed when the model was built (readings.FixedSizes)
+    fixed_sizes: dict[int, Any] = field(default_factory=dict)
+    #: attributes assigned outside ``__init__``: (class, name) for ``self.batch_size = x.size(0)`` in
+    #: a method, (None, name) for ``model.batch_size = len(batch)`` anywhere
+    reassigned_attributes: set[tuple[str | None, str]] = field(default_factory=set)
+    #: a fixed ``self.batch_size`` (by id of the expression) → the class it was read in
+    fixed_owners: dict[int, str] = field(default_factory=dict)
+    #: a recurrent state handled as the other family's (readings.StateKind, RNN107)
+    state_kinds: list[Any] = field(default_factory=list)
 
     def escapes(self, construction: Construction) -> bool:
         if id(construction) in self.escaped:

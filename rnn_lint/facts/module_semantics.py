@@ -161,7 +161,7 @@ class RecurrentModules:
         if isinstance(input_value, PackedSequence):
             output = PackedSequence(first, pack=input_value.pack)
         else:
-            output = self._padded_run(tensors.output_tensor(first), frame)
+            output = self._padded_run(tensors.output_tensor(first), frame, input_node)
         h, c = tensors.state_tensors(first)
         if self._one_sample(input_node, first.batch_first, frame):  # a batch of one by design
             output, h, c = with_one_sample(output), with_one_sample(h), with_one_sample(c)

@@ -46,6 +46,8 @@ _PAD_SEQUENCE = "torch.nn.utils.rnn.pad_sequence"
 #: Names that hold one length per sequence (``lengths``, ``text_lengths``, ``src_lens``); the
 #: singular ``seq_len`` is as often the padded length T, so it is no evidence.
 _LENGTHS = re.compile(r"(?:^|_)(?:lengths|lens)$", re.I)
+#: Prefixes of a lengths name that say nothing of which batch they are for.
+_ANY_BATCH = frozenset({"", "seq", "seqs", "sequence", "sequences", "sent", "sentence", "batch", "input", "inputs"})
 
 
 @dataclass(eq=False)
@@ -72,8 +74,16 @@ class Unpack:
 
     @property
     def packed_as(self) -> bool | None:
-        """The layout the pack was told, which is the layout the code around it uses."""
-        return self.pack.batch_first if self.pack is not None else None
+        """The layout the code around it uses: the one the pack was told, else the module's
+        ``batch_first`` when it was written (None when neither is known)."""
+        if self.pack is not None and self.pack.batch_first is not None:
+            return self.pack.batch_first
+        return self.module.batch_first if "batch_first" in self.module.arguments else None
+
+    @property
+    def disagrees(self) -> bool:
+        """Told another layout than the code around it uses (RNN109)."""
+        return self.packed_as is not None and self.packed_as != self.batch_first
 
 
 @dataclass(frozen=True)
@@ -146,12 +156,44 @@ class Packing:
         output = tensors.output_tensor(packed.module, batch_first)
         return replace(output, padding=Unpack(node, batch_first, packed.module, packed.pack))
 
-    def _padded_run(self, output: Any, frame: Frame) -> Any:
-        """A module's output from an unpacked input: a padded batch when the function holds lengths."""
+    def _padded_run(self, output: Any, frame: Frame, input_node: cst.BaseExpression | None) -> Any:
+        """A module's output from an unpacked input: a padded batch when the function holds lengths
+        for it."""
         if not isinstance(output, Tensor):
             return output
-        name = _lengths_in(frame)
+        name = self._lengths_for(input_node, frame)
         return replace(output, padding=LengthsKnown(name)) if name is not None else output
+
+    def _lengths_for(self, input_node: cst.BaseExpression | None, frame: Frame) -> str | None:
+        """A name of the running function's own that holds one length per sequence of the batch
+        ``input_node`` is: ``lengths``/``seq_lens`` (said of any batch), or ``<prefix>_lengths``
+        whose prefix begins a name the input was computed from (``text_lengths`` for ``text``;
+        ``src_lengths`` says nothing of a decoder's ``trg``). A parameter that defaults to None
+        (or holds None) is no evidence: the function also runs without lengths."""
+        inputs: list[str] = []
+        current = input_node.value if isinstance(input_node, cst.Name) else None
+        if current is None and input_node is not None:
+            current = provenance_source(input_node, self.imports)
+        while current is not None and current not in inputs:
+            inputs.append(current)
+            current = frame.provenance.get(current)
+        optional = _optional_parameters(self._function_of(frame))
+        for key, value in frame.env.items():
+            if ":" in key or "." in key or not _LENGTHS.search(key):
+                continue
+            if key in optional or value == Const(None):
+                continue
+            prefix = _LENGTHS.sub("", key).rstrip("_").lower()
+            if prefix in _ANY_BATCH or any(name.lower().startswith(prefix) for name in inputs):
+                return key
+        return None
+
+    def _function_of(self, frame: Frame) -> cst.FunctionDef | None:
+        class_name, _, name = frame.key.rpartition(".")
+        if class_name:
+            info = self.facts.classes.get(class_name)
+            return info.methods.get(name) if info is not None else None
+        return self.functions.get(name)
 
 
 def _argument(node: cst.Call, keyword: str, position: int) -> cst.BaseExpression | None:
@@ -164,12 +206,27 @@ def _argument(node: cst.Call, keyword: str, position: int) -> cst.BaseExpression
     return positional[position].value if len(positional) > position else None
 
 
-def _lengths_in(frame: Frame) -> str | None:
-    """A name of the function's own that holds sequence lengths (not one of an enclosing scope)."""
-    for key in frame.env:
-        if ":" not in key and "." not in key and _LENGTHS.search(key):
-            return key
-    return None
+def _optional_parameters(function: cst.FunctionDef | None) -> set[str]:
+    if function is None:
+        return set()
+    params = function.params
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    return {p.name.value for p in every if isinstance(p.default, cst.Name) and p.default.value == "None"}
+
+
+_LEFT_PADDED = re.compile(
+    r"left[_ -]?pad|pad(?:ding)?_side\s*=\s*['\"]left|padding\s*=\s*['\"]pre\b|\bpre[_-]?pad", re.I
+)
+_KERAS_POST = re.compile(r"padding\s*=\s*['\"]post")
+
+
+def says_left_padded(code: str) -> bool:
+    """The file says its batches are padded on the left (then the last step is every sequence's
+    own): ``padding_side="left"``, ``left_pad``, or Keras' ``pad_sequences``, whose default pads
+    before the sequence, without ``padding="post"``."""
+    if _LEFT_PADDED.search(code):
+        return True
+    return "pad_sequences(" in code and not _KERAS_POST.search(code)
 
 
 def last_step_axis(indexing: Indexing) -> int | None:
@@ -183,4 +240,4 @@ def last_step_axis(indexing: Indexing) -> int | None:
     return None
 
 
-__all__ = ["REORDERED", "LengthsKnown", "Pack", "Packing", "Unpack", "last_step_axis"]
+__all__ = ["REORDERED", "LengthsKnown", "Pack", "Packing", "Unpack", "last_step_axis", "says_left_padded"]

@@ -127,11 +127,8 @@ class PackLayoutMismatch(Rule):
             axes = indexing.tensor.axes
             if axis is None or axes is None or len(axes) < 2:
                 continue
-            told = unpack.batch_first
-            packed_as = unpack.packed_as
-            if packed_as is None and "batch_first" in unpack.module.arguments:
-                packed_as = unpack.module.batch_first
-            if packed_as is None or packed_as == told:
+            told, packed_as = unpack.batch_first, unpack.packed_as
+            if not unpack.disagrees:
                 continue
             raw = ("B", "T") if told else ("T", "B")
             if (axes[0].label, axes[1].label) != raw or axes[axis].label != "B":
