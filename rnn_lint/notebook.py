@@ -13,14 +13,16 @@
   stays, so positions need no mapping but the cell's. Lines inside strings and brackets are
   never taken for magics (a small scanner follows strings, comments and brackets per cell).
 - **Positions.** Cells are numbered from 1 over *every* cell of the notebook, markdown
-  included (the number Jupyter's position shows, and ruff's); lines and columns count within the
-  cell. For formats that point into the ``.ipynb`` file itself (github, sarif), the finding also
-  carries the file's line holding that source line.
+  included (as ruff numbers them); lines and columns count within the cell. For formats that
+  point into the ``.ipynb`` file itself (github, sarif), the finding also carries the file's line
+  holding that source line.
 - **Fixes** edit the module; the edits are carried back to the cells (an edit may never touch a
   neutralised line), and only the ``source`` of the changed cells is rewritten in the original
   JSON text: indentation, key order, escaping, line endings, metadata and outputs stay byte for
   byte, and a ``source`` kept as a list of lines stays one (as a string, a string).
-- **A file that is not a notebook** (invalid JSON, no ``cells``) is one RNN000 finding.
+- **A file that is not a notebook** (invalid JSON, no ``cells``) is one RNN000 finding. So is a
+  notebook whose joined cells do not parse (a blank left in an exercise): like a Python file with a
+  syntax error, it gets no other finding, since what the broken cell defines is unknown.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import difflib
 import itertools
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -497,29 +500,86 @@ def _file_line(notebook: Notebook, element_lines, number: int, line: int) -> int
 
 
 def lint_notebook(
-    path: str | Path, rules: Sequence[type[Rule]], display_path: str | None = None, *, project: Any = None
+    path: str | Path,
+    rules: Sequence[type[Rule]],
+    display_path: str | None = None,
+    *,
+    project: Any = None,
+    data: bytes | None = None,
 ) -> list[Finding]:
-    """Read and lint one notebook; a file that is not one is an RNN000 finding."""
-    from rnn_lint.engine import lint_source
-
+    """Read and lint one notebook (``data``: its bytes, when the caller has read them already); a
+    file that is not one is an RNN000 finding."""
     shown = display_path or str(path)
     try:
-        notebook = read_notebook(Path(path).read_bytes())
+        data = Path(path).read_bytes() if data is None else data
     except OSError as error:
         return _not_a_notebook(shown, NotebookError(f"cannot read file: {error.strerror or error}"), rules)
+    return lint_notebook_data(data, shown, rules, project=project)
+
+
+def lint_notebook_data(data: bytes, path: str, rules: Sequence[type[Rule]], *, project: Any = None) -> list[Finding]:
+    """Lint a notebook's bytes (from a file, or from standard input) shown as ``path``."""
+    from rnn_lint.engine import lint_source
+
+    try:
+        notebook = read_notebook(data)
     except NotebookError as error:
-        return _not_a_notebook(shown, error, rules)
-    if not notebook.python:
-        return []
-    module = NotebookModule.of(notebook)
-    if not module.cells:
+        return _not_a_notebook(path, error, rules)
+    module = NotebookModule.of(notebook) if notebook.python else None
+    if module is None or not module.cells:
         return []
     findings = (
-        lint_source(module.text, shown, rules)
+        lint_source(module.text, path, rules)
         if project is None
-        else lint_source(module.text, shown, rules, project=project)
+        else lint_source(module.text, path, rules, project=project)
     )
     return to_cells(findings, module, notebook)
+
+
+@dataclass(frozen=True)
+class NotebookFix:
+    """What fixing a notebook's bytes gives: the new bytes (None when nothing was fixed), the
+    findings left (in cells), how many fixes were applied, one unified diff per changed cell,
+    and a problem that stopped the fixing early."""
+
+    data: bytes | None
+    findings: list[Finding]
+    fixed: int
+    diff: str = ""
+    error: str | None = None
+
+
+def fix_notebook_data(
+    data: bytes, path: str, rules: Sequence[type[Rule]], *, unsafe_fixes: bool = False
+) -> NotebookFix:
+    """Fix a notebook's bytes shown as ``path``: only the changed cells' source is rewritten,
+    in the JSON text as it was."""
+    from rnn_lint.fixer import fix_source, unified_diff
+
+    try:
+        notebook = read_notebook(data)
+    except NotebookError as error:
+        return NotebookFix(None, _not_a_notebook(path, error, rules), 0)
+    module = NotebookModule.of(notebook) if notebook.python else None
+    if module is None or not module.cells:
+        return NotebookFix(None, [], 0)
+    versions = {module.text: module}
+
+    def apply(source: str, fixes: Sequence[Fix]) -> str:
+        fixed_module = versions[source].apply(fixes)
+        versions[fixed_module.text] = fixed_module
+        return fixed_module.text
+
+    fixed_text, fixed, findings, error = fix_source(module.text, path, rules, unsafe_fixes=unsafe_fixes, apply=apply)
+    if not fixed:
+        return NotebookFix(None, to_cells(findings, module, notebook), 0, "", error)
+    before, after = module.cell_texts(), versions[fixed_text].cell_texts()
+    changed = {number: text for number, text in after.items() if text != before[number]}
+    new_data = _encode(render(notebook, changed), notebook.bom)
+    new_notebook = read_notebook(new_data)
+    remaining = to_cells(findings, NotebookModule.of(new_notebook), new_notebook)
+    diff = "".join(unified_diff(before[number], changed[number], f"{path}:cell {number}") for number in changed)
+    return NotebookFix(new_data, remaining, fixed, diff, error)
 
 
 def fix_notebook(
@@ -529,43 +589,22 @@ def fix_notebook(
     display_path: str | None = None,
     unsafe_fixes: bool = False,
     write: bool = True,
+    data: bytes | None = None,
 ):
-    """Fix one notebook in place (``write``) or compute its per-cell diff."""
-    from rnn_lint.fixer import FixedFile, fix_source, unified_diff
+    """Fix one notebook file in place (``write``) or compute its per-cell diff: a
+    ``fixer.FixedFile`` (``data``: its bytes, when the caller has read them already)."""
+    from rnn_lint.fixer import FixedFile
 
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
-        notebook = read_notebook(data)
-    except (OSError, NotebookError):
+        data = Path(path).read_bytes() if data is None else data
+    except OSError:
         return FixedFile(shown, lint_notebook(path, rules, display_path=shown), 0)
-    if not notebook.python:
-        return FixedFile(shown, [], 0)
-    module = NotebookModule.of(notebook)
-    if not module.cells:
-        return FixedFile(shown, [], 0)
-    versions = {module.text: module}
-
-    def apply(source: str, fixes: Sequence[Fix]) -> str:
-        fixed_module = versions[source].apply(fixes)
-        versions[fixed_module.text] = fixed_module
-        return fixed_module.text
-
-    fixed_text, fixed, findings, error = fix_source(module.text, shown, rules, unsafe_fixes=unsafe_fixes, apply=apply)
-    if not fixed:
-        return FixedFile(shown, to_cells(findings, module, notebook), 0, None, error)
-    final = versions[fixed_text]
-    before, after = module.cell_texts(), final.cell_texts()
-    changed = {number: text for number, text in after.items() if text != before[number]}
-    new_json = render(notebook, changed)
-    new_notebook = read_notebook(_encode(new_json, notebook.bom))
-    remaining = to_cells(findings, NotebookModule.of(new_notebook), new_notebook)
-    diff = None
-    if write:
-        write_atomically(path, _encode(new_json, notebook.bom))
-    else:
-        diff = "".join(unified_diff(before[number], changed[number], f"{shown}:cell {number}") for number in changed)
-    return FixedFile(shown, remaining, fixed, diff, error)
+    result = fix_notebook_data(data, shown, rules, unsafe_fixes=unsafe_fixes)
+    if result.data is not None and write:
+        write_atomically(path, result.data)
+    diff = result.diff if result.data is not None and not write else None
+    return FixedFile(shown, result.findings, result.fixed, diff, result.error)
 
 
 def _encode(text: str, bom: bool) -> bytes:
@@ -610,28 +649,33 @@ def _string(value: str, ascii_only: bool) -> str:
 
 def _render_list(text: str, cell: Cell, new_text: str, ascii_only: bool) -> str:
     """The new source array, laid out as the old one: unchanged strings keep their exact JSON
-    text, the gaps between strings are the old ones."""
+    text, and so does the gap between two strings that were neighbours before; a new gap is the
+    array's usual one."""
     assert cell.lines is not None
     old_lines, new_lines = list(cell.lines), _split_lines(new_text)
     tokens = [text[start:end] for start, end in cell.element_spans]
-    new_tokens: list[str] = []
+    start, end = cell.span
+    spans = cell.element_spans
+    gaps = [text[a[1] : b[0]] for a, b in itertools.pairwise(spans)]
+    # (JSON text, index of the old string it keeps, or None)
+    new_tokens: list[tuple[str, int | None]] = []
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            new_tokens.extend(tokens[i1:i2])
+            new_tokens.extend((tokens[i], i) for i in range(i1, i2))
+        elif tag == "replace" and i2 - i1 == j2 - j1:  # rewritten in place: same neighbours
+            new_tokens.extend((_string(new_lines[j1 + k], ascii_only), i1 + k) for k in range(i2 - i1))
         else:
-            new_tokens.extend(_string(line, ascii_only) for line in new_lines[j1:j2])
-    start, end = cell.span
-    spans = cell.element_spans
+            new_tokens.extend((_string(line, ascii_only), None) for line in new_lines[j1:j2])
     if not spans:  # was empty: Jupyter's layout would need an indentation we cannot see
-        return "[" + ", ".join(new_tokens) + "]"
+        return "[" + ", ".join(token for token, _ in new_tokens) + "]"
     opening = text[start + 1 : spans[0][0]]
     closing = text[spans[-1][1] : end - 1]
-    gaps = [text[a[1] : b[0]] for a, b in itertools.pairwise(spans)]
-    if len(new_tokens) == len(tokens):
-        separators = gaps
-    else:
-        separator = gaps[0] if gaps else "," + opening
-        separators = [separator] * (len(new_tokens) - 1)
-    body = new_tokens[0] + "".join(gap + token for gap, token in zip(separators, new_tokens[1:])) if new_tokens else ""
-    return "[" + opening + body + closing + "]"
+    usual = Counter(gaps).most_common(1)[0][0] if gaps else "," + opening
+    body = []
+    for index, (token, old) in enumerate(new_tokens):
+        if index:
+            previous = new_tokens[index - 1][1]
+            body.append(gaps[old - 1] if old is not None and previous == old - 1 else usual)
+        body.append(token)
+    return "[" + opening + "".join(body) + closing + "]"

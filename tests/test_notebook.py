@@ -459,3 +459,55 @@ def test_the_fix_command_reports_and_rewrites_in_cells(tmp_path, monkeypatch, ca
     changed = [(a, b) for a, b in zip(original.splitlines(), after.splitlines()) if a != b]
     assert len(changed) == 2 and len(original.splitlines()) == len(after.splitlines())
     assert all(old.replace(", dropout=0.5", "").replace(", dropout=0.25", "") == new for old, new in changed)
+
+
+def test_a_fix_that_removes_a_line_keeps_odd_gaps_elsewhere(tmp_path) -> None:
+    source = ["import torch.nn as nn\n", "x = 1\n", "rnn = nn.GRU(\n", "    8, 16,\n", "    dropout=0.5\n", ")\n"]
+    original = notebook(source, indent=1)
+    odd = original.replace('"x = 1\\n",\n    "rnn', '"x = 1\\n",\n\n      "rnn')  # a hand-edited gap
+    assert odd != original
+    path = write(tmp_path, odd)
+    assert fix_file(path, RULES).fixed == 1
+    assert path.read_text() == odd.replace('    "    8, 16,\\n",\n    "    dropout=0.5\\n",\n', '    "    8, 16\\n",\n')
+
+
+def test_notebook_bytes_can_be_linted_and_fixed_without_a_file() -> None:
+    """What standard input (``--stdin-filename nb.ipynb``) needs."""
+    from rnn_lint.notebook import fix_notebook_data, lint_notebook_data
+
+    data = notebook(MODEL).encode()
+    assert [(f.cell.number, f.line, f.code) for f in lint_notebook_data(data, "nb.ipynb", RULES)] == [(1, 6, "RNN301")]
+    result = fix_notebook_data(data, "nb.ipynb", RULES)
+    assert result.fixed == 1 and result.data == data.replace(b", dropout=0.5", b"")
+    assert result.diff.startswith("--- nb.ipynb:cell 1\n")
+    assert fix_notebook_data(b"{", "nb.ipynb", RULES).findings[0].code == "RNN000"
+
+
+def test_an_edit_touching_ipython_syntax_is_refused() -> None:
+    from rnn_lint.fixer import FixNotApplicable
+    from rnn_lint.rule import Edit, Fix
+
+    module = NotebookModule.of(read_notebook(notebook(["x = 1\n", "%time y\n", "z = 2\n"]).encode()))
+    assert module.text == "x = 1\npass\nz = 2\n"
+    inside = Fix("edit", "safe", (Edit(3, 1, 3, 2, "w"),))
+    assert module.apply([inside]).cell_texts() == {1: "x = 1\n%time y\nw = 2\n"}
+    across = Fix("edit", "safe", (Edit(1, 5, 3, 1, ""),))
+    with pytest.raises(FixNotApplicable):
+        module.apply([across])
+
+
+def test_notebook_findings_survive_worker_processes() -> None:
+    import pickle
+
+    [finding] = [f for f in lint_file(FIXTURES / "char_rnn.ipynb", RULES) if f.line == 3 and f.code == "RNN301"]
+    assert pickle.loads(pickle.dumps(finding)) == finding
+    assert pickle.loads(pickle.dumps(finding)).cell.file_line == finding.cell.file_line
+
+
+def test_extend_include_with_a_folder_is_anchored_at_the_root(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("src/a.py", "src/b.pyw", "tools/c.pyw"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("")
+    settings = Settings(root=tmp_path, include=["*.py"], extend_include=["src/*.pyw"])
+    assert [source.display for source in discover(["."], settings)] == ["src/a.py", "src/b.pyw"]
