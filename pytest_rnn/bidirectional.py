@@ -19,7 +19,7 @@ gradients are taken with ``torch.autograd.grad`` for the leaves only).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,9 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
 from pytest_rnn.calls import split_result
+from pytest_rnn.direct import hooked
 from pytest_rnn.errors import Violation, raise_if_any, reports_cleanly
+from pytest_rnn.guards import require_runnable
 from pytest_rnn.preserve import untouched
 from pytest_rnn.recurrent import RecurrentModule, recurrent_modules
 from pytest_rnn.tree import leaves
@@ -76,7 +78,7 @@ class _Capture:
         self.recurrent = recurrent
         self.calls: list[_Call] = []
 
-    def __call__(self, module: nn.Module, args: tuple, result: Any) -> Any:
+    def __call__(self, module: nn.Module, args: tuple, kwargs: dict, result: Any) -> Any:
         output, h, c = split_result(self.recurrent.kind, result)
         if not isinstance(h, torch.Tensor) or not h.dtype.is_floating_point:
             return None
@@ -235,12 +237,10 @@ def bidirectional_violations(model: nn.Module, inputs: tuple, forward_kwargs: di
     captures = [_Capture(recurrent) for recurrent in layers]
     generator = torch.Generator().manual_seed(_SEED)
     with untouched(model) as runner, torch.enable_grad(), _cudnn_off():
-        handles = [capture.recurrent.module.register_forward_hook(capture) for capture in captures]
-        try:
+        with ExitStack() as stack:
+            for capture in captures:
+                stack.enter_context(hooked(capture.recurrent.module, post=capture))
             result = runner.run(*inputs, **forward_kwargs)
-        finally:
-            for handle in handles:
-                handle.remove()
         leaves_to_read = [
             tensor
             for capture in captures
@@ -277,4 +277,5 @@ def assert_bidirectional_summary(model: nn.Module, *inputs: Any, **forward_kwarg
     through its one-step output (``out[:, -1]``), or whose forward direction never does (``h_n[-1]``
     alone). Measured with one backward pass from the model's outputs to the layer's results."""
     __tracebackhide__ = True
+    require_runnable(model, inputs, forward_kwargs, gradients=True)
     raise_if_any(bidirectional_violations(model, inputs, forward_kwargs))

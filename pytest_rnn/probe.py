@@ -9,6 +9,7 @@ whatever happened inside.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from pytest_rnn.calls import (
     split_arguments,
     split_result,
 )
+from pytest_rnn.direct import hooked
 from pytest_rnn.errors import RnnCheckError, Violation
 from pytest_rnn.recurrent import RecurrentModule, recurrent_modules
 from pytest_rnn.tree import describe
@@ -101,29 +103,24 @@ class Probe:
 
     def __post_init__(self) -> None:
         self.modules = recurrent_modules(self.model)
-        self._handles: list[Any] = []
+        self._hooks = ExitStack()
         self._pending: dict[int, list[RecurrentCall]] = {}
 
     def __enter__(self) -> Self:
-        try:
+        with ExitStack() as stack:
             for recurrent in self.modules:
-                self._handles.append(
-                    recurrent.module.register_forward_pre_hook(self._before(recurrent), with_kwargs=True)
-                )
-                self._handles.append(recurrent.module.register_forward_hook(self._after(recurrent), with_kwargs=True))
-        except BaseException:
-            self._remove()
-            raise
+                stack.enter_context(hooked(recurrent.module, pre=self._before(recurrent), post=self._after(recurrent)))
+            self._hooks = stack.pop_all()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._remove()
-
-    def _remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
+        self._hooks.close()
         self._pending.clear()
+
+    def unobserved(self) -> list[RecurrentModule]:
+        """The recurrent modules no call was seen of, in registration order."""
+        called = {id(call.module) for call in self.calls}
+        return [recurrent for recurrent in self.modules if id(recurrent) not in called]
 
     def _before(self, recurrent: RecurrentModule):
         def hook(module: nn.Module, args: tuple, kwargs: dict) -> None:

@@ -2,6 +2,7 @@
 
     rnn-lint [OPTIONS] [PATHS...]          lint (``rnn-lint check ...`` is the same)
     rnn-lint rule CODE | --all             print a rule's documentation
+    rnn-lint clean                         remove the result cache (.rnn_lint_cache)
 
 Exit status, as in ruff: 0 when nothing is left to report, 1 when findings remain (``--diff``: when
 a file would change), 2 for a usage, configuration or plugin error, or a crash. Errors are one
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rnn_lint import __version__
+from rnn_lint.cache import Cache
 from rnn_lint.config import ConfigError, load_settings
 from rnn_lint.fixer import FixedFile, applicable
 from rnn_lint.formats import FORMATS, render, statistics
@@ -28,6 +30,7 @@ from rnn_lint.registry import (
     select_rules,
     unknown_selectors,
 )
+from rnn_lint.result_cache import CACHE_DIR_ENV, default_cache_dir
 from rnn_lint.rule import Finding
 from rnn_lint.runner import InternalError, default_jobs, fix_paths, lint_paths
 
@@ -43,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args[:1] == ["rule"]:
             return _rule_command(args[1:])
+        if args[:1] == ["clean"]:
+            return _clean_command(args[1:])
         return _check_command(args[1:] if args[:1] == ["check"] else args)
     except SystemExit as exit:  # argparse: --help, --version, or a usage error it already printed
         return exit.code if isinstance(exit.code, int) else EXIT_ERROR
@@ -131,7 +136,11 @@ def check_parser() -> argparse.ArgumentParser:
     config.add_argument(
         "--config", type=Path, metavar="FILE", help="read settings from FILE (pyproject.toml or rnn-lint.toml)"
     )
-    config.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    config.add_argument(
+        "--isolated",
+        action="store_true",
+        help="ignore every configuration file, and lint each file alone (without the project index)",
+    )
 
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -156,7 +165,19 @@ def check_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-j", "--jobs", type=_positive, metavar="N", help=f"worker processes (default: all {default_jobs()} cores)"
     )
+    _add_cache_options(parser)
     return parser
+
+
+def _add_cache_options(parser: argparse.ArgumentParser) -> None:
+    cache = parser.add_argument_group("cache")
+    cache.add_argument("-n", "--no-cache", action="store_true", help="neither read nor write the result cache")
+    cache.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"where the result cache lives (default: ${CACHE_DIR_ENV}, else .rnn_lint_cache in the project root)",
+    )
 
 
 def _positive(value: str) -> int:
@@ -187,7 +208,12 @@ def _check_command(argv: Sequence[str]) -> int:
         extend_exclude=_from_here(options.extend_exclude),
     )
     selected = select_rules(universe, settings.select, settings.ignore, settings.extend_select)
-    common = {"jobs": options.jobs, "force_exclude": options.force_exclude}
+    common = {
+        "jobs": options.jobs,
+        "force_exclude": options.force_exclude,
+        "project": not options.isolated,
+        "cache_dir": None if options.no_cache else options.cache_dir or default_cache_dir(settings),
+    }
 
     if options.diff:
         results = fix_paths(options.paths, settings, unsafe_fixes=options.unsafe_fixes, write=False, **common)
@@ -274,6 +300,29 @@ def _write(report: str, output_file: Path | None) -> None:
         output_file.write_text(report, encoding="utf-8")
     except OSError as error:
         raise UsageError(f"--output-file: cannot write {output_file}: {error.strerror or error}") from error
+
+
+# --------------------------------------------------------------------------------------------
+# rnn-lint clean
+# --------------------------------------------------------------------------------------------
+
+
+def _clean_command(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="rnn-lint clean", description="Remove the result cache of this project.")
+    config = parser.add_mutually_exclusive_group()
+    config.add_argument("--config", type=Path, metavar="FILE", help="the project whose cache to remove")
+    config.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="remove this cache folder instead")
+    options = parser.parse_args(argv)
+    directory = options.cache_dir or default_cache_dir(
+        load_settings(config_file=options.config, isolated=options.isolated)
+    )
+    if directory.exists():
+        if not (directory / "CACHEDIR.TAG").is_file():  # never delete a folder we did not make
+            raise UsageError(f"{directory} is not an rnn-lint cache (it has no CACHEDIR.TAG); not removed")
+        print(f"Removing cache at: {directory}")
+        Cache(directory).clear()
+    return EXIT_CLEAN
 
 
 # --------------------------------------------------------------------------------------------

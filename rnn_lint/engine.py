@@ -30,17 +30,25 @@ class ParseFailure(Exception):
 
 
 def lint_file(
-    path: str | Path, rules: Sequence[type[Rule]], display_path: str | None = None, *, project: Any = None
+    path: str | Path,
+    rules: Sequence[type[Rule]],
+    display_path: str | None = None,
+    *,
+    project: Any = None,
+    data: bytes | None = None,
 ) -> list[Finding]:
     """Read and lint one file. A file that cannot be read is an RNN000 finding, never an exception.
-    A Jupyter notebook (``.ipynb``) is linted by ``notebook.lint_notebook``."""
+
+    ``data``: the file's bytes when the caller has read them already (the result cache records
+    the hash of exactly the bytes that were linted). A Jupyter notebook (``.ipynb``) is linted by
+    ``notebook.lint_notebook``."""
     if str(path).endswith(".ipynb"):
         from rnn_lint.notebook import lint_notebook
 
-        return lint_notebook(path, rules, display_path, project=project)
+        return lint_notebook(path, rules, display_path, project=project, data=data)
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = Path(path).read_bytes() if data is None else data
     except OSError as error:
         return _unreadable(shown, f"cannot read file: {error.strerror or error}", rules)
     try:
@@ -58,6 +66,8 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project:
     """
     wants_syntax_errors = any(rule.code == SYNTAX_ERROR for rule in rules)
     concerned = prefilter(source, rules)
+    if not concerned and project is not None and project.involves():
+        concerned = list(rules)  # e.g. self.rnn_cell(...) with nn.LSTM chosen by a base in another file
     if not concerned:
         return []
     active = [rule for rule in concerned if rule.code != SYNTAX_ERROR]

@@ -15,6 +15,7 @@ import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rnn_lint.engine import ParseFailure, lint_file, lint_source, parse
 from rnn_lint.notebook import fix_notebook, is_notebook
@@ -51,19 +52,24 @@ def fix_file(
     display_path: str | None = None,
     unsafe_fixes: bool = False,
     write: bool = True,
+    data: bytes | None = None,
+    project: Any = None,
 ) -> FixedFile:
-    """Fix one file in place (``write``) or compute its diff; the text is read once."""
+    """Fix one file in place (``write``) or compute its diff; the text is read once (``data``: the
+    bytes, when the caller has read them already)."""
     if is_notebook(path):
-        return fix_notebook(path, rules, display_path=display_path, unsafe_fixes=unsafe_fixes, write=write)
+        return fix_notebook(path, rules, display_path=display_path, unsafe_fixes=unsafe_fixes, write=write, data=data)
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = Path(path).read_bytes() if data is None else data
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         original = data.decode(encoding)
     except (OSError, UnicodeDecodeError, SyntaxError):
         # Nothing to fix in a file we cannot read; the engine words the RNN000 finding.
-        return FixedFile(shown, lint_file(path, rules, display_path=shown), 0)
-    fixed_source, fixed, findings, error = fix_source(original, shown, rules, unsafe_fixes=unsafe_fixes)
+        return FixedFile(shown, lint_file(path, rules, display_path=shown, data=data), 0)
+    fixed_source, fixed, findings, error = fix_source(
+        original, shown, rules, unsafe_fixes=unsafe_fixes, project=project
+    )
     diff = None
     if fixed:
         if write:
@@ -80,14 +86,16 @@ def fix_source(
     *,
     unsafe_fixes: bool = False,
     apply: Callable[[str, list[Fix]], str] | None = None,
+    project: Any = None,
 ) -> tuple[str, int, list[Finding], str | None]:
     """(fixed text, number of fixes applied, findings left, error or None).
 
     ``apply`` applies fixes to a text (default: ``apply_fixes``); a notebook's carries the edits
-    back to its cells, and raises FixNotApplicable for an edit it cannot place."""
+    back to its cells, and raises FixNotApplicable for an edit it cannot place. ``project`` as for
+    ``engine.lint_source``."""
     apply = apply or apply_fixes
     fixed = 0
-    findings = lint_source(source, path, rules)
+    findings = lint_source(source, path, rules, project=project)
     for _ in range(MAX_PASSES):
         chosen = _non_overlapping(finding.fix for finding in findings if applicable(finding.fix, unsafe_fixes))
         if not chosen:
@@ -104,7 +112,7 @@ def fix_source(
             codes = ", ".join(sorted({finding.code for finding in fixed_now}))
             return source, fixed, findings, f"fixes for {codes} would make {path} unparsable; they were not applied"
         source, fixed = candidate, fixed + len(fixed_now)
-        findings = lint_source(source, path, rules)
+        findings = lint_source(source, path, rules, project=project)
     return source, fixed, findings, None
 
 

@@ -90,6 +90,11 @@ class Notebook:
 
 def read_notebook(data: bytes) -> Notebook:
     """Parse an ``.ipynb`` file's bytes; NotebookError when it is not a notebook."""
+    return _notebook(*_load(data))
+
+
+def _load(data: bytes) -> tuple[str, bool, dict]:
+    """The JSON text (without a BOM), whether there was a BOM, and the decoded document."""
     bom = data.startswith(b"\xef\xbb\xbf")
     try:
         text = data.decode("utf-8-sig")
@@ -103,8 +108,13 @@ def read_notebook(data: bytes) -> Notebook:
         raise NotebookError("invalid notebook JSON: nested too deeply") from error
     if not isinstance(document, dict):
         raise NotebookError("not a Jupyter notebook: the JSON is not an object")
-    cells = _cells(text, document)
-    return Notebook(text, bom, tuple(cells), _is_python(document))
+    if not isinstance(document.get("cells"), list) and not isinstance(document.get("worksheets"), list):
+        raise NotebookError("not a Jupyter notebook: it has no 'cells'")
+    return text, bom, document
+
+
+def _notebook(text: str, bom: bool, document: dict) -> Notebook:
+    return Notebook(text, bom, tuple(_cells(text, document)), _is_python(document))
 
 
 def _is_python(document: dict) -> bool:
@@ -122,8 +132,6 @@ def _cells(text: str, document: dict) -> list[Cell]:
     """Every cell of nbformat 4 (``cells``) or 3 (``worksheets[*].cells``, code in ``input``)."""
     top = _members(text, _skip_space(text, 0))
     if "cells" in document:
-        if not isinstance(document["cells"], list):
-            raise NotebookError("not a Jupyter notebook: 'cells' is not a list")
         lists, source_key = [(top["cells"], document["cells"])], "source"
     elif isinstance(document.get("worksheets"), list):
         lists = []
@@ -132,7 +140,7 @@ def _cells(text: str, document: dict) -> list[Cell]:
                 lists.append((_members(text, start)["cells"], sheet["cells"]))
         source_key = "input"
     else:
-        raise NotebookError("not a Jupyter notebook: it has no 'cells'")
+        raise NotebookError("not a Jupyter notebook: it has no 'cells'")  # _load checked it
     cells: list[Cell] = []
     for cells_span, decoded in lists:
         for (start, end), raw in zip(_elements(text, cells_span[0]), decoded):
@@ -397,7 +405,7 @@ class NotebookModule:
 
     def apply(self, fixes: Iterable[Fix]) -> NotebookModule:
         """The module with the edits of ``fixes`` (which must not overlap) applied to its pieces;
-        FixCrossesCells when an edit would touch a neutralised line or two cells."""
+        FixNotApplicable when an edit would touch a neutralised line or two cells."""
         from rnn_lint.fixer import FixNotApplicable
 
         starts, length = line_starts(self.text), len(self.text)
@@ -450,6 +458,8 @@ def to_cells(findings: Iterable[Finding], module: NotebookModule, notebook: Note
         end_col = finding.end_col
         if end_cell.number != cell.number:  # cannot happen for one statement; stay in the cell
             end_line, end_col = cell.line_count, 1
+        # Python places "unexpected end of file" one line past the text: keep it in the cell.
+        line, end_line = min(line, cell.line_count), min(end_line, cell.line_count)
         location = CellLocation(
             cell.number,
             _file_line(notebook, element_lines, cell.number, line),
@@ -518,11 +528,17 @@ def lint_notebook(
 
 
 def lint_notebook_data(data: bytes, path: str, rules: Sequence[type[Rule]], *, project: Any = None) -> list[Finding]:
-    """Lint a notebook's bytes (from a file, or from standard input) shown as ``path``."""
+    """Lint a notebook's bytes (from a file, or from standard input) shown as ``path``.
+
+    Like a Python file that mentions no recurrent module, a notebook whose text has none of the
+    rules' needles is not analysed further once its JSON is known to be a notebook."""
     from rnn_lint.engine import lint_source
 
     try:
-        notebook = read_notebook(data)
+        loaded = _load(data)
+        if not any(needle in loaded[0] for rule in rules for needle in rule.needles):
+            return []
+        notebook = _notebook(*loaded)
     except NotebookError as error:
         return _not_a_notebook(path, error, rules)
     module = NotebookModule.of(notebook) if notebook.python else None

@@ -175,7 +175,7 @@ def test_invalid_json_is_one_rnn000_at_the_json_error(tmp_path) -> None:
     [
         ("[1, 2]", "not an object"),
         ('{"metadata": {}}', "no 'cells'"),
-        ('{"cells": [{"cell_type": "code", "source": 3}]}', "not text"),
+        ('{"cells": [{"cell_type": "code", "source": 3}], "metadata": {"model": "LSTM"}}', "not text"),
         (b"\xff\xfe{}", "decode"),
     ],
 )
@@ -511,3 +511,20 @@ def test_extend_include_with_a_folder_is_anchored_at_the_root(tmp_path, monkeypa
         (tmp_path / name).write_text("")
     settings = Settings(root=tmp_path, include=["*.py"], extend_include=["src/*.pyw"])
     assert [source.display for source in discover(["."], settings)] == ["src/a.py", "src/b.pyw"]
+
+
+def test_per_file_ignores_apply_to_notebooks(tmp_path) -> None:
+    from rnn_lint.runner import lint_paths
+
+    code = lines("import torch.nn as nn\nrnn = nn.GRU(8, 8, dropout=0.5)\n")
+    (tmp_path / "tutorials").mkdir()
+    write(tmp_path, notebook(code), "tutorials/nb.ipynb")
+    write(tmp_path, notebook(code), "other.ipynb")
+    settings = Settings(root=tmp_path, per_file_ignores={"tutorials/*": ["RNN301"]})
+    assert [Path(f.path).name for f in lint_paths([tmp_path], settings, jobs=1)] == ["other.ipynb"]
+
+
+def test_a_syntax_error_at_the_end_of_the_last_cell_stays_in_it(tmp_path) -> None:
+    path = write(tmp_path, notebook(lines("import torch.nn as nn\nrnn = nn.GRU(8, 8)\n"), ["class M(nn.Module):\n"]))
+    [finding] = lint_file(path, RULES)
+    assert finding.code == "RNN000" and (finding.cell.number, finding.line) == (2, 1)

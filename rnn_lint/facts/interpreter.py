@@ -27,7 +27,9 @@ import libcst as cst
 
 from rnn_lint import contract
 from rnn_lint.facts import tensors
+from rnn_lint.facts.carried_states import CarriedStates
 from rnn_lint.facts.devices import Devices
+from rnn_lint.facts.factories import forwarded_keywords, named_at_caller
 from rnn_lint.facts.idioms import (
     BATCH_NAMES,
     CREATION_METHODS,
@@ -43,6 +45,7 @@ from rnn_lint.facts.idioms import (
     provenance_source,
 )
 from rnn_lint.facts.imports import ImportTable, dotted
+from rnn_lint.facts.initial_states import InitialStates
 from rnn_lint.facts.model import (
     ClassInfo,
     Construction,
@@ -56,6 +59,7 @@ from rnn_lint.facts.model import (
 from rnn_lint.facts.module_semantics import RecurrentModules, recurrent_kind_of
 from rnn_lint.facts.packing import Packing
 from rnn_lint.facts.parameter_semantics import Parameters
+from rnn_lint.facts.project_semantics import constructor_value, project_attribute, project_base
 from rnn_lint.facts.readings import Readings
 from rnn_lint.facts.tensor_semantics import Tensors
 from rnn_lint.facts.uses import Uses
@@ -85,11 +89,13 @@ from rnn_lint.facts.values import (
     TupleValue,
     const_arithmetic,
     element_of,
+    is_index,
     is_numeric,
     merge,
     merge_all,
     python_number,
     sequence_items,
+    some_index,
 )
 
 MAX_INLINE_DEPTH = 4
@@ -119,10 +125,14 @@ class Frame:
         return _MISSING
 
 
-class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing, Readings):
-    def __init__(self, module: cst.Module, path: str = "") -> None:
+class Interpreter(
+    RecurrentModules, Tensors, Parameters, Devices, Uses, InitialStates, CarriedStates, Packing, Readings
+):
+    def __init__(self, module: cst.Module, path: str = "", project: Any = None) -> None:
         self.imports = ImportTable()
-        self.facts = FileFacts(module, self.imports, path=path)
+        self.facts = FileFacts(module, self.imports, path=path, project=project)
+        #: the project index's view of this file (project_semantics.ProjectView), or None
+        self.project = project
         self.module = module
         self.module_frame = Frame("<module>", {})
         self.functions: dict[str, cst.FunctionDef] = {}
@@ -139,6 +149,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
         self.forward_depth = 0
         #: factory calls met so far (devices.py): id(node) → where it was made
         self._factories: dict[int, Any] = {}
+        #: tensors put on the GPU unconditionally (devices.py): id(origin) → the .cuda() call
+        self._gpu_placements: dict[int, Any] = {}
+        #: how many branches (if, try, `a if c else b`, `c and a`) the code being run is inside
+        self.conditional = 0
 
     # ======================================================================================
     # The order of work
@@ -196,7 +210,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
         for statement in node.body.body:
             if isinstance(statement, cst.FunctionDef):
                 methods[statement.name.value] = statement
-        in_file, unknown = [], False
+        in_file, unknown, project_bases = [], False, []
         for base in node.bases:
             if base.keyword is not None:
                 continue
@@ -208,9 +222,12 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
                 in_file.append(name)
             elif name in ("object", "ABC", "Generic"):
                 continue
+            elif name is not None and (foreign := project_base(self.project, name)) is not None:
+                project_bases.append(foreign)  # defined in another file of the project: as if local
+                unknown = unknown or foreign.opaque
             else:
                 unknown = True
-        info = ClassInfo(node.name.value, node, methods, in_file, unknown)
+        info = ClassInfo(node.name.value, node, methods, in_file, unknown, project_bases=project_bases)
         self.facts.classes[info.name] = info
         return info
 
@@ -241,6 +258,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
         kwargs: dict[str, Any],
         standalone: bool = False,
         caller: Frame | None = None,
+        call: cst.Call | None = None,
     ) -> Any:
         function: cst.FunctionDef = ref.node
         if id(function) in self.stack or len(self.stack) >= MAX_INLINE_DEPTH:
@@ -253,6 +271,9 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
         self._bind_parameters(
             function, frame, info if is_method else None, "classmethod" in decorators, ref.bound, args, kwargs
         )
+        forwarded = None if args is None else forwarded_keywords(function, call, kwargs, caller)
+        if forwarded is not None:  # a factory: what reaches its **kwargs is the caller's
+            frame.env[function.params.star_kwarg.name.value] = forwarded
         # self.reset_parameters() from __init__: the method sees (and may set) the attributes the
         # caller has assigned so far, which are not in the class table until the caller finishes
         shares_self = (
@@ -280,7 +301,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
                 for construction in _constructions_in(value):
                     self.returned.append((id(function), construction))
             return UNKNOWN
-        return merge_all(frame.returns) if frame.returns else Const(None)
+        result = merge_all(frame.returns) if frame.returns else Const(None)
+        if forwarded is not None:
+            named_at_caller(result, forwarded)
+        return result
 
     def _bind_parameters(
         self,
@@ -313,6 +337,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
         if remaining is None:  # standalone: known by identity only
             if name in BATCH_NAMES:
                 return Sym.of(BATCH)
+            if frame.key.endswith(".__init__") and frame.class_info is not None:
+                built = constructor_value(self.project, frame.class_info.name, name)
+                if built is not None:  # every construction in the project gives it this value
+                    return built
             default = plain(self._eval(param.default, self.module_frame)) if param.default is not None else None
             return Opaque(f"{frame.key}:{name}", None if default is contract.UNKNOWN else default)
         if remaining:
@@ -387,6 +415,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
             value = self._eval(small.value, frame)
             for target in small.targets:
                 self._assign(target.target, value, frame, small.value)
+            self._note_state_bindings(small, value, frame)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self._assign(small.target, self._eval(small.value, frame), frame, small.value)
@@ -420,11 +449,15 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
             return self._exec_else(statement.orelse, frame)
         before = dict(frame.env)
         frame.env.update(when_true)
-        leaves_true = self._exec_block(_body(statement), frame)
-        after_true = frame.env
-        frame.env = dict(before)
-        frame.env.update(when_false)
-        leaves_false = self._exec_else(statement.orelse, frame)
+        self.conditional += 1  # what runs from here on may not run at all (devices.py asks)
+        try:
+            leaves_true = self._exec_block(_body(statement), frame)
+            after_true = frame.env
+            frame.env = dict(before)
+            frame.env.update(when_false)
+            leaves_false = self._exec_else(statement.orelse, frame)
+        finally:
+            self.conditional -= 1
         after_false = frame.env
         if leaves_true and leaves_false:
             frame.env = before
@@ -466,7 +499,12 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
             self._exec_block(_body(statement.orelse), frame)
 
     def _exec_try(self, statement: cst.Try, frame: Frame) -> None:
-        self._exec_block(_body(statement), frame)
+        guarded = bool(statement.handlers)  # `try: h = h.cuda() except …: pass`
+        self.conditional += guarded
+        try:
+            self._exec_block(_body(statement), frame)
+        finally:
+            self.conditional -= guarded
         blocks = [_body(handler) for handler in statement.handlers]
         if statement.orelse is not None:
             blocks.append(_body(statement.orelse))
@@ -533,6 +571,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
             if isinstance(target.value, cst.Name) and target.value.value == frame.self_name:
                 frame.env[f"self.{target.attr.value}"] = value
                 self._name_binding(value, f"self.{target.attr.value}")
+                self._note_state_attribute(target.attr.value, value, value_node, frame)
                 return
             base = self._eval(target.value, frame)
             if target.attr.value == "data" and isinstance(base, (Param, ParamSlice)):
@@ -607,7 +646,12 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
         if isinstance(node, cst.Comparison):
             return self._eval_comparison(node, frame)
         if isinstance(node, cst.BooleanOperation):
-            left, right = self._eval(node.left, frame), self._eval(node.right, frame)
+            left = self._eval(node.left, frame)
+            self.conditional += 1  # `use_cuda and h.cuda()`
+            try:
+                right = self._eval(node.right, frame)
+            finally:
+                self.conditional -= 1
             if isinstance(left, Const) and isinstance(right, Const):
                 if isinstance(node.operator, cst.And):
                     return left if not left.value else right
@@ -685,7 +729,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
             if attr in ("shape",):
                 return Size(tuple(axis.size for axis in base.axes)) if base.axes is not None else UNKNOWN
             if attr in ("data",):
-                return base
+                return replace(base, detached=True)
             if attr in ("T", "mT"):
                 return tensors.transpose_all(base)
             return UNKNOWN
@@ -731,7 +775,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
                 value = self._class_attribute(base, attr, seen)
                 if value is not None:
                     return value
-        return None
+        return project_attribute(info, attr)
 
     def _method(self, class_name: str, name: str, seen: set[str] | None = None) -> tuple[str, cst.FunctionDef] | None:
         info = self.facts.classes.get(class_name)
@@ -796,6 +840,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
                 items.append(("none",))
             elif isinstance(value, Sym) and value.known:
                 items.append(("int", value))
+            elif is_index(value):
+                items.append(("index", value))
             else:
                 items.append(("other",))
         return items
@@ -832,6 +878,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
                 )
                 if result is not UNKNOWN:
                     return result
+                if any(is_index(value) for value in (left, right)) and all(
+                    is_index(value) or isinstance(python_number(value), int) for value in (left, right)
+                ):
+                    return some_index()  # 2 * i + 1: still an integer, a different one
         if isinstance(operator, (cst.Modulo, cst.Power)) and numeric:
             return const_arithmetic(
                 left, right, (lambda a, b: a % b) if isinstance(operator, cst.Modulo) else (lambda a, b: a**b)
@@ -853,7 +903,11 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
 
     def _eval_ifexp(self, node: cst.IfExp, frame: Frame) -> Any:
         test = self._eval(node.test, frame)
-        body, orelse = self._eval(node.body, frame), self._eval(node.orelse, frame)
+        self.conditional += 1
+        try:
+            body, orelse = self._eval(node.body, frame), self._eval(node.orelse, frame)
+        finally:
+            self.conditional -= 1
         if isinstance(test, Const):
             return body if test.value else orelse
         if body == Sym.number(2) and orelse == Sym.number(1):
@@ -929,6 +983,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
                 member = self._eval_attribute(func, frame)
                 if isinstance(member, (ModuleRef, Instance, FunctionRef)):
                     return self._call_value(member, node, frame)
+                if isinstance(member, RecurrentClass):  # self.rnn_cell(...) after self.rnn_cell = nn.LSTM
+                    return self._construct_one_of(member.kinds, node, frame)
                 return self._instance_method(receiver, func.attr.value, node, frame)
             return self._call_method(receiver, func.attr.value, node, frame)
         callee = self._eval(func, frame)
@@ -962,7 +1018,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
         if isinstance(callee, Instance):
             return self._call_instance(callee, node, frame)
         args, kwargs = self._arguments(node, frame)
-        return self._call_function(callee, args, kwargs, caller=frame)
+        return self._call_function(callee, args, kwargs, caller=frame, call=node)
 
     def _arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
         args, kwargs = [], {}
@@ -1029,7 +1085,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
         if name == "eval" and args:
             return self._eval_of_parameter_name(args[0], frame)
         if name in ("range",):
-            return Iterable(UNKNOWN)
+            return Iterable(some_index())
         if name in HARMLESS_BUILTINS:
             return UNKNOWN
         for value in list(args) + list(kwargs.values()):
@@ -1118,7 +1174,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, Packing,
                 return TupleValue((self._unpacked(node, packed, bool(batch_first.value)), UNKNOWN))
             return UNKNOWN
         args, kwargs = self._arguments(node, frame)
-        if name in ("torch.squeeze", "torch.unsqueeze", "torch.sum", "torch.mean", "torch.flatten", "torch.stack"):
+        if name == "torch.stack":
+            parts = (sequence_items(args[0]) or ()) if args else ()
+            return tensors.stack(parts, kwargs.get("dim", args[1] if len(args) > 1 else Sym.number(0)))
+        if name in ("torch.squeeze", "torch.unsqueeze", "torch.sum", "torch.mean", "torch.flatten"):
             return UNKNOWN
         return UNKNOWN
 
@@ -1299,5 +1358,5 @@ def _constructions_in(value: Any) -> list[Construction]:
     return []
 
 
-def build(module: cst.Module, path: str = "") -> FileFacts:
-    return Interpreter(module, path).run()
+def build(module: cst.Module, path: str = "", project: Any = None) -> FileFacts:
+    return Interpreter(module, path, project).run()

@@ -48,6 +48,8 @@ class FixedSizes:
     fixed: tuple[cst.BaseExpression | None, ...]
     #: made in a method of a model (or code its forward runs), not in a script
     in_model_code: bool
+    #: the key of the function that made it (a state made in ``__init__`` is RNN405's)
+    function: str
 
 
 @dataclass(eq=False)
@@ -88,7 +90,7 @@ class Readings:
         fixed = tuple(_fixed_by(value, expression) for value, expression in sizes)
         if any(f is not None for f in fixed) or any(_literal(value) for value, _ in sizes):
             in_model = frame.class_info is not None or self.forward_depth > 0
-            self.facts.fixed_sizes[id(node)] = FixedSizes(node, fixed, in_model)
+            self.facts.fixed_sizes[id(node)] = FixedSizes(node, fixed, in_model, frame.key)
 
     # --- states of the other family -------------------------------------------------------
     def _note_state_unpacking(self, target: cst.Tuple | cst.List, value: Any) -> None:

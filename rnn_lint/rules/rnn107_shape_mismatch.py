@@ -19,20 +19,22 @@ class ShapeMismatch(Rule):
     * an initial state sized with a fixed batch (`self.batch_size` set once in `__init__`,
       `args.batch_size`, a literal larger than 1 in a model's code) instead of the input's;
     * a GRU's or RNN's `h_n` unpacked as `(h, c)`, or a tuple passed to one as its state;
-    * an LSTM's `(h_n, c_n)` used as one tensor: `hidden[-1]` (that is `c_n`, not the last
-      layer) or a single tensor passed as its state.
+    * an LSTM's `(h_n, c_n)` used as one tensor: a tensor method called on the tuple
+      (`hidden.squeeze(0)`, `hidden.view(...)`, outside code that tests `isinstance`), or a single
+      tensor passed to an LSTM as its state.
 
-    It stays silent when the batch is taken from the input (`x.size(0)`/`x.size(1)` as the layout
-    says, `len(lengths)`), on `expand`ed learned states, on helpers that take the batch as an
-    argument and are given the input's, on `self.batch_size` that other code reassigns, and on
-    anything whose layout or kind is not known.
+    A state made once in `__init__` and kept as an attribute is RNN405 (unlearned-initial-state),
+    which covers its fixed batch too. It stays silent when the batch is taken from the input
+    (`x.size(0)`/`x.size(1)` as the layout says, `len(lengths)`), on `expand`ed learned states, on
+    helpers that take the batch as an argument and are given the input's, on `self.batch_size`
+    that other code reassigns (in this file), and on anything whose layout or kind is not known.
 
     ## Why is this bad?
     With `batch_first=True` the output is `(B, T, H)`: `out[-1]` is every step of the last
     sample, a valid `(T, H)` tensor that a Linear layer accepts. A state sized with
     `self.batch_size` works until the last, smaller batch of an epoch or the first inference
     with another batch size. Unpacking a two-layer GRU's `h_n` as `(h, c)` silently gives layer 0
-    and layer 1. `hidden[-1]` on an LSTM's state tuple is the cell state of every layer.
+    and layer 1; an LSTM given one tensor as its state raises only when that line runs.
 
     How it differs from its neighbours: RNN103 is the state read as batch-major; RNN104 the last
     step of a *bidirectional* output; RNN105 the last step read on the right axis of a padded
@@ -145,6 +147,8 @@ class ShapeMismatch(Rule):
                 position = _batch_position(call.module, [a.label for a in state.axes])
                 if sizes is None or position is None or position >= len(sizes.fixed):
                     continue
+                if sizes.function.endswith(".__init__"):
+                    continue  # a tensor attribute made once as the state: RNN405 (unlearned-initial-state)
                 fixed = sizes.fixed[position]
                 axis = state.axes[position]
                 if fixed is not None:

@@ -28,6 +28,10 @@ class MissingForgetBias(Rule):
     imported init function, `model.apply(imported_fn)`, a base class from another package), when
     the file loads trained weights (`load_state_dict`, `from_pretrained`), in test files, and for
     modules built outside a model class in a file that trains nothing (demos and shape checks).
+    With the project index it also says nothing when another file of the project loads weights
+    into the model (`model.load_state_dict(torch.load(...))` in `predict.py`) or applies an
+    initialisation to it (`model.apply(init_weights)`, `init_weights(model)`, a loop over
+    `model.parameters()`).
 
     ## Why is this bad?
     PyTorch initialises every LSTM bias uniformly around 0, so the forget gate starts half
@@ -82,6 +86,9 @@ class MissingForgetBias(Rule):
                 continue  # a demo or a shape check, not a model anybody trains
             if facts.escapes(construction):
                 continue
+            if facts.project is not None and construction.owner_class is not None:
+                if facts.project.weights_from_elsewhere(construction.owner_class):
+                    continue  # another file of the project loads or initialises this model's weights
             if any(
                 write.param.kind != "weight" and facts.owner_includes(write.param.owner, construction)
                 for write in facts.param_writes

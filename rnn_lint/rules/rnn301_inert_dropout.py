@@ -1,4 +1,5 @@
 from rnn_lint import contract
+from rnn_lint.facts.project_semantics import built_with, site_values
 from rnn_lint.facts.values import UNKNOWN, FloatNumber, Opaque, Sym
 from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
 
@@ -10,6 +11,11 @@ class InertDropout(Rule):
     (`num_layers` omitted or 1): with a non-zero value, and also with a value the linter cannot
     know (a constructor parameter, `config.dropout`), since one layer makes it inert whatever the
     value is. A literal `dropout=0` is left alone.
+
+    Across files: when the layer count or the dropout is a constructor parameter, it takes the
+    value that every construction of the class in the project gives it (`Decoder(..., n_layers=1,
+    dropout=0.5)` in `train.py`, argparse defaults included), and the message names those sites.
+    If the sites disagree, or one cannot be seen, nothing is reported. The fix is then unsafe.
 
     ## Why is this bad?
     A recurrent module applies `dropout` between stacked layers only, never to its output, so
@@ -49,24 +55,33 @@ class InertDropout(Rule):
             # with a run-time choice of class, it must be inert whichever is chosen
             if not all(not c.is_cell and c.certainly("num_layers") == 1 for c in site):
                 continue
+            # values that come from the project's construction sites (linting with the project)
+            given = site_values(construction.config.get("num_layers"), construction.config.get("dropout"))
             fix = None
             if argument.keyword is not None:  # a positional one cannot go without moving the rest
-                fix = SuggestedFix("Remove the dropout argument", "safe", (NodeEdit(argument, ""),))
+                # Unsafe when other files decide: a construction elsewhere may stack layers later.
+                applicability = "unsafe" if given else "safe"
+                fix = SuggestedFix("Remove the dropout argument", applicability, (NodeEdit(argument, ""),))
             value = construction.certainly("dropout")
             if value is not contract.UNKNOWN:
                 if contract.inert_dropout(construction.kind, {"num_layers": 1, "dropout": value}):
-                    yield self.report(argument, _message(f"dropout={value} does nothing", construction), fix)
+                    yield self.report(argument, _message(f"dropout={value} does nothing", construction, given), fix)
                 continue  # 0, or a value RNN302 reports as invalid
             if not _may_be_a_number(construction.config.get("dropout")):
                 continue
             default = construction.by_default("dropout")
             written = _source(argument.value) + ("" if default is contract.UNKNOWN else f" (default {default})")
             yield self.report(
-                argument, _message(f"dropout={written} does nothing whatever its value", construction), fix
+                argument, _message(f"dropout={written} does nothing whatever its value", construction, given), fix
             )
 
 
-def _message(what: str, construction) -> str:
+def _message(what: str, construction, given=()) -> str:
+    if given:  # the layer count (or the dropout) comes from where the class is built
+        return (
+            f"{what}: `{construction.describe()}` has one layer, {built_with(given)}; a recurrent module "
+            "applies dropout only between stacked layers: use nn.Dropout on its output or num_layers > 1"
+        )
     return (
         f"{what}: `{construction.describe()}` has one layer and applies dropout only between stacked "
         "layers; use nn.Dropout on its output or num_layers > 1"

@@ -1,0 +1,206 @@
+"""What the rest of the project tells the interpreter about one file (the project index's view).
+
+The interpreter asks three questions here, and nowhere else crosses files:
+
+- ``constructor_value``: the value every construction of a class of this file gives one of its
+  ``__init__`` parameters (``Decoder(hidden, vocab, n_layers=1)`` in train.py). It is a
+  ``SiteValue`` — a Const that remembers the sites, so a rule can name them — only when the index
+  sees every construction and they all agree; otherwise the parameter stays known by identity
+  only, as in a one-file run.
+- ``base``: a base class defined in another project file, with the recurrent classes its
+  ``__init__`` assigns to attributes (``self.rnn_cell = nn.LSTM``), so a subclass's
+  ``self.rnn_cell(...)`` builds a module as if the base were local.
+- ``weights_from_elsewhere``: where an instance of a class of this file gets its weights loaded
+  or an initialisation applied in another file (RNN201 stays silent then).
+
+``digest`` sums up every answer the file can get, for caching the file's results.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from rnn_lint.facts.values import Const
+from rnn_lint.project.index import UNKNOWN_VALUE, ProjectIndex, Site, Symbol, fingerprint
+
+
+class SiteValue(Const):
+    """A constructor parameter's value given by every construction the project holds. Equal to
+    the plain Const of the same value (the sites are only for messages)."""
+
+    def __init__(self, value: Any, parameter: str, sites: tuple[Site, ...], display: tuple[str, ...]) -> None:
+        super().__init__(value)
+        object.__setattr__(self, "parameter", parameter)
+        object.__setattr__(self, "sites", sites)
+        object.__setattr__(self, "where", display)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Const) and type(other.value) is type(self.value) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash((Const, self.value))
+
+    def __repr__(self) -> str:
+        return f"SiteValue({self.value!r} from {', '.join(self.where)})"
+
+    def describe(self) -> str:
+        """``n_layers=1`` with where it came from when it is not written at the site."""
+        notes = sorted({site.note for site in self.sites if site.note})
+        suffix = f" ({', '.join(notes)})" if notes else ""
+        return f"{self.parameter}={self.value!r}{suffix}"
+
+
+def built_with(values: list[SiteValue]) -> str:
+    """ "built in train.py:86 with n_layers=1, dropout=0.5": the sites and the values they give."""
+    places: list[str] = []
+    for value in values:
+        for place in value.where:
+            if place not in places:
+                places.append(place)
+    where = f"at {len(places)} sites ({', '.join(places[:3])}, …)" if len(places) > 3 else "in " + " and ".join(places)
+    described = [value.describe() for value in values]
+    given = described[0] if len(described) == 1 else ", ".join(described[:-1]) + " and " + described[-1]
+    return f"built {where} with {given}"
+
+
+def site_values(*values: Any) -> list[SiteValue]:
+    return [value for value in values if isinstance(value, SiteValue)]
+
+
+@dataclass
+class BaseClass:
+    """A base class from another project file."""
+
+    name: str
+    #: attribute → the recurrent classes its ``__init__`` may assign (``self.rnn_cell = nn.LSTM``)
+    recurrent_attributes: dict[str, tuple[str, ...]]
+    #: its own code (or an ancestor's) may set parameters, or an ancestor cannot be seen
+    opaque: bool
+
+
+class ProjectView:
+    """The index seen from one file (``path``: absolute)."""
+
+    def __init__(self, index: ProjectIndex, path: str) -> None:
+        self.index = index
+        self.path = os.path.abspath(path)
+        self._answers: dict[str, Any] = {}
+
+    def involves(self) -> bool:
+        """Whether the project can add to what the file's own text shows: one of its classes
+        derives from a project class that assigns a recurrent class to an attribute."""
+        summary = self.index.summaries.get(self.path)
+        if summary is None:
+            return False
+        for info in summary["classes"].values():
+            for base in info["bases"]:
+                found = self.base(base)
+                if found is not None and found.recurrent_attributes:
+                    return True
+        return False
+
+    # --- constructor parameters -------------------------------------------------------------
+    def constructor_value(self, class_name: str, parameter: str) -> SiteValue | None:
+        sites = self.index.parameter_sites(Symbol("class", self.path, class_name), parameter)
+        answer = None
+        if sites and all(site.value is not UNKNOWN_VALUE for site in sites):
+            first = sites[0].value
+            if all(type(site.value) is type(first) and site.value == first for site in sites):
+                where = tuple(dict.fromkeys(f"{self.index.display(site.path)}:{site.line}" for site in sites))
+                answer = SiteValue(first, parameter, tuple(sites), where)
+        self._answers[f"param:{class_name}.{parameter}"] = None if answer is None else [answer.value, answer.where]
+        return answer
+
+    # --- bases ------------------------------------------------------------------------------
+    def base(self, dotted: str) -> BaseClass | None:
+        """The project class ``dotted`` names in this file when it is defined in another file."""
+        symbol = self.index.symbol(self.path, dotted)
+        answer = None
+        if symbol is not None and symbol.kind == "class" and symbol.path != self.path:
+            attributes: dict[str, tuple[str, ...]] = {}
+            opaque = self._collect(symbol, attributes, set())
+            answer = BaseClass(symbol.name, attributes, opaque)
+        self._answers[f"base:{dotted}"] = None if answer is None else [answer.recurrent_attributes, answer.opaque]
+        return answer
+
+    def _collect(self, symbol: Symbol, attributes: dict[str, tuple[str, ...]], seen: set[Symbol]) -> bool:
+        """Gather the recurrent attributes of ``symbol`` and its ancestors (nearest wins); True
+        when something in the chain may set parameters or cannot be seen."""
+        if symbol in seen:
+            return True
+        seen.add(symbol)
+        info = self.index.class_summary(symbol)
+        if info is None:
+            return True
+        for attr, kinds in info["recurrent_attributes"].items():
+            attributes.setdefault(attr, tuple(kinds))
+        opaque = info["touches_weights"] or info["opaque_bases"]
+        for base_name, base in zip(info["bases"], self.index.bases(symbol)):
+            if base is None:
+                if not _is_torch_module(base_name, self.index.summaries.get(symbol.path)):
+                    opaque = True
+                continue
+            opaque = self._collect(base, attributes, seen) or opaque
+        return opaque
+
+    # --- weights ----------------------------------------------------------------------------
+    def weights_from_elsewhere(self, class_name: str) -> str | None:
+        """Where instances of ``class_name`` get weights loaded or initialised in the project, e.g.
+        "predict.py:31", when every instance the project builds does (ProjectIndex.covered)."""
+        where = self.index.covered(Symbol("class", self.path, class_name))
+        self._answers[f"weights:{class_name}"] = where
+        return where
+
+    def digest(self) -> str:
+        """A digest of everything the project can tell this file (its facts depend on nothing
+        else): for caching a file's results next to its content hash."""
+        summary = self.index.summaries.get(self.path)
+        questions: dict[str, Any] = {}
+        if summary is not None:
+            for name, info in summary["classes"].items():
+                params = info["params"] or {"positional": [], "keyword_only": []}
+                for parameter in [*params["positional"], *params["keyword_only"]]:
+                    value = self.constructor_value(name, parameter)
+                    questions[f"{name}.{parameter}"] = None if value is None else [repr(value.value), value.where]
+                questions[f"weights:{name}"] = self.weights_from_elsewhere(name)
+                for base in info["bases"]:
+                    found = self.base(base)
+                    questions[f"base:{base}"] = None if found is None else [found.recurrent_attributes, found.opaque]
+        return fingerprint(questions)
+
+
+def _is_torch_module(base: str, summary: dict[str, Any] | None) -> bool:
+    """``nn.Module`` (or any ``torch.nn`` class) as imported in the base's file."""
+    if summary is None:
+        return False
+    head, _, rest = base.partition(".")
+    origin = summary["imports"].get(head)
+    if origin is None:
+        return False
+    module, name, _level = origin
+    full = ".".join(filter(None, [module, name, rest])) if name else ".".join(filter(None, [module, rest]))
+    return full.startswith(("torch.nn.", "pytorch_lightning.", "lightning."))
+
+
+# --- the interpreter's entry points (each None-safe: a one-file run has no project) --------------
+
+
+def constructor_value(project: ProjectView | None, class_name: str, parameter: str) -> SiteValue | None:
+    return None if project is None else project.constructor_value(class_name, parameter)
+
+
+def project_base(project: ProjectView | None, dotted: str) -> BaseClass | None:
+    return None if project is None else project.base(dotted)
+
+
+def project_attribute(info: Any, attr: str) -> Any:
+    """``self.attr`` of a class read from its bases in other files: a recurrent class it assigns."""
+    from rnn_lint.facts.values import RecurrentClass
+
+    for base in info.project_bases:
+        kinds = base.recurrent_attributes.get(attr)
+        if kinds:
+            return RecurrentClass(tuple(kinds))
+    return None

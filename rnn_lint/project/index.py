@@ -1,0 +1,479 @@
+"""The project index: every file's summary, its imports resolved to files, and the questions that
+cross files answered from them.
+
+Building it reads the project's Python files and summarises (``summary.py``, stdlib ``ast``) only
+those that can matter, found by a text pre-filter that widens in rounds: first the files that
+build recurrent modules, then the files that mention a class (or base) defined there, then the
+files that mention a function building such a class. Summaries are cached by content hash in the
+on-disk cache, so a warm run parses nothing it parsed before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnn_lint.cache import Cache, digest
+from rnn_lint.project.root import ModuleResolver
+from rnn_lint.project.summary import summarise
+from rnn_lint.rule import RECURRENT_CODE
+
+#: Bump when the summary's shape changes (cached summaries of another shape are never read).
+SUMMARY_FORMAT = "4"
+NAMESPACE = "project-summary"
+#: How far imports are followed through re-exports (``from .encoder import Encoder`` in an
+#: ``__init__.py``) before giving up.
+MAX_HOPS = 8
+#: Rounds of the widening text pre-filter.
+MAX_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A name defined by a project file: ``kind`` is "class", "function", "constant" or "module"."""
+
+    kind: str
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """One construction of a project class: where, and the value it gives one parameter."""
+
+    path: str
+    line: int
+    value: Any  # a plain Python value, or UNKNOWN_VALUE
+    note: str  # "" or where the value came from ("its default", "the --layers default")
+
+
+UNKNOWN_VALUE = object()
+#: What ``_class_covered`` says of a class the project never builds.
+NO_INSTANCE = "no instance"
+
+
+class ProjectIndex:
+    def __init__(
+        self, root: Path, summaries: dict[str, dict[str, Any]], files: set[str], cache: Cache | None = None
+    ) -> None:
+        self.root = root
+        self.summaries = summaries
+        self.cache = cache
+        #: files the pre-filter left out, summarised when an import reaches them (a helper module)
+        self._reached: set[str] = set()
+        self._complete = False
+        self.resolver = ModuleResolver(root, files)
+        self._symbols: dict[tuple[str, str], Symbol | None] = {}
+        self._calls: list[tuple[str, int, dict[str, Any], Symbol | None]] | None = None
+        self._opaque: set[Symbol] | None = None
+        self._referenced: set[Symbol] | None = None
+        self._by_callee: dict[Symbol, list[tuple[str, int, dict[str, Any]]]] | None = None
+        self._subclasses: dict[Symbol, list[Symbol]] | None = None
+        self._covered: dict[Symbol, str | None] = {}
+        self._effects: dict[tuple[str, int], str] | None = None
+        self._pretrained: dict[Symbol, str] = {}
+        self._passed_into: dict[tuple[str, int], list[int]] = {}
+
+    # --- building ---------------------------------------------------------------------------
+    @classmethod
+    def build(cls, root: Path, files: Iterable[str], cache: Cache | None = None) -> ProjectIndex:
+        paths = sorted({os.path.abspath(f) for f in files})
+        texts: dict[str, str] = {}
+        for path in paths:
+            try:
+                texts[path] = Path(path).read_bytes().decode("utf-8", "replace")
+            except OSError:
+                continue
+        summaries: dict[str, dict[str, Any]] = {}
+
+        def take(path: str) -> None:
+            summary = _summary(texts[path], cache)
+            if summary is not None:
+                summaries[path] = summary
+
+        for path, text in texts.items():
+            if RECURRENT_CODE.search(text):
+                take(path)
+        words: set[str] = set()
+        for _ in range(MAX_ROUNDS):
+            new = _interesting_names(summaries.values()) - words
+            if not new:
+                break
+            words |= new
+            needle = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, new))) + r")\b")
+            for path, text in texts.items():
+                if path not in summaries and needle.search(text):
+                    take(path)
+        index = cls(root, summaries, set(texts), cache)
+        index._reach_imports()
+        return index
+
+    def _reach_imports(self) -> None:
+        """Summarise the project files that the summarised ones import (a helper module, a base
+        class's module), until nothing new is reached; then the index is complete and answers
+        the same whichever file asks first."""
+        done: set[str] = set()
+        while True:
+            todo = [path for path in self.summaries if path not in done]
+            if not todo:
+                break
+            for path in todo:
+                done.add(path)
+                summary = self.summaries[path]
+                for name in summary["imports"]:
+                    self.symbol(path, name)
+                for module, level in summary["star_imports"]:
+                    file = self.resolver.resolve(path, module, level)
+                    if file is not None:
+                        self._summary_of(file)
+        self._symbols.clear()  # answers given while the index was still growing
+        self._complete = True
+
+    # --- names ------------------------------------------------------------------------------
+    def symbol(self, path: str, dotted: str) -> Symbol | None:
+        """What ``dotted`` (``Encoder``, ``models.Encoder``, ``nn.LSTM``) names in file ``path``."""
+        key = (path, dotted)
+        if key not in self._symbols:
+            self._symbols[key] = None  # a cycle of imports resolves to nothing
+            self._symbols[key] = self._symbol(path, dotted.split("."), 0)
+        return self._symbols[key]
+
+    def _symbol(self, path: str, parts: list[str], hops: int) -> Symbol | None:
+        if hops > MAX_HOPS:
+            return None
+        summary = self._summary_of(path)
+        head, rest = parts[0], parts[1:]
+        found: Symbol | None = None
+        if summary is not None:
+            if head in summary["classes"]:
+                found = Symbol("class", path, head)
+            elif head in summary["functions"]:
+                found = Symbol("function", path, head)
+            elif head in summary["constants"]:
+                found = Symbol("constant", path, head)
+            elif head in summary["imports"]:
+                module, name, level = summary["imports"][head]
+                if name is None:  # import a.b.c as head / import a (head "a")
+                    target_parts = module.split(".")
+                    if module.split(".", 1)[0] == head and len(rest) >= 1:
+                        # ``import a.b`` binds ``a``; ``a.b.X`` names a.b's X
+                        return self._in_module(path, target_parts[:1], rest, 0, hops)
+                    return self._in_module(path, target_parts, rest, 0, hops)
+                submodule = self.resolver.resolve(path, f"{module}.{name}" if module else name, level)
+                if submodule is not None:
+                    return self._member(Symbol("module", submodule, ""), rest, hops)
+                file = self.resolver.resolve(path, module, level)
+                if file is None:
+                    return None
+                found = self._symbol(file, [name], hops + 1)
+            else:
+                for module, level in summary["star_imports"]:
+                    file = self.resolver.resolve(path, module, level)
+                    if file is not None and self._summary_of(file) is not None:
+                        found = self._symbol(file, [head], hops + 1)
+                        if found is not None:
+                            break
+        elif path not in self.resolver.files:
+            return None
+        if found is None:
+            return None
+        return self._member(found, rest, hops)
+
+    def _summary_of(self, path: str) -> dict[str, Any] | None:
+        """A file's summary, made now for a project file the pre-filter left out."""
+        summary = self.summaries.get(path)
+        if summary is None and not self._complete and path in self.resolver.files and path not in self._reached:
+            self._reached.add(path)
+            try:
+                text = Path(path).read_bytes().decode("utf-8", "replace")
+            except OSError:
+                return None
+            summary = _summary(text, self.cache)
+            if summary is not None:
+                self.summaries[path] = summary
+        return summary
+
+    def _in_module(self, importer: str, module: list[str], rest: list[str], level: int, hops: int) -> Symbol | None:
+        # the longest prefix of module + rest that is a file, then names inside it
+        chain = module + rest
+        for cut in range(len(chain), len(module) - 1, -1):
+            file = self.resolver.resolve(importer, ".".join(chain[:cut]), level)
+            if file is not None:
+                return self._member(Symbol("module", file, ""), chain[cut:], hops)
+        return None
+
+    def _member(self, symbol: Symbol, rest: list[str], hops: int) -> Symbol | None:
+        if not rest:
+            return symbol
+        if symbol.kind != "module":
+            return None  # Encoder.from_pretrained and the like: not a name of its own
+        folder = os.path.dirname(symbol.path)
+        if symbol.path.endswith("__init__.py"):
+            candidate = self.resolver._in(folder, rest[:1])
+            if candidate is not None:
+                return self._member(Symbol("module", candidate, ""), rest[1:], hops)
+        return self._symbol(symbol.path, rest, hops + 1)
+
+    def class_summary(self, symbol: Symbol) -> dict[str, Any] | None:
+        summary = self._summary_of(symbol.path)
+        return summary["classes"].get(symbol.name) if summary and symbol.kind == "class" else None
+
+    def function_summary(self, symbol: Symbol) -> dict[str, Any] | None:
+        summary = self._summary_of(symbol.path)
+        return summary["functions"].get(symbol.name) if summary and symbol.kind == "function" else None
+
+    def bases(self, symbol: Symbol) -> list[Symbol | None]:
+        """The bases of a project class, each a project class or None (a class we cannot see:
+        ``nn.Module`` included)."""
+        info = self.class_summary(symbol)
+        if info is None:
+            return []
+        return [self.symbol(symbol.path, base) for base in info["bases"]]
+
+    # --- constructions ----------------------------------------------------------------------
+    def calls(self) -> list[tuple[str, int, dict[str, Any], Symbol | None]]:
+        """Every recorded call in the project with what its callee names."""
+        if self._calls is None:
+            self._calls = [
+                (path, index, call, self.symbol(path, call["callee"]))
+                for path, summary in sorted(list(self.summaries.items()))
+                for index, call in enumerate(summary["calls"])
+            ]
+        return self._calls
+
+    def sites(self, cls: Symbol) -> list[tuple[str, dict[str, Any]]] | None:
+        """The calls constructing ``cls``; None when some construction cannot be seen (the class
+        is handed around as a value, subclassed, or looked up by name in its module)."""
+        if cls in self.opaque_classes():
+            return None
+        return [(path, call) for path, _, call in self.calls_of(cls)]
+
+    def calls_of(self, symbol: Symbol) -> list[tuple[str, int, dict[str, Any]]]:
+        """The calls whose callee is ``symbol`` (a class: its constructions)."""
+        if self._by_callee is None:
+            by_callee: dict[Symbol, list[tuple[str, int, dict[str, Any]]]] = {}
+            for path, index, call, callee in self.calls():
+                if callee is not None:
+                    by_callee.setdefault(callee, []).append((path, index, call))
+            self._by_callee = by_callee
+        return self._by_callee.get(symbol, [])
+
+    def opaque_classes(self) -> set[Symbol]:
+        """Classes with constructions the index cannot see: handed around as values (or their
+        module looked into by name), or subclassed (built through ``super().__init__``)."""
+        if self._opaque is None:
+            self._opaque = self.referenced_classes() | set(self.subclasses())
+        return self._opaque
+
+    def referenced_classes(self) -> set[Symbol]:
+        """Classes handed around as values, or whose module is looked into by name."""
+        if self._referenced is None:
+            referenced: set[Symbol] = set()
+            for path, summary in list(self.summaries.items()):
+                for reference in summary["references"]:
+                    symbol = self.symbol(path, reference)
+                    if symbol is None:
+                        continue
+                    if symbol.kind == "class":
+                        referenced.add(symbol)
+                    elif symbol.kind == "module" and symbol.path in self.summaries:
+                        referenced.update(
+                            Symbol("class", symbol.path, name) for name in self.summaries[symbol.path]["classes"]
+                        )
+            self._referenced = referenced
+        return self._referenced
+
+    def subclasses(self) -> dict[Symbol, list[Symbol]]:
+        """Project class → the project classes deriving from it directly."""
+        if self._subclasses is None:
+            children: dict[Symbol, list[Symbol]] = {}
+            for path, summary in list(self.summaries.items()):
+                for name in summary["classes"]:
+                    child = Symbol("class", path, name)
+                    for base in self.bases(child):
+                        if base is not None and base.kind == "class":
+                            children.setdefault(base, []).append(child)
+            self._subclasses = children
+        return self._subclasses
+
+    def parameter_sites(self, cls: Symbol, parameter: str) -> list[Site] | None:
+        """What each construction of ``cls`` gives ``parameter`` of its ``__init__``; None when a
+        construction cannot be seen at all."""
+        info = self.class_summary(cls)
+        if info is None or not info["has_init"] or info["params"] is None:
+            return None
+        params = info["params"]
+        if parameter not in params["positional"] and parameter not in params["keyword_only"]:
+            return None
+        sites = self.sites(cls)
+        if not sites:
+            return None
+        out = []
+        for path, call in sites:
+            value, note = self._argument(path, call, params, parameter)
+            out.append(Site(path, call["line"], value, note))
+        return out
+
+    def _argument(self, path: str, call: dict[str, Any], params: dict[str, Any], parameter: str) -> tuple[Any, str]:
+        given: list[Any] | None = call["kwargs"].get(parameter)
+        if given is None and parameter in params["positional"]:
+            position = params["positional"].index(parameter)
+            if position < len(call["args"]):
+                given = call["args"][position]
+        if given is None:
+            if call["star"]:
+                return UNKNOWN_VALUE, ""
+            default = params["defaults"].get(parameter)
+            if default is None or default[0] != "const":
+                return UNKNOWN_VALUE, ""
+            return default[1], "its default"
+        return self.value(path, given)
+
+    def value(self, path: str, value: list[Any]) -> tuple[Any, str]:
+        """A summary value as a plain Python value (or UNKNOWN_VALUE) and its note."""
+        if value[0] == "const":
+            return value[1], value[2]
+        if value[0] == "ref":
+            symbol = self.symbol(path, value[1])
+            if symbol is not None and symbol.kind == "constant":
+                constant = self.summaries[symbol.path]["constants"][symbol.name]
+                return constant, ""
+        return UNKNOWN_VALUE, ""
+
+    # --- weights that come from elsewhere ---------------------------------------------------
+    def covered(self, cls: Symbol) -> str | None:
+        """Where instances of ``cls`` get their weights loaded or an initialisation applied
+        (``"predict.py:31"``), when every instance the project builds does — directly, through a
+        model that holds it, or through the factory that builds it; None when some instance is
+        left with PyTorch's default initialisation, or cannot be seen."""
+        where = self._class_covered(cls)
+        return None if where is NO_INSTANCE else where
+
+    def _class_covered(self, cls: Symbol) -> Any:
+        """``covered``, or NO_INSTANCE when the project builds no instance of ``cls`` at all."""
+        if cls not in self._covered:
+            self._covered[cls] = None  # a cycle (a class holding itself) covers nothing
+            self._covered[cls] = self._instances_covered(cls)
+        return self._covered[cls]
+
+    def _instances_covered(self, cls: Symbol) -> Any:
+        if cls in self.referenced_classes():
+            return None
+        self._effects_by_call()
+        places: list[str] = []
+        family = [cls]
+        for member in family:  # the class and its subclasses, whose instances run its __init__
+            family.extend(child for child in self.subclasses().get(member, []) if child not in family)
+        for member in family:
+            for path, index, _call in self.calls_of(member):
+                where = self._call_covered(path, index)
+                if where is None:
+                    return None
+                if where is not NO_INSTANCE:
+                    places.append(where)
+            if member in self._pretrained:
+                places.append(self._pretrained[member])
+        return places[0] if places else NO_INSTANCE
+
+    def _call_covered(self, path: str, index: int) -> str | None:
+        effects = self._effects_by_call()
+        if (path, index) in effects:
+            return effects[(path, index)]
+        for holder in self._passed_into.get((path, index), []):  # Seq2Seq(encoder, decoder)
+            if self._callee_kind(path, holder) != "class":
+                continue  # train(model), print(model): no model holds it
+            where = self._call_covered(path, holder)
+            if where is not None:
+                return where
+        summary = self.summaries[path]
+        parts = summary["calls"][index].get("scope", "<module>").split(".")
+        if len(parts) >= 2 and parts[1] in summary["classes"]:  # built inside a model: held by it
+            # (a model the project never builds holds no instance either)
+            return self._class_covered(Symbol("class", path, parts[1]))
+        if len(parts) >= 2 and parts[1] in summary["functions"]:  # built by a factory
+            factory = Symbol("function", path, parts[1])
+            if factory not in self._covered:
+                self._covered[factory] = None
+                sites = [(p, i) for p, i, _c in self.calls_of(factory)]
+                found = [self._call_covered(p, i) for p, i in sites]
+                self._covered[factory] = found[0] if found and all(found) else None
+            return self._covered[factory]
+        return None
+
+    def _callee_kind(self, path: str, index: int) -> str | None:
+        symbol = self.symbol(path, self.summaries[path]["calls"][index]["callee"])
+        return None if symbol is None else symbol.kind
+
+    def _effects_by_call(self) -> dict[tuple[str, int], str]:
+        """Calls whose instance gets weights loaded or an initialisation applied → where."""
+        if self._effects is not None:
+            return self._effects
+        effects: dict[tuple[str, int], str] = {}
+        for path, summary in sorted(list(self.summaries.items())):
+            for index, call in enumerate(summary["calls"]):
+                for value in [*call["args"], *call["kwargs"].values()]:
+                    if value[0] == "call":
+                        self._passed_into.setdefault((path, value[1]), []).append(index)
+            for effect in summary["effects"]:
+                if effect.get("conditional"):
+                    continue  # under an ``if``: the instance may as well keep PyTorch's initialisation
+                where = f"{self.display(path)}:{effect['line']}"
+                if effect["kind"] == "helper":
+                    helper = self.symbol(path, effect["callee"])
+                    info = self.function_summary(helper) if helper is not None else None
+                    if info is None or not (info["touches_weights"] or info["loads"]):
+                        continue
+                if "call" in effect:
+                    effects.setdefault((path, effect["call"]), where)
+                elif "callee" in effect:  # Net.from_pretrained(...): an instance, loaded
+                    symbol = self.symbol(path, effect["callee"])
+                    if symbol is not None and symbol.kind == "class":
+                        self._pretrained.setdefault(symbol, where)
+        self._effects = effects
+        return effects
+
+    # --- helpers ----------------------------------------------------------------------------
+    def display(self, path: str) -> str:
+        try:
+            return os.path.relpath(path, self.root)
+        except ValueError:
+            return path
+
+
+def _summary(text: str, cache: Cache | None) -> dict[str, Any] | None:
+    key = digest(SUMMARY_FORMAT, text)
+    if cache is not None:
+        stored = cache.load(NAMESPACE, key)
+        if isinstance(stored, dict) and stored.get("format") == SUMMARY_FORMAT:
+            return stored.get("summary")
+    summary = summarise(text)
+    if cache is not None:
+        cache.store(NAMESPACE, key, {"format": SUMMARY_FORMAT, "summary": summary})
+    return summary
+
+
+def _interesting_names(summaries: Iterable[dict[str, Any]]) -> set[str]:
+    """Names whose mention makes a file worth summarising: the classes and functions of the files
+    summarised so far (the first round: files that build recurrent modules) and their bases."""
+    names: set[str] = set()
+    for summary in summaries:
+        for name, info in summary["classes"].items():
+            names.add(name)
+            names.update(base.rsplit(".", 1)[-1] for base in info["bases"])
+        names.update(name for name in summary["functions"] if name not in _COMMON_FUNCTIONS)
+    return {name for name in names if name.isidentifier() and len(name) > 2} - _COMMON_CLASSES
+
+
+#: Names so common that their mention says nothing (every script has a main()).
+_COMMON_FUNCTIONS = frozenset({"main", "train", "test", "evaluate", "run", "forward", "predict", "parse_args"})
+_COMMON_CLASSES = frozenset({"Module", "object", "nn", "Dataset"})
+
+
+def fingerprint(value: Any) -> str:
+    """A digest of a JSON-able value (what a file's facts took from the project)."""
+    return digest(json.dumps(value, sort_keys=True, default=str))

@@ -1,0 +1,675 @@
+"""What one file tells the rest of the project, read cheaply with the standard ``ast`` module.
+
+A summary is a plain JSON-able dict, so it can be cached by the file's content hash and never
+re-read while the file does not change. It holds only what other files need:
+
+- ``imports``: local name → where it comes from (``[module, name, level]``; ``name`` is None for
+  ``import a.b as c``), and the modules imported with ``*``;
+- ``classes``: name → line, bases (dotted, as written), ``__init__`` parameters with their
+  defaults, the recurrent classes assigned to ``self`` attributes (``self.rnn_cell = nn.LSTM``),
+  the callees constructed into ``self`` attributes (held submodules), whether its methods touch
+  parameters (an initialisation of its own);
+- ``functions``: module-level functions, whether they touch parameters (an init helper) or load
+  weights (a restore helper);
+- ``calls``: every call of a name the project may define (not builtins, not ``torch.*``), with its
+  argument values as far as this file knows them: literals, module constants, dicts of literals,
+  ``argparse`` defaults read through ``args.x`` or ``getattr(args, "x", default)``; names bound to
+  other calls are kept as references so the index can follow instances (``Seq2Seq(enc, dec)``);
+- ``effects``: weights loaded into, or initialisation applied to, an instance bound to a call
+  (``model.load_state_dict(...)``, ``model.apply(fn)``, ``init_weights(model)``, a loop over
+  ``model.parameters()``);
+- ``references``: names used as values rather than called (a class handed around, subclassed or
+  looked up with ``getattr``): their construction sites cannot all be seen.
+
+Values are ``["const", v, note]`` (note: "" or where it came from, e.g. "the --layers default"),
+``["ref", dotted]`` (an imported or unresolved name, resolved by the index), ``["call", i]`` (the
+value of call number i of this file) or ``["unknown"]``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from typing import Any
+
+UNKNOWN: list[Any] = ["unknown"]
+
+#: Methods that load trained weights into the object they are called on.
+LOAD_METHODS = frozenset({"load_state_dict", "from_pretrained", "load_from_checkpoint", "load_weights", "restore"})
+#: Methods returning the module itself (``model = Net().to(device)`` is still the Net).
+SELF_METHODS = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_", "type"})
+#: Iterating over these walks every parameter (or submodule): an initialisation loop.
+PARAMETER_WALKS = frozenset({"parameters", "named_parameters", "modules", "named_modules", "children"})
+#: In-place methods that set a parameter's values (not an optimiser's update, which reads .grad).
+INIT_METHODS = frozenset(
+    {
+        "fill_",
+        "zero_",
+        "uniform_",
+        "normal_",
+        "copy_",
+        "constant_",
+        "ones_",
+        "zeros_",
+        "xavier_uniform_",
+        "xavier_normal_",
+        "kaiming_uniform_",
+        "kaiming_normal_",
+        "orthogonal_",
+        "eye_",
+        "trunc_normal_",
+        "sparse_",
+        "dirac_",
+    }
+)
+_RECURRENT = frozenset({"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"})
+_TYPE_TESTS = frozenset({"isinstance", "issubclass", "type", "print", "repr", "str", "super"})
+_NOT_PROJECT = frozenset(dir(builtins))
+
+
+def summarise(source: str) -> dict[str, Any] | None:
+    """The summary of ``source``; None when it cannot be parsed (it then tells nothing)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    try:
+        return _Summariser(source).run(tree)
+    except RecursionError:
+        return None
+
+
+class _Summariser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._lines: list[str] | None = None
+        self.imports: dict[str, list[Any]] = {}
+        self.star_imports: list[list[Any]] = []
+        self.constants: dict[str, Any] = {}
+        self.assigned: dict[str, int] = {}  # module-level name → how many assignments
+        self.dicts: dict[str, dict[str, Any]] = {}
+        self.arg_defaults: dict[str, list[Any]] = {}  # argparse dest → value
+        self.arg_names: set[str] = set()  # names bound to parse_args()
+        self.args_mutated: set[str] = set()  # dests assigned after parsing (args.x = ...)
+        self.classes: dict[str, dict[str, Any]] = {}
+        self.functions: dict[str, dict[str, Any]] = {}
+        self.calls: list[dict[str, Any]] = []
+        self.effects: list[dict[str, Any]] = []
+        self.references: set[str] = set()
+        self.local_functions: set[str] = set()
+        self.local_classes: set[str] = set()
+        self.where = "<module>"
+        self.conditional = 0  # how many branches (if/while/except) the code met now is inside
+
+    def _segment(self, node: ast.stmt) -> str:
+        """The text of a statement's lines (``ast.get_source_segment`` splits the whole source
+        at every call)."""
+        if self._lines is None:
+            self._lines = self.source.splitlines(keepends=True)
+        end = node.end_lineno or node.lineno
+        return "".join(self._lines[node.lineno - 1 : end])
+
+    # ------------------------------------------------------------------------------------
+    def run(self, tree: ast.Module) -> dict[str, Any]:
+        self._declare(tree.body)
+        self._argparse(tree)
+        self._scope(tree.body, "<module>", {})
+        for node in tree.body:
+            self._definitions(node)
+        return {
+            "imports": self.imports,
+            "star_imports": self.star_imports,
+            "constants": {name: value for name, value in self.constants.items() if self.assigned.get(name) == 1},
+            "classes": self.classes,
+            "functions": self.functions,
+            "calls": self.calls,
+            "effects": self.effects,
+            "references": sorted(self.references),
+        }
+
+    def _declare(self, body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self.imports[alias.asname] = [alias.name, None, 0]
+                    else:
+                        head = alias.name.split(".", 1)[0]
+                        self.imports[head] = [head, None, 0]
+            elif isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name == "*":
+                        self.star_imports.append([node.module or "", node.level])
+                    else:
+                        self.imports[alias.asname or alias.name] = [node.module or "", alias.name, node.level]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self.assigned[target.id] = self.assigned.get(target.id, 0) + 1
+                        if node.value is not None:
+                            value = _literal(node.value)
+                            if value is not None:
+                                self.constants[target.id] = value
+                            elif isinstance(node.value, ast.Dict):
+                                self.dicts[target.id] = self._dict_literal(node.value)
+            elif isinstance(node, (ast.If, ast.Try, ast.With)):
+                for block in _blocks(node):
+                    self._declare(block)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.local_functions.add(node.name)
+            elif isinstance(node, ast.ClassDef):
+                self.local_classes.add(node.name)
+
+    def _dict_literal(self, node: ast.Dict) -> dict[str, Any]:
+        out = {}
+        for key, value in zip(node.keys, node.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                literal = _literal(value)
+                out[key.value] = ["const", literal, ""] if literal is not None else UNKNOWN
+        return out
+
+    def _argparse(self, tree: ast.Module) -> None:
+        """``add_argument("--layers", type=int, default=1)`` anywhere in the file, and the names
+        that hold ``parser.parse_args()``."""
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr == "add_argument":
+                    self._add_argument(node)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+                if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+                    if value.func.attr in ("parse_args", "parse_known_args"):
+                        name = target.elts[0] if isinstance(target, ast.Tuple) and target.elts else target
+                        if isinstance(name, ast.Name):
+                            self.arg_names.add(name.id)
+            if isinstance(node, (ast.Assign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                        self.args_mutated.add(target.attr)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+                self.args_mutated.add("*")
+
+    def _add_argument(self, node: ast.Call) -> None:
+        flags = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        dest: str | None = None
+        if "dest" in keywords and isinstance(keywords["dest"], ast.Constant):
+            dest = str(keywords["dest"].value)
+        else:
+            long = [f for f in flags if f.startswith("--")]
+            plain = [f for f in flags if not f.startswith("-")]
+            chosen = long[0][2:] if long else plain[0] if plain else flags[0].lstrip("-") if flags else None
+            dest = chosen.replace("-", "_") if chosen else None
+        if not dest:
+            return
+        flag = next((f for f in flags if f.startswith("--")), flags[0] if flags else dest)
+        note = f"the {flag} default"
+        action = keywords.get("action")
+        action_name = action.value if isinstance(action, ast.Constant) else None
+        if "default" in keywords:
+            literal = _literal(keywords["default"])
+            value = ["const", literal, note] if literal is not None else UNKNOWN
+            if literal is None and isinstance(keywords["default"], ast.Constant) and keywords["default"].value is None:
+                value = ["const", None, note]
+        elif action_name == "store_true":
+            value = ["const", False, note]
+        elif action_name == "store_false":
+            value = ["const", True, note]
+        elif action is None and "nargs" not in keywords and flags and flags[0].startswith("-"):
+            value = ["const", None, note]
+        else:
+            value = UNKNOWN
+        if dest in self.arg_defaults and self.arg_defaults[dest] != value:
+            value = UNKNOWN  # two parsers disagree
+        self.arg_defaults[dest] = value
+
+    # ------------------------------------------------------------------------------------
+    def _definitions(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.ClassDef):
+            self.classes[node.name] = self._class(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            text = self._segment(node) or ""
+            self.functions[node.name] = {
+                "line": node.lineno,
+                "params": _params(node, skip_self=False),
+                "touches_weights": _initialises(node),
+                "loads": any(word in text for word in LOAD_METHODS) or "torch.load" in text,
+            }
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            for block in _blocks(node):
+                for statement in block:
+                    self._definitions(statement)
+
+    def _class(self, node: ast.ClassDef) -> dict[str, Any]:
+        init = next(
+            (s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__"),
+            None,
+        )
+        attributes: dict[str, list[str]] = {}
+        held: list[str] = []
+        touches = False
+        for statement in node.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if statement.name != "forward" and _initialises(statement):
+                    touches = True
+        if init is not None:
+            for sub in ast.walk(init):
+                if isinstance(sub, ast.Assign):
+                    for target in sub.targets:
+                        if (
+                            isinstance(target, ast.Attribute)
+                            and isinstance(target.value, ast.Name)
+                            and target.value.id == "self"
+                        ):
+                            kind = _recurrent_class(sub.value, self.imports)
+                            if kind is not None:
+                                attributes.setdefault(target.attr, [])
+                                if kind not in attributes[target.attr]:
+                                    attributes[target.attr].append(kind)
+                            else:
+                                attributes[target.attr] = attributes.get(target.attr, []) + ["?"]
+                            for call in ast.walk(sub.value):
+                                if isinstance(call, ast.Call):
+                                    name = _dotted(call.func)
+                                    if name and name.split(".", 1)[0] not in ("self", "nn", "torch"):
+                                        held.append(name)
+        return {
+            "line": node.lineno,
+            "bases": [name for name in (_dotted(base) for base in node.bases) if name],
+            "opaque_bases": any(_dotted(base) is None for base in node.bases),
+            "has_init": init is not None,
+            "params": _params(init, skip_self=True) if init is not None else None,
+            "recurrent_attributes": {attr: kinds for attr, kinds in attributes.items() if "?" not in kinds and kinds},
+            "held": sorted(set(held)),
+            "touches_weights": touches,
+            "holds_recurrent": bool(_recurrent_text(self._segment(node) or "")),
+        }
+
+    # ------------------------------------------------------------------------------------
+    def _scope(self, body: list[ast.stmt], scope: str, bindings: dict[str, int]) -> None:
+        """Walk a block in order: calls, what names hold, effects on those names. Nested function
+        and class bodies are scopes of their own (``self.x`` is shared by a class's methods)."""
+        outer, self.conditional = self.conditional, 0  # a function's body runs whole once called
+        try:
+            self._scope_body(body, scope, bindings)
+        finally:
+            self.conditional = outer
+
+    def _scope_body(self, body: list[ast.stmt], scope: str, bindings: dict[str, int]) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._scope(node.body, f"{scope}.{node.name}", {})
+                continue
+            if isinstance(node, ast.ClassDef):
+                shared: dict[str, int] = {}
+                for statement in node.body:
+                    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        self._scope(statement.body, f"{scope}.{node.name}.{statement.name}", shared)
+                    else:
+                        self._statement(statement, f"{scope}.{node.name}", shared)
+                continue
+            self._statement(node, scope, bindings)
+
+    def _statement(self, node: ast.stmt, scope: str, bindings: dict[str, int]) -> None:
+        self.where = scope  # the scope the calls met now are in
+        if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)):
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                walked = self._walked(node.iter, bindings)
+                if walked is not None and _initialises(node):
+                    self._effect("init", walked, node.lineno)
+                self._expression(node.iter, bindings)
+            elif isinstance(node, (ast.If, ast.While)):
+                self._expression(node.test, bindings)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    self._expression(item.context_expr, bindings)
+            conditional = (isinstance(node, ast.If) and not _is_main_guard(node.test)) or isinstance(node, ast.While)
+            for block in _blocks(node):
+                # ``if args.resume: model.load_state_dict(...)``: the model may as well start afresh
+                maybe = conditional or (isinstance(node, ast.Try) and any(block is h.body for h in node.handlers))
+                self.conditional += maybe
+                try:
+                    for statement in block:
+                        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                            self._scope([statement], scope, {})
+                        else:
+                            self._statement(statement, scope, bindings)
+                finally:
+                    self.conditional -= maybe
+            return
+        if isinstance(node, ast.Assign):
+            value = self._expression(node.value, bindings)
+            for target in node.targets:
+                name = _binding_name(target)
+                if name is None:
+                    continue
+                if value is not None and value[0] == "call":
+                    bindings[name] = value[1]
+                else:
+                    bindings.pop(name, None)
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self._expression(child, bindings)
+
+    def _expression(self, node: ast.expr, bindings: dict[str, int]) -> list[Any] | None:
+        """Record the calls in ``node``; the value of ``node`` when it is a recorded call (or a
+        name bound to one)."""
+        if isinstance(node, ast.Call):
+            return self._call(node, bindings)
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            name = _binding_name(node)
+            if name is not None and name in bindings:
+                return ["call", bindings[name]]
+            self._reference(node)
+            return None
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self._expression(child, bindings)
+            elif isinstance(child, ast.keyword):
+                self._expression(child.value, bindings)
+            elif isinstance(child, ast.comprehension):
+                self._expression(child.iter, bindings)
+        return None
+
+    def _reference(self, node: ast.expr) -> None:
+        """A name used as a value; only names that may be the project's (imported, or defined at
+        the top of this file) are kept."""
+        name = _dotted(node)
+        if name is None:
+            return
+        head = name.split(".", 1)[0]
+        if head in self.imports or head in self.local_classes or head in self.local_functions:
+            self.references.add(name)
+
+    def _call(self, node: ast.Call, bindings: dict[str, int]) -> list[Any] | None:
+        func = node.func
+        # model = Net(...).to(device): still the Net
+        if isinstance(func, ast.Attribute):
+            receiver_name = _binding_name(func.value)
+            receiver = (
+                ["call", bindings[receiver_name]]
+                if receiver_name in bindings
+                else self._call(func.value, bindings)
+                if isinstance(func.value, ast.Call)
+                else None
+            )
+            if func.attr in LOAD_METHODS:
+                if receiver is not None:
+                    self._effect("load", receiver[1], node.lineno)
+                elif isinstance(func.value, (ast.Name, ast.Attribute)) and func.attr == "from_pretrained":
+                    name = _dotted(func.value)
+                    if name:
+                        self.effects.append(
+                            {"kind": "load", "callee": name, "line": node.lineno, "conditional": self.conditional > 0}
+                        )
+                self._arguments(node, bindings)
+                return receiver
+            if func.attr == "apply" and receiver is not None:
+                self._effect("init", receiver[1], node.lineno)
+                self._arguments(node, bindings)
+                return receiver
+            if func.attr in SELF_METHODS and receiver is not None:
+                self._arguments(node, bindings)
+                return receiver
+            if receiver is not None:
+                self._arguments(node, bindings)
+                return None
+        callee = _dotted(func)
+        head = callee.split(".", 1)[0] if callee else ""
+        if head in _NOT_PROJECT and head not in self.imports and head not in self.local_functions:
+            if head == "getattr" and len(node.args) >= 2:
+                self._reference(node.args[0])
+            if head not in _TYPE_TESTS:  # isinstance(x, Encoder) neither builds nor hands out the class
+                self._arguments(node, bindings)
+            return None
+        args, kwargs, star = self._arguments(node, bindings)
+        if callee is None:
+            self._expression(func, bindings)
+            return None
+        # an instance handed to a helper: a loader (load_checkpoint(model, path)) or an initialiser
+        last = callee.rsplit(".", 1)[-1].lower()
+        for value in [*args, *kwargs.values()]:
+            if value[0] == "call":
+                if "load" in last or "restore" in last:
+                    self._effect("load", value[1], node.lineno)
+                else:
+                    self.effects.append(
+                        {
+                            "kind": "helper",
+                            "call": value[1],
+                            "callee": callee,
+                            "line": node.lineno,
+                            "conditional": self.conditional > 0,
+                        }
+                    )
+        index = len(self.calls)
+        self.calls.append(
+            {"callee": callee, "line": node.lineno, "args": args, "kwargs": kwargs, "star": star, "scope": self.where}
+        )
+        return ["call", index]
+
+    def _arguments(
+        self, node: ast.Call, bindings: dict[str, int]
+    ) -> tuple[list[list[Any]], dict[str, list[Any]], bool]:
+        args: list[list[Any]] = []
+        kwargs: dict[str, list[Any]] = {}
+        star = False
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self._expression(arg.value, bindings)
+                star = True
+                continue
+            args.append(self._value(arg, bindings))
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                spread = self._spread(keyword.value)
+                if spread is None:
+                    self._expression(keyword.value, bindings)
+                    star = True
+                else:
+                    kwargs.update(spread)
+                continue
+            kwargs[keyword.arg] = self._value(keyword.value, bindings)
+        return args, kwargs, star
+
+    def _spread(self, node: ast.expr) -> dict[str, list[Any]] | None:
+        """``**config`` of a dict literal of this module."""
+        if isinstance(node, ast.Name) and node.id in self.dicts and self.assigned.get(node.id) == 1:
+            return dict(self.dicts[node.id])
+        if isinstance(node, ast.Dict):
+            return self._dict_literal(node)
+        return None
+
+    def _value(self, node: ast.expr, bindings: dict[str, int]) -> list[Any]:
+        literal = _literal(node)
+        if literal is not None or (isinstance(node, ast.Constant) and node.value is None):
+            return ["const", literal, ""]
+        if isinstance(node, ast.Name):
+            if node.id in bindings:
+                return ["call", bindings[node.id]]
+            if node.id in self.constants and self.assigned.get(node.id) == 1:
+                return ["const", self.constants[node.id], ""]
+            if node.id in self.imports:
+                return ["ref", node.id]
+            self._reference(node)
+            return UNKNOWN
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id in self.arg_names:
+                return self._argparse_value(node.attr)
+            if node.value.id in self.imports:
+                return ["ref", f"{node.value.id}.{node.attr}"]
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in self.dicts
+            and self.assigned.get(node.value.id) == 1
+            and isinstance(node.slice, ast.Constant)
+        ):
+            return self.dicts[node.value.id].get(str(node.slice.value), UNKNOWN)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) == 3
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in self.arg_names
+            and isinstance(node.args[1], ast.Constant)
+        ):
+            dest = str(node.args[1].value)
+            if dest in self.arg_defaults:
+                return self._argparse_value(dest)
+            literal = _literal(node.args[2])
+            return ["const", literal, ""] if literal is not None else UNKNOWN
+        value = self._expression(node, bindings)
+        return value if value is not None else UNKNOWN
+
+    def _argparse_value(self, dest: str) -> list[Any]:
+        if dest in self.args_mutated or "*" in self.args_mutated:
+            return UNKNOWN
+        return self.arg_defaults.get(dest, UNKNOWN)
+
+    def _walked(self, node: ast.expr, bindings: dict[str, int]) -> int | None:
+        """``model.parameters()`` (or ``named_parameters``/``modules``) of a bound instance."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in PARAMETER_WALKS:
+            name = _binding_name(node.func.value)
+            if name is not None and name in bindings:
+                return bindings[name]
+        return None
+
+    def _effect(self, kind: str, call: int, line: int) -> None:
+        self.effects.append({"kind": kind, "call": call, "line": line, "conditional": self.conditional > 0})
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _recurrent_text(text: str) -> bool:
+    from rnn_lint.rule import RECURRENT_CODE
+
+    return RECURRENT_CODE.search(text) is not None
+
+
+def _literal(node: ast.expr) -> Any:
+    """A literal number, string or bool (with a unary minus); None when it is anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _literal(node.operand)
+        if isinstance(inner, (int, float)) and not isinstance(inner, bool):
+            return -inner
+    return None
+
+
+def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool) -> dict[str, Any]:
+    """Positional names in order, keyword-only names, defaults (as values) and whether
+    ``*args``/``**kwargs`` take the rest."""
+    arguments = function.args
+    positional = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
+    if skip_self and positional:
+        positional = positional[1:]
+    defaults: dict[str, Any] = {}
+    names = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
+    with_default = names[len(names) - len(arguments.defaults) :]  # defaults belong to the last ones
+    pairs = list(zip(with_default, arguments.defaults))
+    pairs += [(a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None]
+    for name, default in pairs:
+        literal = _literal(default)
+        if literal is not None or (isinstance(default, ast.Constant) and default.value is None):
+            defaults[name] = ["const", literal, ""]
+        else:
+            defaults[name] = UNKNOWN
+    return {
+        "positional": positional,
+        "keyword_only": [a.arg for a in arguments.kwonlyargs],
+        "defaults": defaults,
+        "var_positional": arguments.vararg is not None,
+        "var_keyword": arguments.kwarg is not None,
+    }
+
+
+def _initialises(node: ast.AST) -> bool:
+    """Whether code sets parameter values: ``nn.init.*``, an in-place fill (``p.data.zero_()``,
+    ``bias[h:2*h].fill_(1)``), an assignment to ``.weight``/``.bias``/``.data``, ``.apply(fn)``,
+    ``load_state_dict`` — and is not a training step (which calls ``backward``/``step``: its
+    in-place updates are the optimiser's, not an initialisation)."""
+    sets = False
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            name = _dotted(sub.func) or ""
+            method = sub.func.attr if isinstance(sub.func, ast.Attribute) else ""
+            if method in ("backward", "step", "zero_grad"):
+                return False
+            if ".init." in f".{name}" or method in INIT_METHODS or method in ("apply", "load_state_dict"):
+                sets = True
+        elif isinstance(sub, (ast.Assign, ast.AugAssign)):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            for target in targets:
+                while isinstance(target, ast.Subscript):
+                    target = target.value
+                if isinstance(target, ast.Attribute) and (
+                    target.attr in ("weight", "bias", "data") or target.attr.startswith(("weight_", "bias_"))
+                ):
+                    sets = True
+    return sets
+
+
+def _recurrent_class(node: ast.expr, imports: dict[str, list[Any]]) -> str | None:
+    """``nn.LSTM`` / ``torch.nn.GRU`` / ``LSTM`` imported from torch.nn, as a class (not called)."""
+    name = _dotted(node)
+    if name is None:
+        return None
+    parts = name.split(".")
+    if parts[-1] not in _RECURRENT:
+        return None
+    head = imports.get(parts[0])
+    if head is None:
+        return None
+    origin = ".".join(filter(None, [head[0], head[1]])) if head[1] else head[0]
+    full = ".".join([origin, *parts[1:]])
+    return parts[-1] if full == f"torch.nn.{parts[-1]}" or full == f"torch.nn.modules.rnn.{parts[-1]}" else None
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _binding_name(node: ast.expr) -> str | None:
+    """``model`` or ``self.model``: the names an instance can be bound to and found again."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return f"self.{node.attr}"
+    return None
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":`` — the script's body, not a condition."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
+def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
+    blocks = [getattr(node, "body", [])]
+    for name in ("orelse", "finalbody"):
+        extra = getattr(node, name, None)
+        if extra:
+            blocks.append(extra)
+    for handler in getattr(node, "handlers", []) or []:
+        blocks.append(handler.body)
+    return blocks

@@ -1,0 +1,269 @@
+"""Per-file lint results kept between runs, so a re-run lints only the files that changed.
+
+One index per configuration, stored through ``rnn_lint.cache`` (``.rnn_lint_cache/v<version>/
+results/…``, as ruff keeps one cache file per package): for each file linted, its size, mtime,
+ctime, a hash of its bytes, and the findings (fixes included, without the displayed path). The
+index's key is everything a file's findings depend on besides its bytes:
+
+- the tool: rnn-lint's version, and the size and mtime of every source file of rnn-lint and of
+  the modules the rules come from (a plugin upgraded, or a rule edited in a checkout, is a new
+  key — never a stale answer);
+- the settings that change findings: select, ignore, extend-select, per-file-ignores and the root
+  their patterns are anchored at, and the codes of the rules selected;
+- ``cross_file_digest`` (optional): a digest of facts every file's findings depend on.
+
+Each entry also records its file's own cross-file digest — what the project index can tell that
+file (``ProjectView.digest``); an entry is served only when the index gives the same answers now.
+
+A file is served from the index when its size, mtime and ctime are the recorded ones (the fast
+path: one ``stat``), or else when its bytes hash to the recorded hash. The fast path is only
+recorded for files whose timestamps were at least ``RACY_SECONDS`` old when they were read: a
+write in the same clock tick as the read could leave the timestamps unchanged (git's "racily
+clean" problem), so such files are verified by their hash next time.
+
+Concurrent runs each write the whole index atomically after merging it with what is on disk, so
+the worst a race costs is a few entries to recompute; a run that is killed never leaves a partial
+index (the previous one stays); an index that cannot be read or decoded is treated as empty.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnn_lint import __version__
+from rnn_lint.cache import CACHE_DIR_NAME, Cache, digest
+from rnn_lint.config import Settings
+from rnn_lint.rule import CellLocation, Edit, Finding, Fix, Rule
+
+NAMESPACE = "results"
+#: Environment variable naming the cache folder, as ``--cache-dir`` does (like RUFF_CACHE_DIR).
+CACHE_DIR_ENV = "RNN_LINT_CACHE_DIR"
+#: Timestamps younger than this when a file is read are not trusted for the fast path.
+RACY_SECONDS = 2.0
+
+
+def default_cache_dir(settings: Settings) -> Path:
+    """``$RNN_LINT_CACHE_DIR``, else ``.rnn_lint_cache`` in the project root (where the
+    configuration file is, else the current directory)."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    return Path(configured) if configured else Path(settings.root) / CACHE_DIR_NAME
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What identifies the bytes a file had when it was linted."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    content_hash: str
+    #: Whether the timestamps were old enough, when read, to identify the content on their own.
+    timestamps_trusted: bool
+
+
+def read_stamped(path: str) -> tuple[Stamp, bytes] | None:
+    """The bytes of ``path`` and their stamp (the ``stat`` is taken before reading, so a change
+    made meanwhile makes the stamp older than the bytes, never newer); None when unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            data = handle.read()
+    except OSError:
+        return None
+    newest = max(status.st_mtime_ns, status.st_ctime_ns)
+    trusted = newest < time.time_ns() - int(RACY_SECONDS * 1e9)
+    stamp = Stamp(status.st_size, status.st_mtime_ns, status.st_ctime_ns, _hash(data), trusted)
+    return stamp, data
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class ResultCache:
+    """The findings of files already linted with this tool and these settings."""
+
+    def __init__(self, directory: str | os.PathLike, key: str) -> None:
+        self.store = Cache(directory)
+        self.key = key
+        self.entries: dict[str, list[Any]] = self._load()
+        self.updates: dict[str, list[Any]] = {}
+
+    @classmethod
+    def open(
+        cls,
+        directory: str | os.PathLike,
+        settings: Settings,
+        rules: Sequence[type[Rule]],
+        *,
+        cross_file_digest: str = "",
+    ) -> ResultCache:
+        """The index for ``settings`` with ``rules`` selected (see the module docstring for the
+        key). ``cross_file_digest`` must change whenever a fact from other files that every
+        file's findings may depend on changes."""
+        configuration = json.dumps(
+            {
+                "select": settings.select,
+                "ignore": settings.ignore,
+                "extend_select": settings.extend_select,
+                "per_file_ignores": settings.per_file_ignores,
+                "root": os.path.abspath(settings.root),
+                "rules": [rule.code for rule in rules],
+            },
+            sort_keys=True,
+        )
+        return cls(directory, digest(tool_fingerprint(rules), configuration, cross_file_digest))
+
+    # --- reading ------------------------------------------------------------------------------
+    def lookup(self, path: str, display: str, *, cross_file_digest: str = "") -> list[Finding] | None:
+        """The findings recorded for ``path`` (absolute), shown as ``display``, if its content and
+        what the project tells it (``cross_file_digest``) are the ones they were computed from;
+        None otherwise."""
+        entry = self.entries.get(path)
+        if entry is None:
+            return None
+        size, mtime_ns, ctime_ns, content_hash, trusted, encoded, recorded_cross_file = entry
+        if recorded_cross_file != cross_file_digest:
+            return None
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        if status.st_size != size:
+            return None
+        if not (trusted and status.st_mtime_ns == mtime_ns and status.st_ctime_ns == ctime_ns):
+            stamped = read_stamped(path)
+            if stamped is None or stamped[0].content_hash != content_hash:
+                return None
+            stamp = stamped[0]
+            if (stamp.mtime_ns, stamp.ctime_ns, stamp.timestamps_trusted) != (mtime_ns, ctime_ns, trusted):
+                # next time the fast path may do
+                self.record(path, stamp, None, encoded=encoded, cross_file_digest=cross_file_digest)
+        try:
+            return [_decode_finding(display, item) for item in encoded]
+        except (TypeError, ValueError, KeyError, AttributeError):  # not what this version writes
+            return None
+
+    # --- writing ------------------------------------------------------------------------------
+    def record(
+        self,
+        path: str,
+        stamp: Stamp,
+        findings: Sequence[Finding] | None,
+        *,
+        encoded=None,
+        cross_file_digest: str = "",
+    ) -> None:
+        """Remember ``findings`` for the bytes ``stamp`` describes and the project's answers
+        ``cross_file_digest``."""
+        if encoded is None:
+            encoded = [_encode_finding(finding) for finding in findings or ()]
+        self.updates[path] = [
+            stamp.size,
+            stamp.mtime_ns,
+            stamp.ctime_ns,
+            stamp.content_hash,
+            stamp.timestamps_trusted,
+            encoded,
+            cross_file_digest,
+        ]
+
+    def save(self) -> bool:
+        """Write the index when this run learnt something, merged with what concurrent runs may
+        have written since it was read. A cache that cannot be written costs speed, never a run."""
+        if not self.updates:
+            return True
+        merged = self._load()
+        merged.update(self.updates)
+        saved = self.store.store(NAMESPACE, self.key, {"version": __version__, "files": merged})
+        if saved:
+            self.entries.update(self.updates)
+            self.updates = {}
+        return saved
+
+    def _load(self) -> dict[str, list[Any]]:
+        document = self.store.load(NAMESPACE, self.key)
+        if not isinstance(document, dict) or document.get("version") != __version__:
+            return {}
+        files = document.get("files")
+        if not isinstance(files, dict):
+            return {}
+        return {path: entry for path, entry in files.items() if isinstance(entry, list) and len(entry) == 7}
+
+
+def tool_fingerprint(rules: Sequence[type[Rule]]) -> str:
+    """rnn-lint's version plus the size and mtime of the source files that compute findings:
+    rnn-lint's own and each rule's module (third-party rules included)."""
+    package = Path(__file__).resolve().parent
+    files = sorted(str(path) for path in package.rglob("*.py"))
+    for rule in rules:
+        module = sys.modules.get(rule.__module__)
+        filename = getattr(module, "__file__", None)
+        if filename and not filename.startswith(str(package)):
+            files.append(filename)
+    parts = [__version__]
+    for filename in files:
+        try:
+            status = os.stat(filename)
+        except OSError:
+            continue
+        parts.append(f"{filename}:{status.st_size}:{status.st_mtime_ns}")
+    return digest(*parts)
+
+
+# --- findings as JSON ------------------------------------------------------------------------
+# Findings are stored field by field, whatever fields they grow (a notebook finding's cell, …):
+# a dataclass becomes {"$": its name, field: value…}, a tuple {"(": [items]}. Only the classes
+# below are ever rebuilt — never pickle: a cache folder may come from someone else's checkout.
+# The tool fingerprint changes with rule.py, so an index always matches the fields it is read with.
+
+_STORED = {cls.__name__: cls for cls in (Finding, Fix, Edit, CellLocation)}
+
+
+def _encode_finding(finding: Finding) -> dict[str, Any]:
+    encoded = _to_json(finding)
+    del encoded["path"]  # shown relative to the current folder, which may differ next time
+    return encoded
+
+
+def _decode_finding(path: str, item: dict[str, Any]) -> Finding:
+    finding = _from_json({**item, "path": path})
+    if not isinstance(finding, Finding):
+        raise ValueError("not a finding")
+    return finding
+
+
+def _to_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if type(value).__name__ not in _STORED:
+            raise TypeError(f"cannot store a {type(value).__name__}")
+        return {"$": type(value).__name__} | {
+            field.name: _to_json(getattr(value, field.name)) for field in dataclasses.fields(value)
+        }
+    if isinstance(value, tuple):
+        return {"(": [_to_json(item) for item in value]}
+    if isinstance(value, list):
+        return [_to_json(item) for item in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "(" in value:
+            return tuple(_from_json(item) for item in value["("])
+        cls = _STORED[value["$"]]  # KeyError: not ours
+        return cls(**{name: _from_json(item) for name, item in value.items() if name != "$"})
+    if isinstance(value, list):
+        return [_from_json(item) for item in value]
+    return value

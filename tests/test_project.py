@@ -1,0 +1,387 @@
+"""The project index: facts that cross files (issue 7).
+
+The fixture project (fixtures/projects/seq2seq) is laid out as real ones are: a package with
+``models/``, ``train.py`` with argparse, a checkpoint-loading ``predict.py``, a ``utils.py`` init
+helper, a base class in another module. Lines end with ``# project: CODE`` where a finding is
+expected when the project is seen, ``# project: none`` where only a one-file run flags them
+(``# expect:``, checked by test_fixtures.py, says what a one-file run finds).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rnn_lint.cache import Cache
+from rnn_lint.config import Settings
+from rnn_lint.facts.project_semantics import ProjectView
+from rnn_lint.project import index as index_module
+from rnn_lint.project import load_project
+from rnn_lint.project.index import ProjectIndex, Symbol
+from rnn_lint.project.root import find_root
+from rnn_lint.project.summary import summarise
+from rnn_lint.runner import lint_paths
+from tests.fixture_expectations import expectations
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "seq2seq"
+_PROJECT_MARK = re.compile(r"#\s*project:\s*([A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*|none)\b")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the fixture project (runs write their cache at its root)."""
+    target = tmp_path / "seq2seq"
+    shutil.copytree(FIXTURE, target, ignore=shutil.ignore_patterns(".rnn_lint_cache", "__pycache__"))
+    return target
+
+
+def project_expectations(root: Path) -> set[tuple[str, int, str]]:
+    expected = set()
+    for path in sorted(root.rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            match = _PROJECT_MARK.search(line)
+            if match and match.group(1) != "none":
+                for code in match.group(1).split(","):
+                    expected.add((str(path), number, code.strip()))
+    return expected
+
+
+def findings_of(paths, root: Path, **options) -> set[tuple[str, int, str]]:
+    settings = Settings(root=root)
+    return {
+        (os.path.abspath(root / f.path) if not os.path.isabs(f.path) else f.path, f.line, f.code)
+        for f in lint_paths([str(p) for p in paths], settings, jobs=1, **options)
+    }
+
+
+def messages_of(paths, root: Path) -> dict[tuple[str, int], str]:
+    return {
+        (Path(f.path).name, f.line): f.message for f in lint_paths([str(p) for p in paths], Settings(root=root), jobs=1)
+    }
+
+
+# --- the fixture project ------------------------------------------------------------------------
+
+
+def test_whole_tree_reports_cross_file_bugs_in_the_file_of_the_mistake(project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    assert findings_of([project], project) == project_expectations(project)
+
+
+def test_messages_name_the_construction_site(project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    messages = messages_of([project], project)
+    decoder = messages[("decoder.py", 9)]
+    assert "built in train.py:19 with n_layers=1 (the --n_layers default) and dropout=0.5" in decoder
+    encoder = messages[("encoder.py", 11)]
+    assert "built in train.py:18 with n_layers=1 (the --n_layers default) and dropout_p=0.3 (its default)" in encoder
+
+
+def test_isolated_keeps_one_file_behaviour(project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    expected = {
+        (str(path), line, code) for path in project.rglob("*.py") for line, code in expectations(path.read_text())
+    }
+    assert findings_of([project], project, project=False) == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["seq2seq/models/decoder.py", "seq2seq/models/encoder.py", "seq2seq/models/classifier.py", "train.py"],
+)
+def test_linting_one_file_sees_the_same_project(project: Path, monkeypatch, name: str) -> None:
+    monkeypatch.chdir(project)
+    whole = findings_of([project], project)
+    target = str(project / name)
+    assert findings_of([target], project) == {f for f in whole if f[0] == target}
+
+
+def test_precommit_on_a_staged_subset_reports_what_a_whole_run_reports(project: Path, monkeypatch) -> None:
+    """pre-commit passes only the staged files, by name, with --force-exclude."""
+    monkeypatch.chdir(project)
+    staged = ["seq2seq/models/decoder.py", "seq2seq/models/classifier.py", "predict.py"]
+    whole = findings_of([project], project)
+    subset = findings_of(staged, project, force_exclude=True)
+    assert subset == {f for f in whole if f[0] in {str(project / name) for name in staged}}
+    assert any(code == "RNN301" for _, _, code in subset)
+
+
+def test_cli_isolated_flag(project: Path, monkeypatch, capsys) -> None:
+    from rnn_lint.cli import main
+
+    monkeypatch.chdir(project)
+    main(["seq2seq/models/decoder.py"])
+    assert "RNN301" in capsys.readouterr().out
+    main(["--isolated", "seq2seq/models/decoder.py"])
+    assert "RNN301" not in capsys.readouterr().out
+
+
+def test_a_changed_site_changes_the_verdict(project: Path, monkeypatch) -> None:
+    """The index follows the files: a second construction with two layers silences RNN301."""
+    monkeypatch.chdir(project)
+    decoder = str(project / "seq2seq/models/decoder.py")
+    assert (decoder, 9, "RNN301") in findings_of([decoder], project)
+    (project / "serve.py").write_text("from seq2seq.models import Decoder\n\nmodel = Decoder(64, 100, n_layers=2)\n")
+    assert (decoder, 9, "RNN301") not in findings_of([decoder], project)
+
+
+# --- pieces of the index ---------------------------------------------------------------------------
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def build(root: Path) -> ProjectIndex:
+    return ProjectIndex.build(root, [str(p) for p in root.rglob("*.py")])
+
+
+def test_root_is_found_from_markers(tmp_path: Path) -> None:
+    write(tmp_path, {"repo/pyproject.toml": "", "repo/pkg/models/m.py": "", "other/x.py": ""})
+    assert find_root([tmp_path / "repo/pkg/models/m.py"]) == tmp_path / "repo"
+    (tmp_path / "git/.git").mkdir(parents=True)
+    write(tmp_path, {"git/a/b.py": ""})
+    assert find_root([tmp_path / "git/a/b.py", tmp_path / "git/a"]) == tmp_path / "git"
+
+
+MODEL = """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self, hidden, n_layers=1, dropout=0.5):
+        super().__init__()
+        self.rnn = nn.GRU(hidden, hidden, n_layers, dropout=dropout)
+"""
+
+
+@pytest.mark.parametrize(
+    "files, caller",
+    [
+        # src layout, absolute import through a package __init__ re-export
+        (
+            {
+                "src/pkg/__init__.py": "from .nets.net import Net\n",
+                "src/pkg/nets/__init__.py": "",
+                "src/pkg/nets/net.py": MODEL,
+                "scripts/run.py": "from pkg import Net\nm = Net(8)\n",
+            },
+            "scripts/run.py",
+        ),
+        # namespace package (no __init__.py), module import with attribute access
+        (
+            {"ns/nets/net.py": MODEL, "run.py": "import ns.nets.net\nm = ns.nets.net.Net(8)\n"},
+            "run.py",
+        ),
+        # relative import two levels up
+        (
+            {
+                "pkg/__init__.py": "",
+                "pkg/nets/__init__.py": "",
+                "pkg/nets/net.py": MODEL,
+                "pkg/app/__init__.py": "",
+                "pkg/app/run.py": "from ..nets import net as n\nm = n.Net(8)\n",
+            },
+            "pkg/app/run.py",
+        ),
+        # a script's sibling import, star import
+        ({"exp/net.py": MODEL, "exp/run.py": "from net import *\nm = Net(8)\n"}, "exp/run.py"),
+    ],
+    ids=["src-layout", "namespace", "relative", "sibling-star"],
+)
+def test_imports_resolve_to_the_defining_file(tmp_path: Path, files, caller) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    write(tmp_path, files)
+    index = build(tmp_path)
+    net = next(str(tmp_path / name) for name, text in files.items() if text is MODEL)
+    value = ProjectView(index, net).constructor_value("Net", "n_layers")
+    assert value is not None and value.value == 1
+    assert value.where == (f"{caller}:2",)
+
+
+@pytest.mark.parametrize(
+    "caller, expected",
+    [
+        ("from net import Net\nm = Net(8)\n", 1),  # the default, kept
+        ("from net import Net\nLAYERS = 3\nm = Net(8, LAYERS)\n", 3),  # a module constant
+        ("from net import Net\nfrom config import LAYERS\nm = Net(8, n_layers=LAYERS)\n", 4),  # imported
+        ("from net import Net\nCFG = {'n_layers': 2}\nm = Net(8, **CFG)\n", 2),  # a dict config
+        ("from net import Net\nCFG = {'n_layers': 2}\nm = Net(8, CFG['n_layers'])\n", 2),
+        (
+            "import argparse\nfrom net import Net\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--n-layers', type=int, default=5)\nargs = p.parse_args()\n"
+            "m = Net(8, n_layers=args.n_layers)\n",
+            5,
+        ),
+        (
+            "import argparse\nfrom net import Net\np = argparse.ArgumentParser()\nargs = p.parse_args()\n"
+            "m = Net(8, n_layers=getattr(args, 'n_layers', 6))\n",
+            6,
+        ),
+        # unknowable: a value computed at run time, an argparse value changed after parsing
+        ("import sys\nfrom net import Net\nm = Net(8, int(sys.argv[1]))\n", None),
+        (
+            "import argparse\nfrom net import Net\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--n_layers', type=int, default=1)\nargs = p.parse_args()\nargs.n_layers += 1\n"
+            "m = Net(8, args.n_layers)\n",
+            None,
+        ),
+        ("from net import Net\nkw = dict(n_layers=1)\nm = Net(8, **kw)\n", None),
+    ],
+    ids=[
+        "default",
+        "constant",
+        "imported-constant",
+        "dict-splat",
+        "dict-subscript",
+        "argparse",
+        "getattr-default",
+        "runtime",
+        "argparse-mutated",
+        "unknown-splat",
+    ],
+)
+def test_argument_values_at_sites(tmp_path: Path, caller: str, expected) -> None:
+    write(tmp_path, {"net.py": MODEL, "config.py": "LAYERS = 4\n", "train.py": caller})
+    value = ProjectView(build(tmp_path), str(tmp_path / "net.py")).constructor_value("Net", "n_layers")
+    assert (value.value if value is not None else None) == expected
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "from net import Net\nm = Net(8, n_layers=2)\n",  # sites disagree
+        "from net import Net\nfactory = Net\n",  # handed around as a value
+        "from net import Net\nclass Deep(Net):\n    pass\n",  # subclassed: built through super()
+        "import net\nm = getattr(net, 'Net')(8)\n",  # looked up by name
+        "from net import Net\nm = Net(8, *sizes)\n",  # star arguments
+    ],
+    ids=["disagree", "value", "subclass", "getattr", "star"],
+)
+def test_no_value_when_some_site_cannot_be_seen_or_disagrees(tmp_path: Path, other: str) -> None:
+    write(tmp_path, {"net.py": MODEL, "train.py": "from net import Net\nm = Net(8)\n", "other.py": other})
+    assert ProjectView(build(tmp_path), str(tmp_path / "net.py")).constructor_value("Net", "n_layers") is None
+
+
+LSTM_MODEL = """
+import torch.nn as nn
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 16)
+
+class Wrapper(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tagger = Tagger()
+"""
+
+
+@pytest.mark.parametrize(
+    "script, affected",
+    [
+        ("import torch\nfrom m import Tagger\nt = Tagger()\nt.load_state_dict(torch.load('x.pt'))\n", True),
+        ("from m import Tagger\nt = Tagger.from_pretrained('x')\n", True),
+        ("from m import Tagger\nfrom u import init\nt = Tagger().to('cpu')\ninit(t)\n", True),
+        ("from m import Tagger\nfrom u import init\nt = Tagger()\nt.apply(init)\n", True),
+        ("from m import Tagger\nt = Tagger()\nfor p in t.parameters():\n    p.data.zero_()\n", True),
+        ("from m import Wrapper\nw = Wrapper()\nw.load_state_dict({})\n", True),  # held by a loaded model
+        ("from m import Tagger\nfrom u import load_checkpoint\nt = Tagger()\nload_checkpoint(t, 'x')\n", True),
+        ("from m import Tagger\nt = Tagger()\nprint(t)\n", False),
+        ("from m import Tagger\nfrom u import show\nt = Tagger()\nshow(t)\n", False),  # touches no weights
+        # trained from PyTorch's initialisation unless a flag says otherwise
+        ("import sys\nfrom m import Tagger\nt = Tagger()\nif sys.argv[1:]:\n    t.load_state_dict({})\n", False),
+        # one instance loaded, another trained from scratch
+        ("from m import Tagger\nt = Tagger()\nt.load_state_dict({})\nfresh = Tagger()\n", False),
+        # an optimiser's update is no initialisation
+        (
+            "from m import Tagger\nt = Tagger()\nfor p in t.parameters():\n    p.data.add_(p.grad, alpha=-0.1)\n",
+            False,
+        ),
+        ("from m import Tagger\nfrom u import train\nt = Tagger()\ntrain(t)\n", False),  # a training helper
+        # built by a factory whose every result is loaded
+        (
+            "from m import Tagger\ndef build():\n    return Tagger()\nt = build()\nt.load_state_dict({})\n",
+            True,
+        ),
+        (
+            "from m import Tagger\nif __name__ == '__main__':\n    t = Tagger()\n    t.load_state_dict({})\n",
+            True,
+        ),
+    ],
+    ids=[
+        "load_state_dict",
+        "from_pretrained",
+        "helper",
+        "apply",
+        "loop",
+        "holder",
+        "loader",
+        "none",
+        "other-helper",
+        "conditional",
+        "one-of-two",
+        "optimiser-loop",
+        "training-helper",
+        "factory",
+        "main-guard",
+    ],
+)
+def test_weights_loaded_or_initialised_elsewhere(tmp_path: Path, script: str, affected: bool) -> None:
+    helpers = (
+        "def init(m):\n    for p in m.parameters():\n        p.data.zero_()\n\n"
+        "def show(m):\n    print(m)\n\n"
+        "def train(m):\n    for p in m.parameters():\n        p.data.add_(p.grad)\n    m.zero_grad()\n\n"
+        "def load_checkpoint(m, path):\n    pass\n"
+    )
+    write(tmp_path, {"m.py": LSTM_MODEL, "u.py": helpers, "run.py": script})
+    where = ProjectView(build(tmp_path), str(tmp_path / "m.py")).weights_from_elsewhere("Tagger")
+    assert bool(where) is affected
+    if affected:
+        assert where.startswith("run.py:")
+
+
+def test_summaries_are_cached_by_content(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, {"net.py": MODEL, "train.py": "from net import Net\nm = Net(8)\n"})
+    cache = Cache(tmp_path / ".rnn_lint_cache")
+    files = [str(p) for p in tmp_path.rglob("*.py")]
+    cold = ProjectIndex.build(tmp_path, files, cache)
+    calls = []
+    monkeypatch.setattr(index_module, "summarise", lambda text: calls.append(text) or summarise(text))
+    warm = ProjectIndex.build(tmp_path, files, cache)
+    assert calls == []  # nothing parsed again
+    net = str(tmp_path / "net.py")
+    assert ProjectView(warm, net).digest() == ProjectView(cold, net).digest()
+    (tmp_path / "train.py").write_text("from net import Net\nm = Net(8, 2)\n")
+    changed = ProjectIndex.build(tmp_path, files, cache)
+    assert len(calls) == 1  # only the changed file
+    assert ProjectView(changed, net).digest() != ProjectView(cold, net).digest()
+
+
+def test_digest_is_the_same_whichever_file_is_linted(project: Path) -> None:
+    settings = Settings(root=project)
+    one = load_project([project / "seq2seq/models/decoder.py"], settings, use_cache=False)
+    whole = load_project([project], settings, use_cache=False)
+    for path in project.rglob("*.py"):
+        assert ProjectView(one, str(path)).digest() == ProjectView(whole, str(path)).digest()
+
+
+def test_prefilter_leaves_unrelated_files_unparsed(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "net.py": MODEL,
+            "train.py": "from net import Net\nm = Net(8)\n",
+            "unrelated.py": "import os\nprint(os.getcwd())\n",
+        },
+    )
+    index = build(tmp_path)
+    assert str(tmp_path / "unrelated.py") not in index.summaries
+    assert index.symbol(str(tmp_path / "train.py"), "Net") == Symbol("class", str(tmp_path / "net.py"), "Net")
