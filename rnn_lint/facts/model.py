@@ -266,6 +266,9 @@ class FileFacts:
     attribute_carries: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: id(call) → the class whose forward a call of a model of this file runs
     instance_calls: dict[int, str] = field(default_factory=dict)
+    #: id() of the functions (0: the module's own code) where states are bound or models called:
+    #: the only places a carried state can be (carried_states.py reads no other)
+    carry_scopes: set[int] = field(default_factory=set)
     #: what the rest of the project tells about this file (project_semantics.ProjectView), or None
     project: Any = None
 
@@ -320,14 +323,21 @@ class FileFacts:
         """How often each attribute name is stored and read in the file (initial_states.py)."""
         from rnn_lint.facts.initial_states import attribute_uses
 
-        return attribute_uses(self.module)
+        return attribute_uses(self.code)
+
+    @cached_property
+    def code(self) -> str:
+        """The file's text (generated once from the tree, for the few facts read off the text)."""
+        return self.module.code
 
     @cached_property
     def stale_carries(self) -> list[Any]:
         """States carried across a loop that calls backward() without a detach (carried_states.py)."""
         from rnn_lint.facts.carried_states import stale_carries
 
-        return stale_carries(self) if self.state_bindings else []
+        if not self.trains or not (self.state_bindings or self.instance_calls):
+            return []  # nothing calls backward(), or nothing returns a state: nothing is stale
+        return stale_carries(self)
 
     @property
     def families(self) -> set[str]:
