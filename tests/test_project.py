@@ -296,13 +296,49 @@ class Wrapper(nn.Module):
         ("from m import Tagger\nfrom u import load_checkpoint\nt = Tagger()\nload_checkpoint(t, 'x')\n", True),
         ("from m import Tagger\nt = Tagger()\nprint(t)\n", False),
         ("from m import Tagger\nfrom u import show\nt = Tagger()\nshow(t)\n", False),  # touches no weights
+        # trained from PyTorch's initialisation unless a flag says otherwise
+        ("import sys\nfrom m import Tagger\nt = Tagger()\nif sys.argv[1:]:\n    t.load_state_dict({})\n", False),
+        # one instance loaded, another trained from scratch
+        ("from m import Tagger\nt = Tagger()\nt.load_state_dict({})\nfresh = Tagger()\n", False),
+        # an optimiser's update is no initialisation
+        (
+            "from m import Tagger\nt = Tagger()\nfor p in t.parameters():\n    p.data.add_(p.grad, alpha=-0.1)\n",
+            False,
+        ),
+        ("from m import Tagger\nfrom u import train\nt = Tagger()\ntrain(t)\n", False),  # a training helper
+        # built by a factory whose every result is loaded
+        (
+            "from m import Tagger\ndef build():\n    return Tagger()\nt = build()\nt.load_state_dict({})\n",
+            True,
+        ),
+        (
+            "from m import Tagger\nif __name__ == '__main__':\n    t = Tagger()\n    t.load_state_dict({})\n",
+            True,
+        ),
     ],
-    ids=["load_state_dict", "from_pretrained", "helper", "apply", "loop", "holder", "loader", "none", "other-helper"],
+    ids=[
+        "load_state_dict",
+        "from_pretrained",
+        "helper",
+        "apply",
+        "loop",
+        "holder",
+        "loader",
+        "none",
+        "other-helper",
+        "conditional",
+        "one-of-two",
+        "optimiser-loop",
+        "training-helper",
+        "factory",
+        "main-guard",
+    ],
 )
 def test_weights_loaded_or_initialised_elsewhere(tmp_path: Path, script: str, affected: bool) -> None:
     helpers = (
         "def init(m):\n    for p in m.parameters():\n        p.data.zero_()\n\n"
         "def show(m):\n    print(m)\n\n"
+        "def train(m):\n    for p in m.parameters():\n        p.data.add_(p.grad)\n    m.zero_grad()\n\n"
         "def load_checkpoint(m, path):\n    pass\n"
     )
     write(tmp_path, {"m.py": LSTM_MODEL, "u.py": helpers, "run.py": script})
@@ -349,3 +385,38 @@ def test_prefilter_leaves_unrelated_files_unparsed(tmp_path: Path) -> None:
     index = build(tmp_path)
     assert str(tmp_path / "unrelated.py") not in index.summaries
     assert index.symbol(str(tmp_path / "train.py"), "Net") == Symbol("class", str(tmp_path / "net.py"), "Net")
+
+
+FACTORY = """
+import torch.nn as nn
+
+def make_rnn(size, layers=1, dropout=0.2):
+    return nn.LSTM(size, size, layers, dropout=dropout)
+"""
+
+
+@pytest.mark.parametrize(
+    "callers, flagged",
+    [
+        (["from factory import make_rnn\nrnn = make_rnn(32)\n"], True),
+        (
+            [
+                "from factory import make_rnn\nrnn = make_rnn(32)\n",
+                "from factory import make_rnn\nr = make_rnn(8, 2)\n",
+            ],
+            False,
+        ),
+        (["from factory import make_rnn\nbuild = make_rnn\n"], False),  # handed around: calls unseen
+        ([], False),
+    ],
+    ids=["every-call-one-layer", "calls-disagree", "handed-around", "never-called"],
+)
+def test_factory_parameters_take_the_values_of_their_calls(tmp_path: Path, monkeypatch, callers, flagged) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    write(tmp_path, {"factory.py": FACTORY, **{f"use{number}.py": text for number, text in enumerate(callers)}})
+    monkeypatch.chdir(tmp_path)
+    findings = lint_paths(["factory.py"], Settings(root=tmp_path), jobs=1)
+    inert = [f for f in findings if f.code == "RNN301"]
+    assert bool(inert) is flagged
+    if flagged:
+        assert "built in use0.py:2 with layers=1 (its default)" in inert[0].message

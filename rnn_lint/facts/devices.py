@@ -6,7 +6,10 @@ Two kinds of fact, both gathered as the interpreter walks:
   without ``device=`` makes a CPU tensor. The created ``Tensor`` value carries
   ``device="default"``; ``.to(...)``, ``.cuda()``, ``.type_as(...)``, ``nn.Parameter(...)`` and
   the like make its device unknown again (``new_zeros``/``zeros_like`` never set it: they follow
-  their receiver). When such a tensor reaches a recurrent module's call as its state, a
+  their receiver) — except a hard-coded GPU (``.cuda()``, ``.to("cuda")``, ``device="cuda"``)
+  met on every path (not under an ``if``, a ``try`` or a conditional expression, where
+  ``if use_cuda:`` guards live), which marks it ``device="cuda"``: a GPU tensor that a CPU run
+  cannot use. When such a tensor reaches a recurrent module's call as its state, a
   ``StateCreation`` is recorded: the factory call, the module call, and whether the module's input
   is a name that is already bound where the factory is called (then ``device=<input>.device`` can be
   written there).
@@ -36,6 +39,8 @@ if TYPE_CHECKING:
 
 #: A tensor made by a factory without ``device=``: on the CPU whatever the model is on.
 DEFAULT = "default"
+#: A tensor put on the GPU by a hard-coded ``.cuda()`` / ``"cuda"``: unusable on a CPU run.
+GPU = "cuda"
 #: The key under which a frame remembers that a local name is on an accelerator.
 _ON_ACCELERATOR = "device-of:"
 #: Methods that move a tensor (its device is then whatever they were told).
@@ -57,6 +62,8 @@ class StateCreation:
     function: str
     #: the module's input, when it is a plain name already bound where the factory is called
     input_name: str | None
+    #: DEFAULT (the factory left it on the CPU) or GPU (``node`` is the hard-coded ``.cuda()``)
+    device: str = DEFAULT
 
 
 @dataclass(eq=False)
@@ -79,6 +86,9 @@ class Devices:
         self._remember_factory(node, frame)
         if not isinstance(value, Tensor):
             return value
+        device = [arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "device"]
+        if device and _names_gpu(device[0]):
+            return self._on_gpu(value, node)
         if any(arg.star == "**" for arg in node.args) or any(
             arg.keyword is not None and arg.keyword.value in ("device", "out") for arg in node.args
         ):
@@ -100,7 +110,17 @@ class Devices:
     def _moved(self, tensor: Tensor, method: str, node: cst.Call, frame: Frame) -> Tensor:
         """``.to(...)``, ``.cuda()`` and friends: the device is no longer the factory's."""
         self._arguments(node, frame)
+        target = _device_argument(node) if method == "to" else None
+        if method == "cuda" or (target is not None and _names_gpu(target)):
+            return self._on_gpu(tensor, node)
         return replace(tensor, device=None) if tensor.device is not None else tensor
+
+    def _on_gpu(self, tensor: Tensor, node: cst.Call) -> Tensor:
+        """Put on the GPU by ``node``: noted only when every path gets there (no ``if use_cuda:``)."""
+        if self.conditional or not isinstance(tensor.origin, cst.Call):
+            return replace(tensor, device=None)
+        self._gpu_placements[id(tensor.origin)] = node
+        return replace(tensor, device=GPU)
 
     @staticmethod
     def _unplaced(value: Any) -> Any:
@@ -110,10 +130,15 @@ class Devices:
     # --- states reaching a module ---------------------------------------------------------
     def _note_state_devices(self, call: ModuleCall, input_node: Any, frame: Frame) -> None:
         for tensor in _tensors_in(call.state):
-            if tensor.device != DEFAULT or not isinstance(tensor.origin, cst.Call):
+            if tensor.device not in (DEFAULT, GPU) or not isinstance(tensor.origin, cst.Call):
                 continue
             made = self._factories.get(id(tensor.origin))
             if made is None:
+                continue
+            if tensor.device == GPU:
+                placed = self._gpu_placements.get(id(tensor.origin))
+                if placed is not None:
+                    self.facts.state_creations.append(StateCreation(placed, call, made[2], made[1], None, GPU))
                 continue
             made_in, function, in_model, bound = made
             name = input_node.value if isinstance(input_node, cst.Name) else None
@@ -226,6 +251,16 @@ _DTYPES = frozenset(
 )
 
 
+def _names_gpu(node: cst.BaseExpression) -> bool:
+    """``"cuda"``, ``"cuda:0"``, ``torch.device("cuda")``: a GPU written into the code."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return isinstance(value, str) and (value == "cuda" or value.startswith("cuda:"))
+    if isinstance(node, cst.Call) and dotted(node.func) in ("torch.device", "device") and node.args:
+        return _names_gpu(node.args[0].value)
+    return False
+
+
 def _names_cpu(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.SimpleString):
         return node.evaluated_value == "cpu"
@@ -238,4 +273,4 @@ def _text(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
 
-__all__ = ["DEFAULT", "UNKNOWN", "Devices", "PackLengths", "StateCreation"]
+__all__ = ["DEFAULT", "GPU", "UNKNOWN", "Devices", "PackLengths", "StateCreation"]

@@ -20,14 +20,16 @@ spellings of real code it recognises (batch-size names, init functions …) are 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
 
 from rnn_lint import contract
 from rnn_lint.facts import tensors
+from rnn_lint.facts.carried_states import CarriedStates
 from rnn_lint.facts.devices import Devices
+from rnn_lint.facts.factories import forwarded_keywords, named_at_caller
 from rnn_lint.facts.idioms import (
     BATCH_NAMES,
     CREATION_METHODS,
@@ -43,6 +45,7 @@ from rnn_lint.facts.idioms import (
     provenance_source,
 )
 from rnn_lint.facts.imports import ImportTable, dotted
+from rnn_lint.facts.initial_states import InitialStates
 from rnn_lint.facts.model import (
     ClassInfo,
     Construction,
@@ -84,11 +87,13 @@ from rnn_lint.facts.values import (
     TupleValue,
     const_arithmetic,
     element_of,
+    is_index,
     is_numeric,
     merge,
     merge_all,
     python_number,
     sequence_items,
+    some_index,
 )
 
 MAX_INLINE_DEPTH = 4
@@ -118,7 +123,7 @@ class Frame:
         return _MISSING
 
 
-class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
+class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialStates, CarriedStates):
     def __init__(self, module: cst.Module, path: str = "", project: Any = None) -> None:
         self.imports = ImportTable()
         self.facts = FileFacts(module, self.imports, path=path, project=project)
@@ -140,6 +145,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         self.forward_depth = 0
         #: factory calls met so far (devices.py): id(node) → where it was made
         self._factories: dict[int, Any] = {}
+        #: tensors put on the GPU unconditionally (devices.py): id(origin) → the .cuda() call
+        self._gpu_placements: dict[int, Any] = {}
+        #: how many branches (if, try, `a if c else b`, `c and a`) the code being run is inside
+        self.conditional = 0
 
     # ======================================================================================
     # The order of work
@@ -245,6 +254,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         kwargs: dict[str, Any],
         standalone: bool = False,
         caller: Frame | None = None,
+        call: cst.Call | None = None,
     ) -> Any:
         function: cst.FunctionDef = ref.node
         if id(function) in self.stack or len(self.stack) >= MAX_INLINE_DEPTH:
@@ -257,6 +267,9 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         self._bind_parameters(
             function, frame, info if is_method else None, "classmethod" in decorators, ref.bound, args, kwargs
         )
+        forwarded = None if args is None else forwarded_keywords(function, call, kwargs, caller)
+        if forwarded is not None:  # a factory: what reaches its **kwargs is the caller's
+            frame.env[function.params.star_kwarg.name.value] = forwarded
         # self.reset_parameters() from __init__: the method sees (and may set) the attributes the
         # caller has assigned so far, which are not in the class table until the caller finishes
         shares_self = (
@@ -284,7 +297,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                 for construction in _constructions_in(value):
                     self.returned.append((id(function), construction))
             return UNKNOWN
-        return merge_all(frame.returns) if frame.returns else Const(None)
+        result = merge_all(frame.returns) if frame.returns else Const(None)
+        if forwarded is not None:
+            named_at_caller(result, forwarded)
+        return result
 
     def _bind_parameters(
         self,
@@ -320,6 +336,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
             if frame.key.endswith(".__init__") and frame.class_info is not None:
                 built = constructor_value(self.project, frame.class_info.name, name)
                 if built is not None:  # every construction in the project gives it this value
+                    return built
+            elif frame.class_info is None and frame.outer is self.module_frame and frame.key in self.functions:
+                built = constructor_value(self.project, frame.key, name, "function")
+                if built is not None:  # every call of this module function gives it this value
                     return built
             default = plain(self._eval(param.default, self.module_frame)) if param.default is not None else None
             return Opaque(f"{frame.key}:{name}", None if default is contract.UNKNOWN else default)
@@ -395,6 +415,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
             value = self._eval(small.value, frame)
             for target in small.targets:
                 self._assign(target.target, value, frame, small.value)
+            self._note_state_bindings(small, value, frame)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self._assign(small.target, self._eval(small.value, frame), frame, small.value)
@@ -428,11 +449,15 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
             return self._exec_else(statement.orelse, frame)
         before = dict(frame.env)
         frame.env.update(when_true)
-        leaves_true = self._exec_block(_body(statement), frame)
-        after_true = frame.env
-        frame.env = dict(before)
-        frame.env.update(when_false)
-        leaves_false = self._exec_else(statement.orelse, frame)
+        self.conditional += 1  # what runs from here on may not run at all (devices.py asks)
+        try:
+            leaves_true = self._exec_block(_body(statement), frame)
+            after_true = frame.env
+            frame.env = dict(before)
+            frame.env.update(when_false)
+            leaves_false = self._exec_else(statement.orelse, frame)
+        finally:
+            self.conditional -= 1
         after_false = frame.env
         if leaves_true and leaves_false:
             frame.env = before
@@ -474,7 +499,12 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
             self._exec_block(_body(statement.orelse), frame)
 
     def _exec_try(self, statement: cst.Try, frame: Frame) -> None:
-        self._exec_block(_body(statement), frame)
+        guarded = bool(statement.handlers)  # `try: h = h.cuda() except …: pass`
+        self.conditional += guarded
+        try:
+            self._exec_block(_body(statement), frame)
+        finally:
+            self.conditional -= guarded
         blocks = [_body(handler) for handler in statement.handlers]
         if statement.orelse is not None:
             blocks.append(_body(statement.orelse))
@@ -539,6 +569,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
             if isinstance(target.value, cst.Name) and target.value.value == frame.self_name:
                 frame.env[f"self.{target.attr.value}"] = value
                 self._name_binding(value, f"self.{target.attr.value}")
+                self._note_state_attribute(target.attr.value, value, value_node, frame)
                 return
             base = self._eval(target.value, frame)
             if target.attr.value == "data" and isinstance(base, (Param, ParamSlice)):
@@ -612,7 +643,12 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         if isinstance(node, cst.Comparison):
             return self._eval_comparison(node, frame)
         if isinstance(node, cst.BooleanOperation):
-            left, right = self._eval(node.left, frame), self._eval(node.right, frame)
+            left = self._eval(node.left, frame)
+            self.conditional += 1  # `use_cuda and h.cuda()`
+            try:
+                right = self._eval(node.right, frame)
+            finally:
+                self.conditional -= 1
             if isinstance(left, Const) and isinstance(right, Const):
                 if isinstance(node.operator, cst.And):
                     return left if not left.value else right
@@ -690,7 +726,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
             if attr in ("shape",):
                 return Size(tuple(axis.size for axis in base.axes)) if base.axes is not None else UNKNOWN
             if attr in ("data",):
-                return base
+                return replace(base, detached=True)
             if attr in ("T", "mT"):
                 return tensors.transpose_all(base)
             return UNKNOWN
@@ -799,6 +835,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                 items.append(("none",))
             elif isinstance(value, Sym) and value.known:
                 items.append(("int", value))
+            elif is_index(value):
+                items.append(("index", value))
             else:
                 items.append(("other",))
         return items
@@ -835,6 +873,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                 )
                 if result is not UNKNOWN:
                     return result
+                if any(is_index(value) for value in (left, right)) and all(
+                    is_index(value) or isinstance(python_number(value), int) for value in (left, right)
+                ):
+                    return some_index()  # 2 * i + 1: still an integer, a different one
         if isinstance(operator, (cst.Modulo, cst.Power)) and numeric:
             return const_arithmetic(
                 left, right, (lambda a, b: a % b) if isinstance(operator, cst.Modulo) else (lambda a, b: a**b)
@@ -856,7 +898,11 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
 
     def _eval_ifexp(self, node: cst.IfExp, frame: Frame) -> Any:
         test = self._eval(node.test, frame)
-        body, orelse = self._eval(node.body, frame), self._eval(node.orelse, frame)
+        self.conditional += 1
+        try:
+            body, orelse = self._eval(node.body, frame), self._eval(node.orelse, frame)
+        finally:
+            self.conditional -= 1
         if isinstance(test, Const):
             return body if test.value else orelse
         if body == Sym.number(2) and orelse == Sym.number(1):
@@ -967,7 +1013,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         if isinstance(callee, Instance):
             return self._call_instance(callee, node, frame)
         args, kwargs = self._arguments(node, frame)
-        return self._call_function(callee, args, kwargs, caller=frame)
+        return self._call_function(callee, args, kwargs, caller=frame, call=node)
 
     def _arguments(self, node: cst.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
         args, kwargs = [], {}
@@ -1034,7 +1080,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
         if name == "eval" and args:
             return self._eval_of_parameter_name(args[0], frame)
         if name in ("range",):
-            return Iterable(UNKNOWN)
+            return Iterable(some_index())
         if name in HARMLESS_BUILTINS:
             return UNKNOWN
         for value in list(args) + list(kwargs.values()):
@@ -1122,7 +1168,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses):
                 return TupleValue((tensors.output_tensor(packed.module, bool(batch_first.value)), UNKNOWN))
             return UNKNOWN
         args, kwargs = self._arguments(node, frame)
-        if name in ("torch.squeeze", "torch.unsqueeze", "torch.sum", "torch.mean", "torch.flatten", "torch.stack"):
+        if name == "torch.stack":
+            parts = (sequence_items(args[0]) or ()) if args else ()
+            return tensors.stack(parts, kwargs.get("dim", args[1] if len(args) > 1 else Sym.number(0)))
+        if name in ("torch.squeeze", "torch.unsqueeze", "torch.sum", "torch.mean", "torch.flatten"):
             return UNKNOWN
         return UNKNOWN
 

@@ -258,6 +258,16 @@ class FileFacts:
     source: str | None = None
     #: recurrent results used as a receiver, an argument or a return value (uses.TensorUse)
     uses: list[Any] = field(default_factory=list)
+    #: tensors a model's __init__ stores on self (initial_states.StateAttribute, RNN405)
+    state_attributes: list[Any] = field(default_factory=list)
+    #: id(assignment) → {target as written: the module} for targets bound to a recurrent module's
+    #: returned state that is still in the autograd graph (carried_states.py, RNN402)
+    state_bindings: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: class → {attribute: module} for a forward that feeds self.<attribute> back into the module
+    #: and stores its returned state there (carried_states.py, RNN402)
+    attribute_carries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: id(call) → the class whose forward a call of a model of this file runs
+    instance_calls: dict[int, str] = field(default_factory=dict)
     #: what the rest of the project tells about this file (project_semantics.ProjectView), or None
     project: Any = None
 
@@ -306,6 +316,20 @@ class FileFacts:
         from rnn_lint.facts.devices import uses_accelerator
 
         return uses_accelerator(self.source if self.source is not None else self.module.code)
+
+    @cached_property
+    def attribute_uses(self) -> Any:
+        """How often each attribute name is stored and read in the file (initial_states.py)."""
+        from rnn_lint.facts.initial_states import attribute_uses
+
+        return attribute_uses(self.module)
+
+    @cached_property
+    def stale_carries(self) -> list[Any]:
+        """States carried across a loop that calls backward() without a detach (carried_states.py)."""
+        from rnn_lint.facts.carried_states import stale_carries
+
+        return stale_carries(self) if self.state_bindings else []
 
     @property
     def families(self) -> set[str]:

@@ -10,6 +10,7 @@ import libcst as cst
 
 from rnn_lint import contract
 from rnn_lint.facts import tensors
+from rnn_lint.facts.factories import ForwardedKeywords
 from rnn_lint.facts.idioms import (
     CONFIG_ATTRIBUTES,
     LENGTHS_NAME,
@@ -70,9 +71,13 @@ class RecurrentModules:
         config: dict[str, Any] = {}
         arguments: dict[str, cst.Arg] = {}
         splat = False
+        forwarded = None
         position = 0
         for arg in node.args:
             value = self._eval(arg.value, frame)
+            if arg.star == "**" and isinstance(value, ForwardedKeywords) and forwarded is None:
+                forwarded = value  # a factory's **kwargs: the keywords its caller wrote
+                continue
             if arg.star:
                 splat = True
                 continue
@@ -85,6 +90,12 @@ class RecurrentModules:
                 position += 1
             config[name] = value
             arguments[name] = arg
+        if forwarded is not None:
+            for name, value in forwarded.values.items():
+                config.setdefault(name, value)
+                arguments.setdefault(name, forwarded.arguments[name])
+            node = forwarded.call  # one construction per call of the factory, where its caller wrote it
+            known = self.constructions.get((id(node), kind))
         for name, default in defaults.items():
             if name not in config:
                 config[name] = UNKNOWN if splat else Const(default)
@@ -96,6 +107,8 @@ class RecurrentModules:
                     known.config[name] = UNKNOWN
             return ModuleRef((known,))
         owner = frame.class_info.name if frame.class_info is not None else None
+        if forwarded is not None:
+            owner = forwarded.owner_class
         construction = Construction(kind, node, config, arguments, splat, owner, alternatives=alternatives)
         self.constructions[(id(node), kind)] = construction
         self.facts.constructions.append(construction)
@@ -232,6 +245,7 @@ class RecurrentModules:
             self._arguments(node, frame)
             return UNKNOWN
         args, kwargs = self._arguments(node, frame)
+        self._note_instance_call(found[0], node)
         return self._call_function(FunctionRef(found[1], found[0], bound=instance), args, kwargs)
 
     def _instance_method(self, instance: Instance, method: str, node: cst.Call, frame: Frame) -> Any:

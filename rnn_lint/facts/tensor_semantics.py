@@ -4,6 +4,7 @@ itself is in tensors.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -85,7 +86,7 @@ class Tensors:
             return tensors.reorder(tensor, method, dims)
         if method in tensors.SAME_LAYOUT:
             self._arguments(node, frame)
-            return tensor
+            return replace(tensor, detached=True) if method in ("detach", "detach_") else tensor
         args, kwargs = self._arguments(node, frame)
         if method == "size":
             if not args:

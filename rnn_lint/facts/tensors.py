@@ -114,11 +114,24 @@ def classify(size: Sym, module: Construction | None, hint: str | None = None, la
             return "LDA"  # a layer/direction count, but which one cannot be told (L == D)
         if not matches:
             quotient = size.divide(hidden)
-            if quotient is not None and quotient != ONE and (quotient.symbols or quotient.coeff > 1):
+            if quotient is not None and _several_rows(quotient, module):
                 return "KH"
     if hint == "B":
         return "B"
     return "?"
+
+
+def _several_rows(quotient: Sym, module: Construction) -> bool:
+    """Whether a requested size of ``quotient * H`` certainly glues whole rows of H and may glue
+    more than one: a known integer above 1, or a product of the module's own layer and direction
+    counts. An unknown size is no multiple of H: ``view(-1, self.hidden_dim)`` with a hidden_dim
+    the analysis cannot see divides by a known H into ``hidden_dim / 128``, which is no evidence."""
+    if quotient.coeff.denominator != 1 or quotient.coeff < 1:
+        return False
+    if not quotient.symbols:
+        return quotient.coeff > 1
+    counts = set(module.layers.symbols) | set(module.directions.symbols)
+    return all(symbol in counts for symbol in quotient.symbols)
 
 
 def reshape(tensor: Tensor, sizes: Sequence[Sym], labels: Sequence[str]) -> Tensor:
@@ -186,14 +199,14 @@ def transpose_all(tensor: Tensor) -> Tensor:
 
 
 def index(tensor: Tensor, items: Sequence[tuple[Any, ...]]) -> Tensor:
-    """The tensor after ``t[items]``. Items: ("int", Sym), ("full",), ("slice",), ("none",),
-    ("ellipsis",), ("other",)."""
+    """The tensor after ``t[items]``. Items: ("int", Sym), ("index", Sym) (an integer of unknown
+    value, ``h[2 * i]``), ("full",), ("slice",), ("none",), ("ellipsis",), ("other",)."""
     if tensor.axes is None:
         return tensor
     axes = list(tensor.axes)
     if any(item[0] == "other" for item in items):
         return tensor.with_axes(None)
-    consuming = sum(1 for item in items if item[0] in ("int", "full", "slice"))
+    consuming = sum(1 for item in items if item[0] in ("int", "index", "full", "slice"))
     expanded: list[tuple[Any, ...]] = []
     for item in items:
         if item[0] == "ellipsis":
@@ -258,7 +271,9 @@ def reduce(tensor: Tensor, dim: Any, keepdim: bool) -> Tensor:
 
 
 def concatenate(tensors: Sequence[Any], dim: Any) -> Any:
-    """``torch.cat``: the layout of the parts, with the joined axis no longer labelled."""
+    """``torch.cat``: the layout of the parts, with the joined axis no longer labelled. States of
+    one module joined on their batch axis (``torch.cat([h[-2], h[-1]], dim=0)``, two (B, H)
+    blocks) keep their role, the joined axis labelled SB: one row per (block, sample)."""
     if not tensors or not all(isinstance(t, Tensor) and t.axes is not None for t in tensors):
         return UNKNOWN
     first = tensors[0]
@@ -268,8 +283,33 @@ def concatenate(tensors: Sequence[Any], dim: Any) -> Any:
     if number is None:
         return UNKNOWN
     axes = list(first.axes)
+    if len(tensors) > 1 and _same_states(tensors) and all(t.axes[number].label == "B" for t in tensors):
+        axes[number] = Axis("SB", UNKNOWN)
+        return Tensor(first.role, first.module, tuple(axes))
     axes[number] = Axis("?", UNKNOWN)
     return Tensor("derived", first.module, tuple(axes))
+
+
+def stack(tensors: Sequence[Any], dim: Any) -> Any:
+    """``torch.stack``: a new axis of len(tensors) at ``dim``. Stacking states of one module keeps
+    their role (``torch.stack([h[-2], h[-1]])`` is (2, B, H), like a slice of h_n)."""
+    if not tensors or not all(isinstance(t, Tensor) and t.axes is not None for t in tensors):
+        return UNKNOWN
+    first = tensors[0]
+    if any(t.axes != first.axes for t in tensors):
+        return UNKNOWN
+    number = _axis_number(dim, len(first.axes) + 1)
+    if number is None:
+        return UNKNOWN
+    axes = list(first.axes)
+    axes.insert(number, Axis("?", Sym.number(len(tensors))))
+    role = first.role if _same_states(tensors) else "derived"
+    return Tensor(role, first.module, tuple(axes))
+
+
+def _same_states(tensors: Sequence[Tensor]) -> bool:
+    first = tensors[0]
+    return first.role in ("h", "c") and all(t.role == first.role and t.module is first.module for t in tensors)
 
 
 def axis_size(tensor: Tensor, dim: Any) -> Any:

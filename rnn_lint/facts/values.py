@@ -62,6 +62,25 @@ def fresh_symbol(prefix: str) -> str:
     return f"{prefix}#{next(_fresh)}"
 
 
+#: The prefix of an integer whose value is unknown: ``i`` in ``for i in range(n)``, ``2 * i + 1``.
+INDEX = "index"
+
+
+def some_index() -> Sym:
+    """A fresh integer of unknown value: indexing with it picks one row, which one is unknown."""
+    return Sym.of(fresh_symbol(INDEX))
+
+
+def is_index(value: Any) -> bool:
+    """An integer of unknown value built from loop counters (``2 * i``), not a size."""
+    return (
+        isinstance(value, Sym)
+        and bool(value.symbols)
+        and value.coeff.denominator == 1
+        and all(symbol.startswith(f"{INDEX}#") for symbol in value.symbols)
+    )
+
+
 @dataclass(frozen=True)
 class Const:
     """A value known exactly: int, float, bool, str or None."""
@@ -209,8 +228,10 @@ class Instance:
 #:   LD: layers*directions (the state's first axis); L, D: once split; B: batch; T: time;
 #:   H: H_out (a state's or one direction's features); DH: D*H_out (output features);
 #:   LDA: L, D or L*D, which one cannot be told (they are equal);
-#:   KH: a multiple of H_out that may be more than one H (2*H, D*H …); ?: anything else.
-LABELS = ("LD", "L", "D", "LDA", "B", "T", "H", "DH", "KH", "?")
+#:   KH: a multiple of H_out that may be more than one H (2*H, D*H …);
+#:   SB: several (B, …) blocks joined on their batch axis (``torch.cat([h[0], h[1]], dim=0)``):
+#:       block-major rows, each block one row per sample; ?: anything else.
+LABELS = ("LD", "L", "D", "LDA", "B", "T", "H", "DH", "KH", "SB", "?")
 
 
 @dataclass(frozen=True)
@@ -239,6 +260,8 @@ class Tensor:
     #: "default" for a factory-made tensor without ``device=`` (the CPU); None when unknown
     #: or following another tensor (see devices.py)
     device: str | None = None
+    #: cut from the autograd graph (``.detach()``, ``.data``): carrying it across batches is fine
+    detached: bool = field(default=False, compare=False)
 
     def with_axes(self, axes: tuple[Axis, ...] | None) -> Tensor:
         return replace(self, axes=axes)

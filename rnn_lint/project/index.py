@@ -20,11 +20,14 @@ from typing import Any
 
 from rnn_lint.cache import Cache, digest
 from rnn_lint.project.root import ModuleResolver
-from rnn_lint.project.summary import summarise
+from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
 from rnn_lint.rule import RECURRENT_CODE
 
+#: The engine's pre-filter for recurrent code: a file without these never builds a module.
+RECURRENT_NEEDLES = ("RNN", "LSTM", "GRU")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "1"
+SUMMARY_FORMAT = "7"
 NAMESPACE = "project-summary"
 #: How far imports are followed through re-exports (``from .encoder import Encoder`` in an
 #: ``__init__.py``) before giving up.
@@ -54,6 +57,9 @@ class Site:
 
 UNKNOWN_VALUE = object()
 
+#: What ``_class_covered`` says of a class the project never builds.
+NO_INSTANCE = "no instance"
+
 
 class ProjectIndex:
     def __init__(
@@ -68,8 +74,14 @@ class ProjectIndex:
         self.resolver = ModuleResolver(root, files)
         self._symbols: dict[tuple[str, str], Symbol | None] = {}
         self._calls: list[tuple[str, int, dict[str, Any], Symbol | None]] | None = None
-        self._affected: dict[Symbol, str] | None = None
         self._opaque: set[Symbol] | None = None
+        self._referenced: set[Symbol] | None = None
+        self._by_callee: dict[Symbol, list[tuple[str, int, dict[str, Any]]]] | None = None
+        self._subclasses: dict[Symbol, list[Symbol]] | None = None
+        self._covered: dict[Symbol, str | None] = {}
+        self._effects: dict[tuple[str, int], str] | None = None
+        self._pretrained: dict[Symbol, str] = {}
+        self._passed_into: dict[tuple[str, int], list[int]] = {}
 
     # --- building ---------------------------------------------------------------------------
     @classmethod
@@ -89,26 +101,31 @@ class ProjectIndex:
                 summaries[path] = summary
 
         for path, text in texts.items():
-            if RECURRENT_CODE.search(text):
+            if any(needle in text for needle in RECURRENT_NEEDLES) and RECURRENT_CODE.search(text):
                 take(path)
         words: set[str] = set()
+        identifiers: dict[str, set[str]] = {}  # the names each file mentions, found once
         for _ in range(MAX_ROUNDS):
-            new = _interesting_names(summaries.values()) - words
+            new = _interesting_names(summaries.values(), words) - words
             if not new:
                 break
             words |= new
-            needle = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, new))) + r")\b")
             for path, text in texts.items():
-                if path not in summaries and needle.search(text):
+                if path in summaries:
+                    continue
+                if path not in identifiers:
+                    identifiers[path] = set(_IDENTIFIER.findall(text))
+                if not new.isdisjoint(identifiers[path]):
                     take(path)
         index = cls(root, summaries, set(texts), cache)
         index._reach_imports()
         return index
 
     def _reach_imports(self) -> None:
-        """Summarise the project files that the summarised ones import (a helper module, a base
-        class's module), until nothing new is reached; then the index is complete and answers
-        the same whichever file asks first."""
+        """Summarise the project files that the summarised ones take something from: a base
+        class's module (and its bases' modules), the module of a helper a model is handed to, of
+        a constant a construction uses; then the index is complete and answers the same whichever
+        file asks first."""
         done: set[str] = set()
         while True:
             todo = [path for path in self.summaries if path not in done]
@@ -117,12 +134,14 @@ class ProjectIndex:
             for path in todo:
                 done.add(path)
                 summary = self.summaries[path]
-                for name in summary["imports"]:
+                names = {base for info in summary["classes"].values() for base in info["bases"]}
+                names.update(effect["callee"] for effect in summary["effects"] if "callee" in effect)
+                for call in summary["calls"]:
+                    for value in [*call["args"], *call["kwargs"].values()]:
+                        if value[0] == "ref":
+                            names.add(value[1])
+                for name in sorted(names):
                     self.symbol(path, name)
-                for module, level in summary["star_imports"]:
-                    file = self.resolver.resolve(path, module, level)
-                    if file is not None:
-                        self._summary_of(file)
         self._symbols.clear()  # answers given while the index was still growing
         self._complete = True
 
@@ -243,39 +262,79 @@ class ProjectIndex:
         is handed around as a value, subclassed, or looked up by name in its module)."""
         if cls in self.opaque_classes():
             return None
-        return [(path, call) for path, _, call, symbol in self.calls() if symbol == cls]
+        return [(path, call) for path, _, call in self.calls_of(cls)]
+
+    def calls_of(self, symbol: Symbol) -> list[tuple[str, int, dict[str, Any]]]:
+        """The calls whose callee is ``symbol`` (a class: its constructions)."""
+        if self._by_callee is None:
+            by_callee: dict[Symbol, list[tuple[str, int, dict[str, Any]]]] = {}
+            for path, index, call, callee in self.calls():
+                if callee is not None:
+                    by_callee.setdefault(callee, []).append((path, index, call))
+            self._by_callee = by_callee
+        return self._by_callee.get(symbol, [])
 
     def opaque_classes(self) -> set[Symbol]:
+        """Classes with constructions the index cannot see: handed around as values (or their
+        module looked into by name), or subclassed (built through ``super().__init__``)."""
         if self._opaque is None:
-            opaque: set[Symbol] = set()
+            self._opaque = self.referenced_classes() | set(self.subclasses())
+        return self._opaque
+
+    def referenced_classes(self) -> set[Symbol]:
+        """Classes handed around as values, or whose module is looked into by name."""
+        return {symbol for symbol in self._referenced_symbols() if symbol.kind == "class"}
+
+    def referenced_functions(self) -> set[Symbol]:
+        """Module functions handed around as values (a callback, ``model.apply(fn)``)."""
+        return {symbol for symbol in self._referenced_symbols() if symbol.kind == "function"}
+
+    def _referenced_symbols(self) -> set[Symbol]:
+        if self._referenced is None:
+            referenced: set[Symbol] = set()
             for path, summary in list(self.summaries.items()):
                 for reference in summary["references"]:
                     symbol = self.symbol(path, reference)
                     if symbol is None:
                         continue
-                    if symbol.kind == "class":
-                        opaque.add(symbol)
+                    if symbol.kind in ("class", "function"):
+                        referenced.add(symbol)
                     elif symbol.kind == "module" and symbol.path in self.summaries:
-                        opaque.update(
-                            Symbol("class", symbol.path, name) for name in self.summaries[symbol.path]["classes"]
-                        )
-                for name, _info in summary["classes"].items():
-                    for base in self.bases(Symbol("class", path, name)):
+                        module = self.summaries[symbol.path]
+                        referenced.update(Symbol("class", symbol.path, name) for name in module["classes"])
+                        referenced.update(Symbol("function", symbol.path, name) for name in module["functions"])
+            self._referenced = referenced
+        return self._referenced
+
+    def subclasses(self) -> dict[Symbol, list[Symbol]]:
+        """Project class → the project classes deriving from it directly."""
+        if self._subclasses is None:
+            children: dict[Symbol, list[Symbol]] = {}
+            for path, summary in list(self.summaries.items()):
+                for name in summary["classes"]:
+                    child = Symbol("class", path, name)
+                    for base in self.bases(child):
                         if base is not None and base.kind == "class":
-                            opaque.add(base)  # a subclass builds it through super().__init__
-            self._opaque = opaque
-        return self._opaque
+                            children.setdefault(base, []).append(child)
+            self._subclasses = children
+        return self._subclasses
 
     def parameter_sites(self, cls: Symbol, parameter: str) -> list[Site] | None:
-        """What each construction of ``cls`` gives ``parameter`` of its ``__init__``; None when a
-        construction cannot be seen at all."""
-        info = self.class_summary(cls)
-        if info is None or not info["has_init"] or info["params"] is None:
-            return None
-        params = info["params"]
+        """What each construction of ``cls`` gives ``parameter`` of its ``__init__`` (or each call
+        of a module function, its parameter); None when some call cannot be seen at all."""
+        if cls.kind == "function":
+            function = self.function_summary(cls)
+            if function is None or not function.get("builds_recurrent") or cls in self.referenced_functions():
+                return None
+            params = function["params"]
+        else:
+            info = self.class_summary(cls)
+            if info is None or not info["has_init"] or info["params"] is None:
+                return None
+            params = info["params"]
         if parameter not in params["positional"] and parameter not in params["keyword_only"]:
             return None
-        sites = self.sites(cls)
+        sites = self.sites(cls) if cls.kind == "class" else [(p, c) for p, _i, c in self.calls_of(cls)]
         if not sites:
             return None
         out = []
@@ -311,66 +370,100 @@ class ProjectIndex:
         return UNKNOWN_VALUE, ""
 
     # --- weights that come from elsewhere ---------------------------------------------------
-    def affected(self) -> dict[Symbol, str]:
-        """Project classes whose instances get weights loaded or an initialisation applied
-        somewhere in the project → where (``"predict.py:30"``); the classes they hold and their
-        bases included."""
-        if self._affected is None:
-            self._affected = self._compute_affected()
-        return self._affected
+    def covered(self, cls: Symbol) -> str | None:
+        """Where instances of ``cls`` get their weights loaded or an initialisation applied
+        (``"predict.py:31"``), when every instance the project builds does — directly, through a
+        model that holds it, or through the factory that builds it; None when some instance is
+        left with PyTorch's default initialisation, or cannot be seen."""
+        where = self._class_covered(cls)
+        return None if where is NO_INSTANCE else where
 
-    def _compute_affected(self) -> dict[Symbol, str]:
-        affected: dict[Symbol, str] = {}
-        by_call = {(path, index): (call, symbol) for path, index, call, symbol in self.calls()}
-        pending: list[tuple[Symbol, str]] = []
+    def _class_covered(self, cls: Symbol) -> Any:
+        """``covered``, or NO_INSTANCE when the project builds no instance of ``cls`` at all."""
+        if cls not in self._covered:
+            self._covered[cls] = None  # a cycle (a class holding itself) covers nothing
+            self._covered[cls] = self._instances_covered(cls)
+        return self._covered[cls]
 
-        def instance(path: str, index: int, where: str, depth: int = 0) -> None:
-            entry = by_call.get((path, index))
-            if entry is None or depth > MAX_HOPS:
-                return
-            call, symbol = entry
-            if symbol is not None and symbol.kind == "class":
-                pending.append((symbol, where))
-            elif symbol is not None and symbol.kind == "function":
-                # a factory: whatever project classes it builds
-                for other_path, _, _other_call, other in self.calls():
-                    if other_path == symbol.path and other is not None and other.kind == "class":
-                        pending.append((other, where))
-            for value in [*call["args"], *call["kwargs"].values()]:
-                if value[0] == "call":
-                    instance(path, value[1], where, depth + 1)
+    def _instances_covered(self, cls: Symbol) -> Any:
+        if cls in self.referenced_classes():
+            return None
+        self._effects_by_call()
+        places: list[str] = []
+        family = [cls]
+        for member in family:  # the class and its subclasses, whose instances run its __init__
+            family.extend(child for child in self.subclasses().get(member, []) if child not in family)
+        for member in family:
+            for path, index, _call in self.calls_of(member):
+                where = self._call_covered(path, index)
+                if where is None:
+                    return None
+                if where is not NO_INSTANCE:
+                    places.append(where)
+            if member in self._pretrained:
+                places.append(self._pretrained[member])
+        return places[0] if places else NO_INSTANCE
 
-        for path, summary in list(self.summaries.items()):
+    def _call_covered(self, path: str, index: int) -> str | None:
+        effects = self._effects_by_call()
+        if (path, index) in effects:
+            return effects[(path, index)]
+        for holder in self._passed_into.get((path, index), []):  # Seq2Seq(encoder, decoder)
+            if self._callee_kind(path, holder) != "class" and not self._wraps(path, holder):
+                continue  # train(model), print(model): no model holds it
+            where = self._call_covered(path, holder)
+            if where is not None:
+                return where
+        summary = self.summaries[path]
+        parts = summary["calls"][index].get("scope", "<module>").split(".")
+        if len(parts) >= 2 and parts[1] in summary["classes"]:  # built inside a model: held by it
+            # (a model the project never builds holds no instance either)
+            return self._class_covered(Symbol("class", path, parts[1]))
+        if len(parts) >= 2 and parts[1] in summary["functions"]:  # built by a factory
+            factory = Symbol("function", path, parts[1])
+            if factory not in self._covered:
+                self._covered[factory] = None
+                sites = [(p, i) for p, i, _c in self.calls_of(factory)]
+                found = [self._call_covered(p, i) for p, i in sites]
+                self._covered[factory] = found[0] if found and all(found) else None
+            return self._covered[factory]
+        return None
+
+    def _wraps(self, path: str, index: int) -> bool:
+        """``nn.DataParallel(model)``, ``torch.compile(model)``: the result is the model."""
+        return self.summaries[path]["calls"][index]["callee"].rsplit(".", 1)[-1] in MODEL_WRAPPERS
+
+    def _callee_kind(self, path: str, index: int) -> str | None:
+        symbol = self.symbol(path, self.summaries[path]["calls"][index]["callee"])
+        return None if symbol is None else symbol.kind
+
+    def _effects_by_call(self) -> dict[tuple[str, int], str]:
+        """Calls whose instance gets weights loaded or an initialisation applied → where."""
+        if self._effects is not None:
+            return self._effects
+        effects: dict[tuple[str, int], str] = {}
+        for path, summary in sorted(list(self.summaries.items())):
+            for index, call in enumerate(summary["calls"]):
+                for value in [*call["args"], *call["kwargs"].values()]:
+                    if value[0] == "call":
+                        self._passed_into.setdefault((path, value[1]), []).append(index)
             for effect in summary["effects"]:
+                if effect.get("conditional"):
+                    continue  # under an ``if``: the instance may as well keep PyTorch's initialisation
                 where = f"{self.display(path)}:{effect['line']}"
-                kind = effect["kind"]
-                if kind == "helper":
+                if effect["kind"] == "helper":
                     helper = self.symbol(path, effect["callee"])
                     info = self.function_summary(helper) if helper is not None else None
                     if info is None or not (info["touches_weights"] or info["loads"]):
                         continue
                 if "call" in effect:
-                    instance(path, effect["call"], where)
-                elif "callee" in effect:  # Net.from_pretrained(...)
+                    effects.setdefault((path, effect["call"]), where)
+                elif "callee" in effect:  # Net.from_pretrained(...): an instance, loaded
                     symbol = self.symbol(path, effect["callee"])
                     if symbol is not None and symbol.kind == "class":
-                        pending.append((symbol, where))
-        while pending:
-            symbol, where = pending.pop()
-            if symbol in affected:
-                continue
-            affected[symbol] = where
-            info = self.class_summary(symbol)
-            if info is None:
-                continue
-            for held in info["held"]:
-                target = self.symbol(symbol.path, held)
-                if target is not None and target.kind == "class":
-                    pending.append((target, where))
-            for base in self.bases(symbol):
-                if base is not None and base.kind == "class":
-                    pending.append((base, where))
-        return affected
+                        self._pretrained.setdefault(symbol, where)
+        self._effects = effects
+        return effects
 
     # --- helpers ----------------------------------------------------------------------------
     def display(self, path: str) -> str:
@@ -392,21 +485,29 @@ def _summary(text: str, cache: Cache | None) -> dict[str, Any] | None:
     return summary
 
 
-def _interesting_names(summaries: Iterable[dict[str, Any]]) -> set[str]:
-    """Names whose mention makes a file worth summarising: the classes and functions of the files
-    summarised so far (the first round: files that build recurrent modules) and their bases."""
+def _interesting_names(summaries: Iterable[dict[str, Any]], known: set[str]) -> set[str]:
+    """Names whose mention makes a file worth summarising: classes that hold a recurrent module
+    (and their bases), functions that build one, and — once ``known`` holds those — the classes
+    and functions whose own code builds a known one (a model holding an encoder, a factory)."""
     names: set[str] = set()
     for summary in summaries:
         for name, info in summary["classes"].items():
-            names.add(name)
-            names.update(base.rsplit(".", 1)[-1] for base in info["bases"])
-        names.update(name for name in summary["functions"] if name not in _COMMON_FUNCTIONS)
-    return {name for name in names if name.isidentifier() and len(name) > 2} - _COMMON_CLASSES
+            if info["holds_recurrent"] or info["recurrent_attributes"]:
+                names.add(name)
+                names.update(base.rsplit(".", 1)[-1] for base in info["bases"])
+        names.update(name for name, info in summary["functions"].items() if info.get("builds_recurrent"))
+        for call in summary["calls"]:
+            if call["callee"].rsplit(".", 1)[-1] in known:
+                scope = call.get("scope", "<module>").split(".")
+                if len(scope) >= 2:
+                    names.add(scope[1])
+    return {name for name in names if name.isidentifier() and len(name) > 2} - _COMMON_NAMES
 
 
 #: Names so common that their mention says nothing (every script has a main()).
-_COMMON_FUNCTIONS = frozenset({"main", "train", "test", "evaluate", "run", "forward", "predict", "parse_args"})
-_COMMON_CLASSES = frozenset({"Module", "object", "nn", "Dataset"})
+_COMMON_NAMES = frozenset(
+    {"main", "train", "test", "evaluate", "run", "forward", "predict", "parse_args", "Module", "object", "nn"}
+)
 
 
 def fingerprint(value: Any) -> str:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from typing import Any
 
 UNKNOWN: list[Any] = ["unknown"]
@@ -40,10 +41,102 @@ LOAD_METHODS = frozenset({"load_state_dict", "from_pretrained", "load_from_check
 SELF_METHODS = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_", "type"})
 #: Iterating over these walks every parameter (or submodule): an initialisation loop.
 PARAMETER_WALKS = frozenset({"parameters", "named_parameters", "modules", "named_modules", "children"})
-#: What a function body mentions when it sets parameters.
-_INIT_WORDS = ("parameters", "nn.init", "init.", ".data", "bias", "weight", ".apply(", "_all_weights")
+#: In-place methods that set a parameter's values (not an optimiser's update, which reads .grad).
+INIT_METHODS = frozenset(
+    {
+        "fill_",
+        "zero_",
+        "uniform_",
+        "normal_",
+        "copy_",
+        "constant_",
+        "ones_",
+        "zeros_",
+        "xavier_uniform_",
+        "xavier_normal_",
+        "kaiming_uniform_",
+        "kaiming_normal_",
+        "orthogonal_",
+        "eye_",
+        "trunc_normal_",
+        "sparse_",
+        "dirac_",
+    }
+)
 _RECURRENT = frozenset({"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"})
-_TYPE_TESTS = frozenset({"isinstance", "issubclass", "type", "print", "repr", "str"})
+#: Calls whose result is the model they are given (weights shared): kept as holders.
+MODEL_WRAPPERS = frozenset({"DataParallel", "DistributedDataParallel", "DDP", "compile", "FullyShardedDataParallel"})
+#: Top-level packages that are never the project's own (calls into them are not recorded).
+EXTERNAL_PACKAGES = frozenset(
+    {
+        "torch",
+        "torchvision",
+        "torchaudio",
+        "torchtext",
+        "numpy",
+        "scipy",
+        "pandas",
+        "sklearn",
+        "matplotlib",
+        "tqdm",
+        "transformers",
+        "os",
+        "sys",
+        "math",
+        "re",
+        "json",
+        "time",
+        "random",
+        "logging",
+        "argparse",
+        "collections",
+        "itertools",
+        "functools",
+        "typing",
+        "pathlib",
+        "pickle",
+        "copy",
+        "warnings",
+        "datetime",
+        "subprocess",
+        "shutil",
+        "glob",
+        "io",
+        "string",
+        "unicodedata",
+        "codecs",
+        "csv",
+        "h5py",
+        "spacy",
+        "nltk",
+        "yaml",
+        "abc",
+        "dataclasses",
+        "enum",
+        "contextlib",
+        "inspect",
+        "operator",
+        "heapq",
+        "bisect",
+        "struct",
+        "threading",
+        "multiprocessing",
+        "socket",
+        "traceback",
+        "types",
+        "unittest",
+        "pytest",
+        "PIL",
+        "cv2",
+    }
+)
+#: The text any initialising code contains (tested before walking its tree).
+_INIT_HINT = re.compile(
+    r"\binit\.|\.(?:weight|bias|data)\b|\bweight_|\bbias_|\.apply\(|load_state_dict|\b(?:"
+    + "|".join(sorted(name[:-1] for name in INIT_METHODS))
+    + r")_\("
+)
+_TYPE_TESTS = frozenset({"isinstance", "issubclass", "type", "print", "repr", "str", "super"})
 _NOT_PROJECT = frozenset(dir(builtins))
 
 
@@ -62,6 +155,7 @@ def summarise(source: str) -> dict[str, Any] | None:
 class _Summariser:
     def __init__(self, source: str) -> None:
         self.source = source
+        self._lines: list[str] | None = None
         self.imports: dict[str, list[Any]] = {}
         self.star_imports: list[list[Any]] = []
         self.constants: dict[str, Any] = {}
@@ -76,6 +170,17 @@ class _Summariser:
         self.effects: list[dict[str, Any]] = []
         self.references: set[str] = set()
         self.local_functions: set[str] = set()
+        self.local_classes: set[str] = set()
+        self.where = "<module>"
+        self.conditional = 0  # how many branches (if/while/except) the code met now is inside
+
+    def _segment(self, node: ast.stmt) -> str:
+        """The text of a statement's lines (``ast.get_source_segment`` splits the whole source
+        at every call)."""
+        if self._lines is None:
+            self._lines = self.source.splitlines(keepends=True)
+        end = node.end_lineno or node.lineno
+        return "".join(self._lines[node.lineno - 1 : end])
 
     # ------------------------------------------------------------------------------------
     def run(self, tree: ast.Module) -> dict[str, Any]:
@@ -126,6 +231,8 @@ class _Summariser:
                     self._declare(block)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.local_functions.add(node.name)
+            elif isinstance(node, ast.ClassDef):
+                self.local_classes.add(node.name)
 
     def _dict_literal(self, node: ast.Dict) -> dict[str, Any]:
         out = {}
@@ -138,6 +245,8 @@ class _Summariser:
     def _argparse(self, tree: ast.Module) -> None:
         """``add_argument("--layers", type=int, default=1)`` anywhere in the file, and the names
         that hold ``parser.parse_args()``."""
+        if "parse_args" not in self.source and "parse_known_args" not in self.source:
+            return
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 if node.func.attr == "add_argument":
@@ -196,12 +305,13 @@ class _Summariser:
         if isinstance(node, ast.ClassDef):
             self.classes[node.name] = self._class(node)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            text = ast.get_source_segment(self.source, node) or ""
+            text = self._segment(node) or ""
             self.functions[node.name] = {
                 "line": node.lineno,
                 "params": _params(node, skip_self=False),
-                "touches_weights": _touches_weights(text),
+                "touches_weights": _INIT_HINT.search(text) is not None and _initialises(node),
                 "loads": any(word in text for word in LOAD_METHODS) or "torch.load" in text,
+                "builds_recurrent": _recurrent_text(text),
             }
         elif isinstance(node, (ast.If, ast.Try, ast.With)):
             for block in _blocks(node):
@@ -217,9 +327,8 @@ class _Summariser:
         held: list[str] = []
         touches = False
         for statement in node.body:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                text = ast.get_source_segment(self.source, statement) or ""
-                if statement.name != "forward" and _touches_weights(text):
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name != "forward":
+                if _INIT_HINT.search(self._segment(statement)) and _initialises(statement):
                     touches = True
         if init is not None:
             for sub in ast.walk(init):
@@ -251,13 +360,20 @@ class _Summariser:
             "recurrent_attributes": {attr: kinds for attr, kinds in attributes.items() if "?" not in kinds and kinds},
             "held": sorted(set(held)),
             "touches_weights": touches,
-            "holds_recurrent": bool(_recurrent_text(ast.get_source_segment(self.source, node) or "")),
+            "holds_recurrent": bool(_recurrent_text(self._segment(node) or "")),
         }
 
     # ------------------------------------------------------------------------------------
     def _scope(self, body: list[ast.stmt], scope: str, bindings: dict[str, int]) -> None:
         """Walk a block in order: calls, what names hold, effects on those names. Nested function
         and class bodies are scopes of their own (``self.x`` is shared by a class's methods)."""
+        outer, self.conditional = self.conditional, 0  # a function's body runs whole once called
+        try:
+            self._scope_body(body, scope, bindings)
+        finally:
+            self.conditional = outer
+
+    def _scope_body(self, body: list[ast.stmt], scope: str, bindings: dict[str, int]) -> None:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._scope(node.body, f"{scope}.{node.name}", {})
@@ -273,10 +389,11 @@ class _Summariser:
             self._statement(node, scope, bindings)
 
     def _statement(self, node: ast.stmt, scope: str, bindings: dict[str, int]) -> None:
+        self.where = scope  # the scope the calls met now are in
         if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)):
             if isinstance(node, (ast.For, ast.AsyncFor)):
                 walked = self._walked(node.iter, bindings)
-                if walked is not None:
+                if walked is not None and _INIT_HINT.search(self._segment(node)) and _initialises(node):
                     self._effect("init", walked, node.lineno)
                 self._expression(node.iter, bindings)
             elif isinstance(node, (ast.If, ast.While)):
@@ -284,12 +401,19 @@ class _Summariser:
             elif isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:
                     self._expression(item.context_expr, bindings)
+            conditional = (isinstance(node, ast.If) and not _is_main_guard(node.test)) or isinstance(node, ast.While)
             for block in _blocks(node):
-                for statement in block:
-                    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                        self._scope([statement], scope, {})
-                    else:
-                        self._statement(statement, scope, bindings)
+                # ``if args.resume: model.load_state_dict(...)``: the model may as well start afresh
+                maybe = conditional or (isinstance(node, ast.Try) and any(block is h.body for h in node.handlers))
+                self.conditional += maybe
+                try:
+                    for statement in block:
+                        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                            self._scope([statement], scope, {})
+                        else:
+                            self._statement(statement, scope, bindings)
+                finally:
+                    self.conditional -= maybe
             return
         if isinstance(node, ast.Assign):
             value = self._expression(node.value, bindings)
@@ -327,9 +451,23 @@ class _Summariser:
         return None
 
     def _reference(self, node: ast.expr) -> None:
+        """A name used as a value; only names that may be the project's (imported, or defined at
+        the top of this file) are kept."""
         name = _dotted(node)
-        if name is not None and name.split(".", 1)[0] not in _NOT_PROJECT:
+        if name is None:
+            return
+        if not self._foreign(name.split(".", 1)[0]):
             self.references.add(name)
+
+    def _foreign(self, head: str) -> bool:
+        """Whether a name cannot be the project's: imported from a well-known library, or a local
+        variable (not imported, not defined at the top of this file, no ``import *`` to bring it)."""
+        if head in self.local_classes or head in self.local_functions:
+            return False
+        if head in self.imports:
+            module, _name, level = self.imports[head]
+            return level == 0 and module.split(".", 1)[0] in EXTERNAL_PACKAGES
+        return not any(level or module.split(".", 1)[0] not in EXTERNAL_PACKAGES for module, level in self.star_imports)
 
     def _call(self, node: ast.Call, bindings: dict[str, int]) -> list[Any] | None:
         func = node.func
@@ -349,7 +487,9 @@ class _Summariser:
                 elif isinstance(func.value, (ast.Name, ast.Attribute)) and func.attr == "from_pretrained":
                     name = _dotted(func.value)
                     if name:
-                        self.effects.append({"kind": "load", "callee": name, "line": node.lineno})
+                        self.effects.append(
+                            {"kind": "load", "callee": name, "line": node.lineno, "conditional": self.conditional > 0}
+                        )
                 self._arguments(node, bindings)
                 return receiver
             if func.attr == "apply" and receiver is not None:
@@ -376,14 +516,27 @@ class _Summariser:
             return None
         # an instance handed to a helper: a loader (load_checkpoint(model, path)) or an initialiser
         last = callee.rsplit(".", 1)[-1].lower()
+        foreign = self._foreign(head)
         for value in [*args, *kwargs.values()]:
             if value[0] == "call":
                 if "load" in last or "restore" in last:
                     self._effect("load", value[1], node.lineno)
-                else:
-                    self.effects.append({"kind": "helper", "call": value[1], "callee": callee, "line": node.lineno})
+                elif not foreign:
+                    self.effects.append(
+                        {
+                            "kind": "helper",
+                            "call": value[1],
+                            "callee": callee,
+                            "line": node.lineno,
+                            "conditional": self.conditional > 0,
+                        }
+                    )
+        if foreign and callee.rsplit(".", 1)[-1] not in MODEL_WRAPPERS:
+            return None  # torch.zeros(...), np.array(...): no call of the project's
         index = len(self.calls)
-        self.calls.append({"callee": callee, "line": node.lineno, "args": args, "kwargs": kwargs, "star": star})
+        self.calls.append(
+            {"callee": callee, "line": node.lineno, "args": args, "kwargs": kwargs, "star": star, "scope": self.where}
+        )
         return ["call", index]
 
     def _arguments(
@@ -475,7 +628,7 @@ class _Summariser:
         return None
 
     def _effect(self, kind: str, call: int, line: int) -> None:
-        self.effects.append({"kind": kind, "call": call, "line": line})
+        self.effects.append({"kind": kind, "call": call, "line": line, "conditional": self.conditional > 0})
 
 
 # --------------------------------------------------------------------------------------------
@@ -484,7 +637,7 @@ class _Summariser:
 def _recurrent_text(text: str) -> bool:
     from rnn_lint.rule import RECURRENT_CODE
 
-    return RECURRENT_CODE.search(text) is not None
+    return ("RNN" in text or "LSTM" in text or "GRU" in text) and RECURRENT_CODE.search(text) is not None
 
 
 def _literal(node: ast.expr) -> Any:
@@ -525,8 +678,30 @@ def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool) -
     }
 
 
-def _touches_weights(text: str) -> bool:
-    return any(word in text for word in _INIT_WORDS)
+def _initialises(node: ast.AST) -> bool:
+    """Whether code sets parameter values: ``nn.init.*``, an in-place fill (``p.data.zero_()``,
+    ``bias[h:2*h].fill_(1)``), an assignment to ``.weight``/``.bias``/``.data``, ``.apply(fn)``,
+    ``load_state_dict`` — and is not a training step (which calls ``backward``/``step``: its
+    in-place updates are the optimiser's, not an initialisation)."""
+    sets = False
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            name = _dotted(sub.func) or ""
+            method = sub.func.attr if isinstance(sub.func, ast.Attribute) else ""
+            if method in ("backward", "step", "zero_grad"):
+                return False
+            if ".init." in f".{name}" or method in INIT_METHODS or method in ("apply", "load_state_dict"):
+                sets = True
+        elif isinstance(sub, (ast.Assign, ast.AugAssign)):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            for target in targets:
+                while isinstance(target, ast.Subscript):
+                    target = target.value
+                if isinstance(target, ast.Attribute) and (
+                    target.attr in ("weight", "bias", "data") or target.attr.startswith(("weight_", "bias_"))
+                ):
+                    sets = True
+    return sets
 
 
 def _recurrent_class(node: ast.expr, imports: dict[str, list[Any]]) -> str | None:
@@ -563,6 +738,18 @@ def _binding_name(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
         return f"self.{node.attr}"
     return None
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":`` — the script's body, not a condition."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
 
 
 def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:

@@ -24,13 +24,27 @@ def mixes_samples(reshape) -> bool:
     return glued and tensor.axes[-1].label == "H" and tensor.axes[-2].label == "B"
 
 
+def splits_stacked_batch(reshape) -> bool:
+    """Whether ``reshape`` reads states joined on their batch axis (``torch.cat([h[-2], h[-1]],
+    dim=0)``: rows are (block, sample)) as one row per sample: the batch size first, or several
+    hidden-size rows glued together."""
+    tensor = reshape.tensor
+    if tensor.role not in ("h", "c") or tensor.module is None or not tensor.axes or tensor.axes[0].label != "SB":
+        return False
+    labels = [label for size, label in zip(reshape.sizes, reshape.labels) if size != ONE]
+    if not labels:
+        return False
+    return labels[0] == "B" or (labels[-1] == "KH" and all(label in ("infer", "?") for label in labels[:-1]))
+
+
 class StateBatchFlatten(Rule):
     """
     ## What it does
     Flags `h_n`/`c_n` reshaped per sample without moving the batch axis first:
     `h_n.view(B, -1)`, `h_n.reshape(x.size(0), -1)`, `h_n.view(-1, 2 * H)` — whenever the module
     may have more than one layer or direction. (For a `batch_first=True` module the same mistake
-    is reported as RNN103.)
+    is reported as RNN103.) Also flags states of one module concatenated on the batch axis and
+    then viewed per sample: `torch.cat([h_n[2 * i], h_n[2 * i + 1]], dim=0).view(B, 2 * H)`.
 
     ## Why is this bad?
     `h_n` is `(num_layers * num_directions, B, H)`: its batch axis is 1, not 0. `view` and
@@ -69,7 +83,9 @@ class StateBatchFlatten(Rule):
             return self.fc(h_n.permute(1, 0, 2).reshape(x.size(1), -1))
     ```
     Or keep only the top layer: `h_n[-1]` (one direction), or
-    `torch.cat((h_n[-2], h_n[-1]), dim=-1)` (both directions of a bidirectional module).
+    `torch.cat((h_n[-2], h_n[-1]), dim=-1)` (both directions of a bidirectional module). Joining
+    two `(B, H)` states with `torch.cat(..., dim=0)` gives `(2B, H)`, whose rows are still
+    (block, sample): concatenate on `dim=-1` to get `(B, 2H)`.
     """
 
     code = "RNN102"
@@ -79,6 +95,15 @@ class StateBatchFlatten(Rule):
 
     def check(self, facts):
         for reshape in facts.reshapes:
+            if splits_stacked_batch(reshape):
+                state = "h_n" if reshape.tensor.role == "h" else "c_n"
+                yield self.report(
+                    reshape.node,
+                    f"`{reshape.tensor.module.describe()}`'s {state} rows were concatenated on the batch axis "
+                    "(dim=0 of (B, H) blocks gives (2B, H), one row per block and sample): this reshape mixes "
+                    "samples; concatenate on dim=-1 instead",
+                )
+                continue
             if reshape.tensor.module is not None and reshape.tensor.module.batch_first is True:
                 continue  # RNN103 reports it, with the batch_first explanation
             if mixes_samples(reshape):

@@ -21,19 +21,32 @@ def device_edit(module: cst.Module, node: cst.Call, name: str) -> NodeEdit | Non
     return NodeEdit(value, f"{text}, device={name}.device")
 
 
+def _gpu_spelling(node: cst.Call) -> str:
+    func = node.func
+    if hasattr(func, "attr") and func.attr.value == "cuda":
+        return "`.cuda()`"
+    if hasattr(func, "attr") and func.attr.value == "to":
+        return '`.to("cuda")`'
+    return '`device="cuda"`'
+
+
 class StateDevice(Rule):
     """
     ## What it does
     Flags an initial state made in `forward` (or a helper of the model) with
     `torch.zeros/ones/randn/rand/empty/full(...)` and no `device=`, that reaches a recurrent
     module without `.to(...)` on the way. In a script (outside any model class) it is flagged only
-    when the file uses an accelerator.
+    when the file uses an accelerator. In model code it also flags the opposite: an initial state
+    put on the GPU by a hard-coded `.cuda()` (or `.to("cuda")`, `device="cuda"`) on every path,
+    not under an `if torch.cuda.is_available():`-style guard.
 
     ## Why is this bad?
     A tensor factory without `device=` makes a CPU tensor, whatever device the model is on. Once
     the model is moved to a GPU, the call fails with "Input and hidden tensors are not at the same
     device". Tests on the CPU never see it, so the model breaks the first time it is trained where
-    it was meant to be.
+    it was meant to be. A hard-coded `.cuda()` is the same mistake the other way round: the model
+    cannot run on a machine without a GPU (a CPU test run, CI, a laptop), and on a machine with
+    several it ignores the device the model was moved to.
 
     ## Example
     ```python
@@ -76,11 +89,25 @@ class StateDevice(Rule):
     fix_applicability = "safe"
 
     def check(self, facts):
+        from rnn_lint.facts.devices import GPU
+
         accelerator = facts.uses_accelerator
+        gpu_reported: set[int] = set()
         by_node: dict[int, list] = {}
         for creation in facts.state_creations:
             if creation.function.endswith(".__init__"):
                 continue  # a state made once in __init__ is RNN405's plain-attribute case
+            if creation.device == GPU:
+                if creation.in_model_code and id(creation.node) not in gpu_reported:
+                    gpu_reported.add(id(creation.node))
+                    yield self.report(
+                        creation.node,
+                        f"initial state for `{creation.call.module.describe()}` is put on the GPU by a hard-coded "
+                        f"{_gpu_spelling(creation.node)}: "
+                        "the model fails on a machine without one (a CPU test run, CI) and ignores the device it "
+                        "was moved to; make it where the input is: device=<input>.device, or <input>.new_zeros(...)",
+                    )
+                continue
             if not (creation.in_model_code or accelerator):
                 continue  # a CPU script: its CPU tensors are where its model is
             by_node.setdefault(id(creation.node), []).append(creation)
