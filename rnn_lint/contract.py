@@ -479,7 +479,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "bare-squeeze",
             "squeeze() with no dim on a recurrent state or output: a batch of one loses its batch axis",
             "name the axis: h_n.squeeze(0), or index the layer you mean (h_n[-1])",
-            ("lint",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN109",
@@ -500,7 +500,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "wrong-gate-slice",
             "positive bias written into an LSTM gate other than forget",
             "PyTorch's LSTM gate order is input, forget, cell, output: the forget gate is [H:2H]",
-            ("lint",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN203",
@@ -549,7 +549,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "state-device",
             "an initial state created on a fixed device (the CPU by default) instead of the input's",
             "create it where the input is: torch.zeros(..., device=x.device), or x.new_zeros(...)",
-            ("lint",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN405",

@@ -254,6 +254,8 @@ class FileFacts:
     state_creations: list[Any] = field(default_factory=list)
     #: pack_padded_sequence given lengths on an accelerator (devices.PackLengths, RNN106)
     pack_lengths: list[Any] = field(default_factory=list)
+    #: the file's text when the engine passed it (None: regenerated from ``module`` when needed)
+    source: str | None = None
     #: recurrent results used as a receiver, an argument or a return value (uses.TensorUse)
     uses: list[Any] = field(default_factory=list)
     #: tensors a model's __init__ stores on self (initial_states.StateAttribute, RNN405)
@@ -316,7 +318,7 @@ class FileFacts:
         """The file moves something to a GPU (``.cuda()``, ``torch.device(...)``, ``"cuda"`` …)."""
         from rnn_lint.facts.devices import uses_accelerator
 
-        return uses_accelerator(self.module)
+        return uses_accelerator(self.source if self.source is not None else self.module.code)
 
     @cached_property
     def attribute_uses(self) -> Any:
