@@ -341,6 +341,10 @@ class Interpreter(
                 built = constructor_value(self.project, frame.class_info.name, name)
                 if built is not None:  # every construction in the project gives it this value
                     return built
+            elif frame.class_info is None and frame.outer is self.module_frame and frame.key in self.functions:
+                built = constructor_value(self.project, frame.key, name, "function")
+                if built is not None:  # every call of this module function gives it this value
+                    return built
             default = plain(self._eval(param.default, self.module_frame)) if param.default is not None else None
             return Opaque(f"{frame.key}:{name}", None if default is contract.UNKNOWN else default)
         if remaining:
