@@ -385,3 +385,38 @@ def test_prefilter_leaves_unrelated_files_unparsed(tmp_path: Path) -> None:
     index = build(tmp_path)
     assert str(tmp_path / "unrelated.py") not in index.summaries
     assert index.symbol(str(tmp_path / "train.py"), "Net") == Symbol("class", str(tmp_path / "net.py"), "Net")
+
+
+FACTORY = """
+import torch.nn as nn
+
+def make_rnn(size, layers=1, dropout=0.2):
+    return nn.LSTM(size, size, layers, dropout=dropout)
+"""
+
+
+@pytest.mark.parametrize(
+    "callers, flagged",
+    [
+        (["from factory import make_rnn\nrnn = make_rnn(32)\n"], True),
+        (
+            [
+                "from factory import make_rnn\nrnn = make_rnn(32)\n",
+                "from factory import make_rnn\nr = make_rnn(8, 2)\n",
+            ],
+            False,
+        ),
+        (["from factory import make_rnn\nbuild = make_rnn\n"], False),  # handed around: calls unseen
+        ([], False),
+    ],
+    ids=["every-call-one-layer", "calls-disagree", "handed-around", "never-called"],
+)
+def test_factory_parameters_take_the_values_of_their_calls(tmp_path: Path, monkeypatch, callers, flagged) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    write(tmp_path, {"factory.py": FACTORY, **{f"use{number}.py": text for number, text in enumerate(callers)}})
+    monkeypatch.chdir(tmp_path)
+    findings = lint_paths(["factory.py"], Settings(root=tmp_path), jobs=1)
+    inert = [f for f in findings if f.code == "RNN301"]
+    assert bool(inert) is flagged
+    if flagged:
+        assert "built in use0.py:2 with layers=1 (its default)" in inert[0].message
