@@ -151,6 +151,13 @@ def test_root_is_found_from_markers(tmp_path: Path) -> None:
     assert find_root([tmp_path / "git/a/b.py", tmp_path / "git/a"]) == tmp_path / "git"
 
 
+def test_without_markers_the_root_is_the_current_folder(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, {"plain/models/m.py": "", "plain/train.py": "", "elsewhere/x.py": ""})
+    monkeypatch.chdir(tmp_path / "plain")
+    assert find_root(["models/m.py"]) == tmp_path / "plain"
+    assert find_root([tmp_path / "elsewhere/x.py"]) == tmp_path / "elsewhere"
+
+
 MODEL = """
 import torch.nn as nn
 
