@@ -35,6 +35,8 @@ class FixedFile:
     fixed: int
     diff: str | None = None
     error: str | None = None
+    #: The fixed bytes, when there were fixes and the file was not written (``write=False``).
+    output: bytes | None = None
 
 
 class FixNotApplicable(Exception):
@@ -70,13 +72,14 @@ def fix_file(
     fixed_source, fixed, findings, error = fix_source(
         original, shown, rules, unsafe_fixes=unsafe_fixes, project=project
     )
-    diff = None
+    diff = output = None
     if fixed:
         if write:
             Path(path).write_bytes(fixed_source.encode(encoding))
         else:
             diff = unified_diff(original, fixed_source, shown)
-    return FixedFile(shown, findings, fixed, diff, error)
+            output = fixed_source.encode(encoding)
+    return FixedFile(shown, findings, fixed, diff, error, output)
 
 
 def fix_source(

@@ -620,7 +620,8 @@ def fix_notebook(
     if result.data is not None and write:
         write_atomically(path, result.data)
     diff = result.diff if result.data is not None and not write else None
-    return FixedFile(shown, result.findings, result.fixed, diff, result.error)
+    output = result.data if not write else None
+    return FixedFile(shown, result.findings, result.fixed, diff, result.error, output)
 
 
 def _encode(text: str, bom: bool) -> bytes:
