@@ -375,6 +375,8 @@ class Interpreter(
         return False
 
     def _exec_statement(self, statement: cst.CSTNode, frame: Frame) -> bool:
+        if isinstance(statement, cst.BaseSmallStatement):  # the body of `if use_cuda: h = h.cuda()`
+            return self._exec_small(statement, frame)
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if self._exec_small(small, frame):
@@ -450,9 +452,16 @@ class Interpreter(
         if isinstance(test, Const) and isinstance(test.value, (bool, int, type(None))):
             taken = bool(test.value)
             frame.env.update(when_true if taken else when_false)
-            if taken:
-                return self._exec_block(_body(statement), frame)
-            return self._exec_else(statement.orelse, frame)
+            # A flag the user flips (`USE_CUDA = True`) picks the branch, but what runs under it is
+            # still a choice, not every path: a `.cuda()` there is guarded (devices.py asks).
+            flag = not _written_constant(statement.test)
+            self.conditional += flag
+            try:
+                if taken:
+                    return self._exec_block(_body(statement), frame)
+                return self._exec_else(statement.orelse, frame)
+            finally:
+                self.conditional -= flag
         before = dict(frame.env)
         frame.env.update(when_true)
         self.conditional += 1  # what runs from here on may not run at all (devices.py asks)
@@ -1307,6 +1316,11 @@ class Interpreter(
 # ==========================================================================================
 # Helpers
 # ==========================================================================================
+
+
+def _written_constant(test: cst.BaseExpression) -> bool:
+    """``if True:``, ``if 0:``: a constant written in the test itself, not a flag read from a name."""
+    return isinstance(test, cst.Integer) or (isinstance(test, cst.Name) and test.value in ("True", "False", "None"))
 
 
 def _body(node: Any) -> Sequence[cst.CSTNode]:
