@@ -2,7 +2,7 @@
 
     from pytest_rnn import (assert_rnn_shapes, assert_forget_gate_bias, assert_no_inert_dropout,
                             assert_batch_independent, assert_padding_invariant, assert_gradient_flow,
-                            assert_bidirectional_summary, RnnCheckError)
+                            assert_bidirectional_summary, assert_stateful_equivalence, RnnCheckError)
 
 Failures are ``RnnCheckError`` (an AssertionError) naming the rule codes rnn-lint uses. Importing
 this package does not import torch — pytest loads ``pytest_rnn.plugin`` for every run, and torch
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pytest_rnn.errors import RnnCheckError, RnnUsageError, Violation
+from pytest_rnn.errors import RnnAdvice, RnnCheckError, RnnUsageError, Violation
 
 __all__ = [
+    "RnnAdvice",
     "RnnCheckError",
     "RnnReport",
     "RnnUsageError",
@@ -27,6 +28,7 @@ __all__ = [
     "assert_no_inert_dropout",
     "assert_padding_invariant",
     "assert_rnn_shapes",
+    "assert_stateful_equivalence",
 ]
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from pytest_rnn.parameters import assert_forget_gate_bias, assert_no_inert_dropout
     from pytest_rnn.report import RnnReport
     from pytest_rnn.shapes import assert_rnn_shapes
+    from pytest_rnn.stateful import assert_stateful_equivalence
 
 _LAZY = {
     "assert_rnn_shapes": "pytest_rnn.shapes",
@@ -46,6 +49,7 @@ _LAZY = {
     "assert_bidirectional_summary": "pytest_rnn.bidirectional",
     "assert_padding_invariant": "pytest_rnn.padding",
     "assert_gradient_flow": "pytest_rnn.gradient",
+    "assert_stateful_equivalence": "pytest_rnn.stateful",
     "RnnReport": "pytest_rnn.report",
 }
 

@@ -14,8 +14,12 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import PackedSequence
 
 from pytest_rnn.errors import RnnUsageError, Violation, raise_if_any, reports_cleanly
+from pytest_rnn.follow import unchanged_row
+from pytest_rnn.guards import require_runnable
+from pytest_rnn.precise import Subject, precise_subject
 from pytest_rnn.preserve import ModelRunner, untouched
 from pytest_rnn.probe import Probe
 from pytest_rnn.recurrent import root_name
@@ -28,7 +32,7 @@ from pytest_rnn.samples import (
     primary_input,
     sample,
 )
-from pytest_rnn.tolerance import compare, metamorphic_tolerance
+from pytest_rnn.tolerance import bounds, compare
 from pytest_rnn.tree import describe, leaves, shape_of
 
 #: Seed of the private generator that draws the replacement samples (the global one is untouched).
@@ -36,12 +40,24 @@ _SEED = 20240611
 
 
 def batch_violations(
-    model: nn.Module, inputs: tuple, forward_kwargs: dict, batch_dim: int | None = None
+    model: nn.Module,
+    inputs: tuple,
+    forward_kwargs: dict,
+    batch_dim: int | None = None,
+    *,
+    atol: float | None = None,
+    rtol: float | None = None,
+    subject: Subject | None = None,
 ) -> list[Violation]:
+    """RNN102 wherever a kept sample's results move. Runs ``subject`` (by default the model's
+    float64 CPU copy, see pytest_rnn.precise); ``atol``/``rtol`` default to its dtype's bound."""
+    subject = subject or precise_subject(model, inputs, forward_kwargs)
+    model, inputs, forward_kwargs = subject.model, subject.inputs, subject.forward_kwargs
+    tolerance = (atol, rtol)
     position = primary_input(inputs)
     generator = torch.Generator().manual_seed(_SEED)
     with untouched(model) as runner, torch.no_grad():
-        base_probe, base = _run(runner, model, inputs, forward_kwargs)
+        base_probe, base = subject.base_run or _run(runner, model, inputs, forward_kwargs)
         x = inputs[position]
         axis, batch = input_batch_axis(x, base_probe, batch_dim)
         if batch < 2:
@@ -58,7 +74,7 @@ def batch_violations(
                 f"none of {type(model).__name__}'s outputs has a batch axis of size {batch}: nothing "
                 "per sample to compare"
             )
-        _require_deterministic(runner, model, inputs, forward_kwargs, outputs, batch)
+        _require_deterministic(runner, model, inputs, forward_kwargs, outputs, batch, tolerance)
 
         found: dict[str, Violation] = {}
         for keep in sorted({0, batch - 1}):
@@ -68,9 +84,9 @@ def batch_violations(
             moved = [
                 (name, difference)
                 for name, leaf, axis_, new in _paired(model, outputs, result)
-                if not (difference := _difference(leaf, new, axis_, keep)).within
+                if not (difference := _difference(leaf, new, axis_, keep, tolerance)).within
             ]
-            for violation in _locate(model, base_probe, probe, keep, moved):
+            for violation in _locate(model, base_probe, probe, keep, moved, tolerance):
                 found.setdefault(violation.where, violation)
     return list(found.values())
 
@@ -115,31 +131,32 @@ def _paired(model: nn.Module, outputs: dict, result: Any) -> list[tuple[str, Any
     return paired
 
 
-def _difference(old: Any, new: Any, axis: Axis, index: int):
+def _difference(old: Any, new: Any, axis: Axis, index: int, tolerance: tuple[float | None, float | None]):
     a, b = sample(old, axis, index), sample(new, axis, index)
-    return compare(a, b, metamorphic_tolerance(a))
+    return compare(a, b, *bounds(a, *tolerance))
 
 
-def _require_deterministic(runner, model, inputs, forward_kwargs, outputs, batch) -> None:
+def _require_deterministic(runner, model, inputs, forward_kwargs, outputs, batch, tolerance) -> None:
     """The same input twice must give the same outputs, or no comparison means anything."""
     _, again = _run(runner, model, inputs, forward_kwargs)
-    for name, leaf, axis, new in _paired(model, outputs, again):
-        for index in range(batch):
-            if not _difference(leaf, new, axis, index).within:
-                raise RnnUsageError(
-                    f"{type(model).__name__} gives different {name} for the same input in eval mode "
-                    "(from the same random state): its outputs cannot be compared"
-                )
+    for name, leaf, _axis, new in _paired(model, outputs, again):
+        whole, repeated = (leaf.data, new.data) if isinstance(leaf, PackedSequence) else (leaf, new)
+        if not compare(whole, repeated, *bounds(whole, *tolerance)).within:
+            raise RnnUsageError(
+                f"{type(model).__name__} gives different {name} for the same input in eval mode "
+                "(from the same random state): its outputs cannot be compared"
+            )
 
 
 def _locate(
-    model: nn.Module, before: Probe, after: Probe, keep: int, moved_outputs: list[tuple[str, Any]]
+    model: nn.Module, before: Probe, after: Probe, keep: int, moved_outputs: list[tuple[str, Any]], tolerance
 ) -> list[Violation]:
     """Name the earliest recurrent call whose own outputs moved, else the model's moved outputs."""
     if len(before.calls) == len(after.calls):
         for old_call, new_call in zip(before.calls, after.calls):
+            row = unchanged_row(old_call, new_call, keep)  # the model may have reordered its batch
             for (old_value, axis), (new_value, _) in zip(old_call.batch_axes(), new_call.batch_axes()):
-                difference = _difference(old_value, new_value, axis, keep)
+                difference = _difference(old_value, new_value, axis, row, tolerance)
                 if not difference.within:
                     role = _role(old_call, old_value)
                     return [
@@ -179,10 +196,18 @@ def _role(call, value) -> str:
 
 @reports_cleanly
 def assert_batch_independent(
-    model: nn.Module, *inputs: Any, batch_dim: int | None = None, **forward_kwargs: Any
+    model: nn.Module,
+    *inputs: Any,
+    batch_dim: int | None = None,
+    atol: float | None = None,
+    rtol: float | None = None,
+    **forward_kwargs: Any,
 ) -> None:
     """Perturb every sample but one; that sample's outputs must not move (RNN102). Each output is
     compared on its own batch axis (h_n/c_n: axis 1). ``batch_dim`` is the batch axis of the first
-    tensor argument, the one perturbed; by default it is inferred from the first recurrent layer."""
+    tensor argument, the one perturbed; by default it is inferred from the first recurrent layer.
+    Runs on a float64 CPU copy of the model when it can; ``atol``/``rtol`` (|Δ| ≤ atol + rtol·|value|)
+    default to the bound of the dtype it ran in (1.5e-8 for float64)."""
     __tracebackhide__ = True
-    raise_if_any(batch_violations(model, inputs, forward_kwargs, batch_dim))
+    require_runnable(model, inputs, forward_kwargs)
+    raise_if_any(batch_violations(model, inputs, forward_kwargs, batch_dim, atol=atol, rtol=rtol))

@@ -30,6 +30,7 @@ from torch.nn.utils.rnn import PackedSequence
 from pytest_rnn.calls import split_result
 from pytest_rnn.direct import hooked
 from pytest_rnn.errors import Violation, raise_if_any, reports_cleanly
+from pytest_rnn.guards import require_runnable
 from pytest_rnn.preserve import untouched
 from pytest_rnn.recurrent import RecurrentModule, recurrent_modules
 from pytest_rnn.tree import leaves
@@ -276,4 +277,5 @@ def assert_bidirectional_summary(model: nn.Module, *inputs: Any, **forward_kwarg
     through its one-step output (``out[:, -1]``), or whose forward direction never does (``h_n[-1]``
     alone). Measured with one backward pass from the model's outputs to the layer's results."""
     __tracebackhide__ = True
+    require_runnable(model, inputs, forward_kwargs, gradients=True)
     raise_if_any(bidirectional_violations(model, inputs, forward_kwargs))

@@ -70,7 +70,33 @@ def input_violations(where: str, kind: str, config: dict, inp: Any, hx: Any) -> 
     layout, problems = _input_layout(where, kind, config, inp)
     if layout is None:
         return None, problems
-    return layout, problems + _state_violations(where, kind, config, layout, hx)
+    return layout, problems + _state_violations(where, kind, config, layout, hx) + state_device_violations(
+        where, kind, inp, hx
+    )
+
+
+def state_device_violations(where: str, kind: str, inp: Any, hx: Any) -> list[Violation]:
+    """RNN404 for an initial state on another device than the input: ``torch.zeros(L, B, H)`` in
+    ``forward`` makes it on the CPU whatever device the model runs on, and PyTorch's answer
+    ("Input and hidden tensors are not at the same device") names neither the module nor the fix."""
+    data = inp.data if isinstance(inp, PackedSequence) else inp
+    if not isinstance(data, torch.Tensor):
+        return []
+    states = hx if isinstance(hx, (tuple, list)) else (hx,)
+    problems = []
+    for name, state in zip(state_names(kind), states):
+        if isinstance(state, torch.Tensor) and state.device != data.device:
+            problems.append(
+                Violation(
+                    "RNN404",
+                    where,
+                    f"{name} is on {state.device} but the input is on {data.device}: the state was made without "
+                    "the input's device",
+                    str(data.device),
+                    str(state.device),
+                )
+            )
+    return problems
 
 
 def _input_layout(where: str, kind: str, config: dict, inp: Any) -> tuple[Layout | None, list[Violation]]:

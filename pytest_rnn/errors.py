@@ -29,6 +29,9 @@ class Violation:
     what: str
     expected: str | None = None
     got: str | None = None
+    #: How to fix it, when the catalogue's general fix does not fit this model (an LSTM is not
+    #: told to use an LSTM); None: the catalogue's.
+    advice: str | None = None
 
     def __post_init__(self) -> None:
         if self.code not in PROBLEMS:
@@ -40,7 +43,7 @@ class Violation:
 
     @property
     def fix(self) -> str:
-        return PROBLEMS[self.code].fix
+        return self.advice if self.advice is not None else PROBLEMS[self.code].fix
 
     def __str__(self) -> str:
         detail = ""
@@ -64,6 +67,12 @@ class RnnCheckError(AssertionError):
     def codes(self) -> list[str]:
         """The rule codes, in the order of the violations (repeats kept)."""
         return [violation.code for violation in self.violations]
+
+
+class RnnAdvice(UserWarning):
+    """A recommendation, not a defect (RNN201: LSTM forget-gate biases left at PyTorch's default):
+    ``rnn_check`` reports it in pytest's warnings summary, one line per module, and fails on it only
+    when asked (``forget_bias=1.0``, or ini ``rnn_forget_bias_fails = true``)."""
 
 
 class RnnUsageError(ValueError):

@@ -5,7 +5,9 @@ the sequence enters the recurrence (after any embedding; token ids have no gradi
 swapped for a detached copy that requires grad, so the measure belongs to the recurrent stack and
 nothing upstream. y_T is the model's first output — its last step when it is per-step (shaped like a
 recurrent layer's output), else all of it (logits from h_n). When the first recurrent module is a
-cell stepped in a loop, x_0 and x_T are the inputs of its first and last calls; for a packed batch,
+cell stepped in a loop, x_0 and x_T are the inputs of its first and last calls, and y_T is its state
+after the last call — the end of the recurrence, not the model's output, which may stack every step
+(then step 0's own output feels x_0 directly and hides what the recurrence forgot); for a packed batch,
 the first and last steps of its longest sequences (a short one says nothing about long-range flow).
 
 A default-initialised LSTM(4, 16) over 100 steps gives 1e-21…5e-18; with its forget-gate bias at 3
@@ -28,6 +30,7 @@ from torch.nn.utils.rnn import PackedSequence
 from pytest_rnn.calls import split_arguments
 from pytest_rnn.direct import hooked
 from pytest_rnn.errors import RnnUsageError, Violation, raise_if_any, reports_cleanly
+from pytest_rnn.guards import require_runnable
 from pytest_rnn.preserve import untouched
 from pytest_rnn.probe import Probe, RecurrentCall
 from pytest_rnn.tree import leaves
@@ -116,6 +119,7 @@ def _cudnn_off() -> Iterator[None]:
 
 def gradient_ratio(model: nn.Module, inputs: tuple, forward_kwargs: dict) -> tuple[float, RecurrentCall, int]:
     """(ratio, the first recurrent call, steps between x_0 and x_T)."""
+    require_runnable(model, inputs, forward_kwargs, gradients=True)
     with untouched(model) as runner, torch.enable_grad(), _cudnn_off():
         probe = Probe(model)
         if not probe.modules:
@@ -133,7 +137,14 @@ def gradient_ratio(model: nn.Module, inputs: tuple, forward_kwargs: dict) -> tup
         first_call = next(call for call in probe.calls if call.module.module is first_module)
         if not capture.inputs:
             raise RnnUsageError(f"the input of {first_call.path} is not floating point: no gradient to measure")
-        target = _last_step_target(result, probe)
+        own_calls = [call for call in probe.calls if call.module.module is first_module]
+        stepped = (
+            len(capture.inputs) > 1 and isinstance(own_calls[-1].h, torch.Tensor) and own_calls[-1].h.requires_grad
+        )
+        # A module stepped in a loop: y_T is its state after the last step, where the recurrence
+        # ends — the model's output may stack every step, and the first step's own output would
+        # then feel x_0 directly, whatever the recurrence forgot.
+        target = own_calls[-1].h if stepped else _last_step_target(result, probe)
         grads = torch.autograd.grad(target.sum(), [_leaf(value) for value in capture.inputs], allow_unused=True)
     grads = [torch.zeros_like(_leaf(value)) if grad is None else grad for grad, value in zip(grads, capture.inputs)]
     if len(capture.inputs) == 1:
@@ -155,14 +166,7 @@ def gradient_violations(
     ratio, first_call, steps = gradient_ratio(model, inputs, forward_kwargs)
     if ratio >= min_ratio:
         return [], ratio
-    hint = ""
-    if contract.family(first_call.module.kind) == "LSTM" and first_call.module.config.get("bias", True):
-        hidden = first_call.module.config["hidden_size"]
-        rows = contract.forget_gate_slice(hidden)
-        module = first_call.module.module
-        names = contract.bias_names(first_call.module.kind)[0]
-        forget = float((getattr(module, names[0])[rows] + getattr(module, names[1])[rows]).detach().mean())
-        hint = f"; its forget-gate bias averages {forget:.2g}"
+    hint, advice = _advice(first_call)
     return [
         Violation(
             "RNN203",
@@ -171,8 +175,35 @@ def gradient_violations(
             f"{steps} steps{hint}",
             f"‖∂y_T/∂x_0‖ / ‖∂y_T/∂x_T‖ ≥ {min_ratio:g}",
             f"{ratio:.2g}",
+            advice,
         )
     ], ratio
+
+
+_SHORTER_PATH = (
+    "shorten the sequence (truncated BPTT), or give the output a shorter path to early steps "
+    "(attention, pooling over time)"
+)
+
+
+def _advice(call: RecurrentCall) -> tuple[str, str]:
+    """(what the message adds about the module, the fix that fits its kind and initialisation)."""
+    family = contract.family(call.module.kind)
+    if family == "RNN":
+        return "", f"use an LSTM (forget-gate bias 1) or a GRU; or {_SHORTER_PATH}"
+    if family != "LSTM":
+        return "", _SHORTER_PATH
+    if not call.module.config.get("bias", True):
+        return "; it has no biases (bias=False)", "build it with bias=True and fill the forget-gate bias [H:2H] with 1"
+    hidden = call.module.config["hidden_size"]
+    rows = contract.forget_gate_slice(hidden)
+    names = contract.bias_names(call.module.kind)[0]
+    module = call.module.module
+    forget = float((getattr(module, names[0])[rows] + getattr(module, names[1])[rows]).detach().mean())
+    hint = f"; its forget-gate bias averages {forget:.2g}"
+    if forget >= 1.0:
+        return hint, f"the forget-gate bias is already open: {_SHORTER_PATH}"
+    return hint, f"fill the forget-gate bias (bias_ih[H:2H] and/or bias_hh[H:2H]) with 1 or more; or {_SHORTER_PATH}"
 
 
 @reports_cleanly

@@ -16,18 +16,21 @@ import torch
 from torch import nn
 
 from pytest_rnn.errors import RnnUsageError, Violation, raise_if_any, reports_cleanly
+from pytest_rnn.follow import matching_row
+from pytest_rnn.guards import require_runnable
 from pytest_rnn.packing import lengths_checked
+from pytest_rnn.precise import Subject, precise_subject
 from pytest_rnn.preserve import ModelRunner, untouched
 from pytest_rnn.probe import Probe
 from pytest_rnn.recurrent import root_name
 from pytest_rnn.samples import PACKED, output_batch_axis, sample
-from pytest_rnn.tolerance import Difference, compare, metamorphic_tolerance
+from pytest_rnn.tolerance import Difference, bounds, compare
 from pytest_rnn.tree import describe, leaves
 
 WHERE_LENGTHS = "lengths"
 
 
-def _as_list(lengths: Any) -> list[int]:
+def as_lengths_list(lengths: Any) -> list[int]:
     if isinstance(lengths, torch.Tensor):
         if lengths.dim() != 1:
             raise RnnUsageError(f"lengths must be 1-D, got shape {tuple(lengths.shape)}")
@@ -42,7 +45,7 @@ def _single(lengths: Any, value: int) -> Any:
     return type(lengths)([value]) if isinstance(lengths, (list, tuple)) else [value]
 
 
-def _batch_first(padded: torch.Tensor, batch: int, batch_first: bool | None, model: nn.Module) -> bool:
+def padded_batch_first(padded: torch.Tensor, batch: int, batch_first: bool | None, model: nn.Module) -> bool:
     if batch_first is not None:
         return batch_first
     candidates = [axis for axis in (0, 1) if padded.shape[axis] == batch]
@@ -97,17 +100,24 @@ def padding_violations(
     *,
     batch_first: bool | None = None,
     atol: float | None = None,
+    rtol: float | None = None,
     forward_kwargs: dict | None = None,
+    subject: Subject | None = None,
 ) -> list[Violation]:
+    """RNN106 for lengths that cannot be right, else RNN105 wherever padding changed a result.
+    Runs ``subject`` (by default the model's float64 CPU copy, see pytest_rnn.precise)."""
     forward_kwargs = forward_kwargs or {}
-    values = _as_list(lengths)
+    values = as_lengths_list(lengths)
     if padded.dim() < 2:
         raise RnnUsageError(f"a padded batch has at least two axes (batch and time), got shape {tuple(padded.shape)}")
-    batch_first = _batch_first(padded, len(values), batch_first, model)
+    batch_first = padded_batch_first(padded, len(values), batch_first, model)
     problems = lengths_violations(padded, values, batch_first)
     if problems:
         return problems
     batch = len(values)
+    subject = subject or precise_subject(model, (padded, lengths), forward_kwargs)
+    model, (padded, lengths), forward_kwargs = subject.model, subject.inputs[:2], subject.forward_kwargs
+    tolerance = (atol, rtol)
     with untouched(model) as runner, torch.no_grad(), lengths_checked():
         probe, result = _run(runner, model, (padded, lengths), forward_kwargs)
         outputs = [
@@ -128,10 +138,10 @@ def padding_violations(
             for (name, leaf, axis), (_, single) in zip(outputs, alone_leaves):
                 if axis is None:
                     continue
-                difference = _compare_sample(name, leaf, axis, index, single, length, atol)
+                difference = _compare_sample(name, leaf, axis, index, single, length, tolerance)
                 if not difference.within:
                     differing.setdefault(name, []).append((index, difference))
-            leak = _first_state_leak(probe, alone_probe, index, atol)
+            leak = _first_state_leak(probe, alone_probe, index, tolerance)
             if leak is not None and leak[0] not in layer_leaks:
                 layer_leaks[leak[0]] = (index, leak[1], leak[2])
     return _violations(model, differing, layer_leaks, values, padded.shape[1 if batch_first else 0])
@@ -144,7 +154,7 @@ def _run(runner: ModelRunner, model: nn.Module, inputs: tuple, forward_kwargs: d
 
 
 def _compare_sample(
-    name: str, leaf: Any, axis: Any, index: int, single: Any, length: int, atol: float | None
+    name: str, leaf: Any, axis: Any, index: int, single: Any, length: int, tolerance: tuple
 ) -> Difference:
     """Row ``index`` of a batched result against the same sequence's result alone (batch of one)."""
     mine = sample(leaf, axis, index)
@@ -165,23 +175,22 @@ def _compare_sample(
                         f"sequence of length {length}: cannot line up the steps"
                     )
                 mine = mine.narrow(dim, 0, length)
-    tol = atol if atol is not None else metamorphic_tolerance(mine)
-    return compare(alone, mine, tol)
+    return compare(alone, mine, *bounds(alone, *tolerance))
 
 
-def _first_state_leak(batched: Probe, alone: Probe, index: int, atol: float | None):
+def _first_state_leak(batched: Probe, alone: Probe, index: int, tolerance: tuple):
     """(path, state name, difference) of the first recurrent call whose final state for this
     sequence differs from the run alone, or None."""
     if len(batched.calls) != len(alone.calls):
         return None  # a step-by-step loop over cells runs T times for the batch, fewer alone
     for mine, single in zip(batched.calls, alone.calls):
+        if mine.layout is None or single.layout is None or mine.layout.batch is None or single.layout.batch != 1:
+            continue
+        row = matching_row(mine, single, index)  # the model may have sorted its batch by length
         for (name, state), (_, alone_state) in zip(mine.state_tensors(), single.state_tensors()):
-            if mine.layout.batch is None or single.layout.batch != 1:
-                continue
             axis = 0 if mine.module.is_cell else 1
-            a, b = state.select(axis, index), alone_state.select(axis, 0)
-            tol = atol if atol is not None else metamorphic_tolerance(a)
-            difference = compare(b, a, tol)
+            a, b = state.select(axis, row), alone_state.select(axis, 0)
+            difference = compare(b, a, *bounds(b, *tolerance))
             if not difference.within:
                 return mine.path, name, difference
     return None
@@ -231,14 +240,25 @@ def assert_padding_invariant(
     *,
     batch_first: bool | None = None,
     atol: float | None = None,
+    rtol: float | None = None,
     **forward_kwargs: Any,
 ) -> None:
     """Call ``model(padded, lengths, **forward_kwargs)`` and compare each sample's outputs with the
     model run on that sequence alone, trimmed to its length (per-step outputs on the valid steps);
     a difference is RNN105. Lengths longer than the padded sequence (or too few, or empty) are
     RNN106, reported before the model runs. ``batch_first=None`` reads the layout from the shape
-    (the axis of size len(lengths)); ``atol=None`` uses sqrt(eps) of each output's dtype."""
+    (the axis of size len(lengths)). Runs on a float64 CPU copy of the model when it can;
+    ``atol``/``rtol`` default to the bound of the dtype it ran in (1.5e-8 for float64)."""
     __tracebackhide__ = True
+    require_runnable(model, (padded, lengths), forward_kwargs)
     raise_if_any(
-        padding_violations(model, padded, lengths, batch_first=batch_first, atol=atol, forward_kwargs=forward_kwargs)
+        padding_violations(
+            model,
+            padded,
+            lengths,
+            batch_first=batch_first,
+            atol=atol,
+            rtol=rtol,
+            forward_kwargs=forward_kwargs,
+        )
     )

@@ -1,5 +1,6 @@
 """Checks that read the model's configuration and parameters without running it:
-the LSTM forget-gate bias (RNN201) and dropout that acts on nothing (RNN301)."""
+the LSTM forget-gate bias (RNN201), a bias written into the wrong gate (RNN202) and dropout that
+acts on nothing (RNN301)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,46 @@ def forget_bias_violations(model: nn.Module, at_least: float = 1.0) -> list[Viol
                     f"min {lowest:.3g}, mean {float(effective.mean()):.3g}",
                 )
             )
+    return problems
+
+
+_GATES = ("input", "forget", "cell", "output")
+
+
+def gate_slice_violations(model: nn.Module) -> list[Violation]:
+    """RNN202 for each LSTM bias vector where a gate other than forget holds one constant positive
+    value — what ``bias.data[a:b].fill_(1.0)`` with the wrong ``a:b`` leaves — while its forget
+    block does not. PyTorch's default init is uniform random, so a constant block was written by
+    the code; a bias filled whole (all gates alike) claims nothing about the forget gate and passes."""
+    problems = []
+    for recurrent in recurrent_modules(model):
+        if contract.family(recurrent.kind) != "LSTM" or not recurrent.config.get("bias", True):
+            continue
+        hidden = recurrent.config["hidden_size"]
+        if hidden < 2:
+            continue  # a block of one unit is always "constant": it says nothing about how it was set
+        for names in contract.bias_names(
+            recurrent.kind, recurrent.config.get("num_layers", 1), recurrent.config.get("bidirectional", False)
+        ):
+            for name in names[:2]:
+                blocks = getattr(recurrent.module, name).detach().reshape(4, hidden)
+                constant = [bool((block == block[0]).all()) and float(block[0]) > 0 for block in blocks]
+                forget_set = constant[1]
+                wrong = [gate for gate, is_set in zip(_GATES, constant) if is_set and gate != "forget"]
+                if wrong and not forget_set:
+                    gate = wrong[0]
+                    start = _GATES.index(gate) * hidden
+                    problems.append(
+                        Violation(
+                            "RNN202",
+                            recurrent.path,
+                            f"{name}[{start}:{start + hidden}] (the {gate} gate) is a constant "
+                            f"{float(blocks[_GATES.index(gate)][0]):g} while the forget gate [{hidden}:{2 * hidden}] "
+                            "keeps its default init: the forget-gate bias went into the wrong slice",
+                            f"{name}[{hidden}:{2 * hidden}] set",
+                            f"{name}[{start}:{start + hidden}] set",
+                        )
+                    )
     return problems
 
 

@@ -66,6 +66,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="bool",
         default=False,
     )
+    parser.addini(
+        "rnn_forget_bias_fails",
+        "rnn_check: LSTM forget-gate biases below 1 fail (RNN201) instead of being a warning",
+        type="bool",
+        default=False,
+    )
 
 
 def requested_device(config: pytest.Config) -> str:
@@ -121,9 +127,13 @@ def rnn_device(pytestconfig: pytest.Config) -> torch.device:
 
 @pytest.fixture
 def rnn_check(rnn_device: torch.device, pytestconfig: pytest.Config) -> RnnCheck:
-    """``rnn_check(model, *inputs, lengths=None, forget_bias=1.0, unused=(), **forward_kwargs)``:
+    """``rnn_check(model, *inputs, lengths=None, forget_bias=<advice>, unused=(), **forward_kwargs)``:
     every applicable check on rnn_device; raises RnnCheckError listing all violations, else returns
     a report of each recurrent submodule."""
     from pytest_rnn.full_check import RnnCheck
 
-    return RnnCheck(rnn_device, allow_unused=bool(pytestconfig.getini("rnn_allow_unused")))
+    return RnnCheck(
+        rnn_device,
+        allow_unused=bool(pytestconfig.getini("rnn_allow_unused")),
+        forget_bias_fails=bool(pytestconfig.getini("rnn_forget_bias_fails")),
+    )

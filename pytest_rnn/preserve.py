@@ -36,6 +36,18 @@ class RandomState:
         numpy = sys.modules.get("numpy")
         self.numpy = numpy.random.get_state() if numpy is not None else None
 
+    def same_as(self, other: RandomState) -> bool:
+        """Whether no random number was drawn between ``other`` and this one."""
+        if not torch.equal(self.cpu, other.cpu) or self.python != other.python:
+            return False
+        if (self.cuda is None) != (other.cuda is None) or (
+            self.cuda is not None and not all(torch.equal(a, b) for a, b in zip(self.cuda, other.cuda))
+        ):
+            return False
+        if self.numpy is None or other.numpy is None:
+            return self.numpy is other.numpy
+        return all((a == b).all() if hasattr(a, "shape") else a == b for a, b in zip(self.numpy, other.numpy))
+
     def restore(self) -> None:
         torch.set_rng_state(self.cpu)
         if self.cuda is not None:

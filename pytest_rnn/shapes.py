@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from pytest_rnn.errors import RnnUsageError, raise_if_any, reports_cleanly
+from pytest_rnn.guards import require_runnable
 from pytest_rnn.preserve import untouched
 from pytest_rnn.probe import Probe
 from pytest_rnn.recurrent import parameters_device
@@ -42,6 +43,7 @@ def assert_rnn_shapes(model: nn.Module, *inputs: Any, **forward_kwargs: Any) -> 
     outputs against that submodule's configuration. A batch-major initial state is RNN103, other
     mismatches RNN107; both are raised before PyTorch's own error. Returns what was seen."""
     __tracebackhide__ = True
+    require_runnable(model, inputs, forward_kwargs)
     probe, _ = probed_run(model, inputs, forward_kwargs)
     raise_if_any(probe.violations)
     return report_from_probe(probe, device_name(model, inputs), checks=("shapes",))

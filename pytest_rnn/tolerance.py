@@ -66,6 +66,13 @@ def tf32_enabled() -> bool:
         return True
 
 
+def bounds(value: torch.Tensor, atol: float | None, rtol: float | None) -> tuple[float, float]:
+    """(atol, rtol) for comparing ``value``: each one the user did not give is the dtype's
+    metamorphic bound."""
+    default = metamorphic_tolerance(value)
+    return (default if atol is None else float(atol)), (default if rtol is None else float(rtol))
+
+
 @dataclass(frozen=True)
 class Difference:
     """How much ``got`` moved from ``expected``: the largest absolute difference and where."""
@@ -74,6 +81,8 @@ class Difference:
     index: tuple[int, ...]
     within: bool
     tolerance: float
+    #: The relative bound; None: the same as ``tolerance``.
+    relative: float | None = None
 
     def __str__(self) -> str:
         return f"max |Δ| {self.max_abs:.3g}"
@@ -81,15 +90,19 @@ class Difference:
     @property
     def bound(self) -> str:
         """The allowed difference, as the messages quote it."""
-        return "exactly" if self.tolerance == 0 else f"within {self.tolerance:.1e} + {self.tolerance:.1e}·|value|"
+        relative = self.tolerance if self.relative is None else self.relative
+        if self.tolerance == 0 and relative == 0:
+            return "exactly"
+        return f"within {self.tolerance:.1e} + {relative:.1e}·|value|"
 
 
-def compare(expected: torch.Tensor, got: torch.Tensor, tol: float) -> Difference:
-    """Elementwise ``|got - expected| <= tol + tol * |expected|`` (both atol and rtol are ``tol``)."""
+def compare(expected: torch.Tensor, got: torch.Tensor, tol: float, rtol: float | None = None) -> Difference:
+    """Elementwise ``|got - expected| <= tol + rtol * |expected|`` (``rtol`` defaults to ``tol``)."""
+    relative = tol if rtol is None else rtol
     if expected.shape != got.shape:
         raise ValueError(f"cannot compare shapes {tuple(expected.shape)} and {tuple(got.shape)}")
     if expected.numel() == 0:
-        return Difference(0.0, (), True, tol)
+        return Difference(0.0, (), True, tol, relative)
     a = expected.detach().to("cpu", torch.float64)
     b = got.detach().to("cpu", torch.float64)
     a_nan, b_nan = torch.isnan(a), torch.isnan(b)
@@ -98,5 +111,5 @@ def compare(expected: torch.Tensor, got: torch.Tensor, tol: float) -> Difference
     diff = torch.where(a_nan != b_nan, torch.full_like(diff, math.inf), diff)  # NaN on one side only
     flat = int(torch.argmax(diff))
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), diff.shape))
-    within = bool((diff <= tol + tol * a.abs().nan_to_num(0.0)).all())
-    return Difference(float(diff.reshape(-1)[flat]), index, within, tol)
+    within = bool((diff <= tol + relative * a.abs().nan_to_num(0.0)).all())
+    return Difference(float(diff.reshape(-1)[flat]), index, within, tol, relative)

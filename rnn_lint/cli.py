@@ -1,6 +1,7 @@
 """The ``rnn-lint`` command.
 
     rnn-lint [OPTIONS] [PATHS...]          lint (``rnn-lint check ...`` is the same)
+    rnn-lint [OPTIONS] - --stdin-filename PATH   lint standard input as the file PATH
     rnn-lint rule CODE | --all             print a rule's documentation
     rnn-lint clean                         remove the result cache (.rnn_lint_cache)
 
@@ -179,6 +180,11 @@ def check_parser() -> argparse.ArgumentParser:
     files.add_argument(
         "--force-exclude", action="store_true", help="apply the excludes to paths named on the command line too"
     )
+    files.add_argument(
+        "--stdin-filename",
+        metavar="PATH",
+        help="with PATH `-`: the file the source on standard input belongs to (its configuration applies)",
+    )
     config = files.add_mutually_exclusive_group()
     config.add_argument(
         "--config", type=Path, metavar="FILE", help="read settings from FILE (pyproject.toml or rnn-lint.toml)"
@@ -262,6 +268,8 @@ def _check_command(argv: Sequence[str]) -> int:
         extend_exclude=_from_here(options.extend_exclude),
     )
     selected = select_rules(universe, settings.select, settings.ignore, settings.extend_select)
+    if _reads_stdin(options):
+        return _stdin_command(options, settings, selected)
     common = {
         "jobs": options.jobs,
         "force_exclude": options.force_exclude,
@@ -281,14 +289,58 @@ def _check_command(argv: Sequence[str]) -> int:
     else:
         findings = lint_paths(options.paths, settings, **common)
 
+    _write(_report(options, findings, fixed, selected, settings), options.output_file)
+    return EXIT_FINDINGS if findings and not options.exit_zero else EXIT_CLEAN
+
+
+def _report(options: argparse.Namespace, findings: Sequence[Finding], fixed: int, selected, settings=None) -> str:
+    """The report; ``settings`` (a run over paths): say "no Python files found" when so."""
     if options.statistics:
         report = _statistics_report(findings, options.format)
     else:
         report = render(options.format, findings, selected)
-    nothing_found = not findings and not fixed and _no_python_files(options, settings)
+    nothing_found = settings is not None and not findings and not fixed and _no_python_files(options, settings)
     if (options.format == "text" or (options.statistics and options.format != "json")) and not nothing_found:
         report += "".join(f"{line}\n" for line in _summary(findings, fixed, options.fix, options.unsafe_fixes))
-    _write(report, options.output_file)
+    return report
+
+
+def _reads_stdin(options: argparse.Namespace) -> bool:
+    """``-`` as the path; or, as in ruff, ``--stdin-filename`` with no path."""
+    if "-" not in options.paths and not (options.stdin_filename is not None and options.paths == ["."]):
+        if options.stdin_filename is not None:
+            raise UsageError("--stdin-filename names the file read from standard input: give `-` as the path")
+        return False
+    if options.paths not in (["-"], ["."]):
+        raise UsageError("`-` (read standard input) cannot be combined with other paths")
+    return True
+
+
+def _stdin_command(options: argparse.Namespace, settings, selected) -> int:
+    """Lint (or fix) the source on standard input as the file ``--stdin-filename``. With ``--fix``
+    the fixed source goes to standard output and the report to standard error (or --output-file)."""
+    from rnn_lint.stdin import fix_stdin, lint_stdin
+
+    data = sys.stdin.buffer.read()
+    filename = options.stdin_filename
+    if options.fix or options.diff:
+        output, result = fix_stdin(
+            data, settings, filename, unsafe_fixes=options.unsafe_fixes, force_exclude=options.force_exclude
+        )
+        if options.diff:
+            return _report_diff([result], options.exit_zero)
+        _warn_fix_errors([result])
+        sys.stdout.buffer.write(output)
+        sys.stdout.flush()
+        report = _report(options, result.findings, result.fixed, selected)
+        if options.output_file is not None:
+            _write(report, options.output_file)
+        else:
+            sys.stderr.write(report)
+        findings = result.findings
+    else:
+        findings = lint_stdin(data, settings, filename, force_exclude=options.force_exclude)
+        _write(_report(options, findings, 0, selected), options.output_file)
     return EXIT_FINDINGS if findings and not options.exit_zero else EXIT_CLEAN
 
 

@@ -449,7 +449,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "state, and the output's last step holds a backward half that has seen one step",
             "torch.cat((h_n[-2], h_n[-1]), dim=-1), or cat the forward half of the last step with the "
             "backward half of step 0",
-            ("runtime",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN105",
@@ -457,7 +457,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "padded steps change a sequence's result",
             "pack the batch with pack_padded_sequence(..., lengths.cpu(), enforce_sorted=False) and read "
             "h_n or gather the output at lengths - 1",
-            ("runtime",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN106",
@@ -472,21 +472,21 @@ PROBLEMS: Mapping[str, Problem] = {
             "an input, state or output does not have the shape the module's configuration implies",
             "give the module (T, B, input_size) input, or (B, T, input_size) with batch_first=True, "
             "and states shaped (num_layers * num_directions, B, hidden_size)",
-            ("runtime",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN108",
             "bare-squeeze",
             "squeeze() with no dim on a recurrent state or output: a batch of one loses its batch axis",
             "name the axis: h_n.squeeze(0), or index the layer you mean (h_n[-1])",
-            ("lint",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN109",
             "pack-layout-mismatch",
             "pack_padded_sequence / pad_packed_sequence told a layout the module or the following code does not use",
             "give pack_padded_sequence and pad_packed_sequence the module's batch_first",
-            (),
+            ("lint",),
         ),
         Problem(
             "RNN201",
@@ -500,7 +500,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "wrong-gate-slice",
             "positive bias written into an LSTM gate other than forget",
             "PyTorch's LSTM gate order is input, forget, cell, output: the forget gate is [H:2H]",
-            ("lint",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN203",
@@ -549,7 +549,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "state-device",
             "an initial state created on a fixed device (the CPU by default) instead of the input's",
             "create it where the input is: torch.zeros(..., device=x.device), or x.new_zeros(...)",
-            ("lint",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN405",

@@ -8,6 +8,7 @@ formats) lives in ``runner.py`` and ``cli.py``; this module knows about one text
 
 from __future__ import annotations
 
+import functools
 import tokenize
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -117,7 +118,11 @@ def _analyse_in_time(
     from rnn_lint.facts import build_facts
 
     try:
-        facts = build_facts(module, path) if project is None else build_facts(module, path, project=project)
+        facts = (
+            build_facts(module, path, source=source)
+            if project is None
+            else build_facts(module, path, source=source, project=project)
+        )
     except RecursionError:
         raise
     except Exception as error:  # a bug of ours must not stop the run or hide the other files
@@ -147,18 +152,23 @@ def prefilter(source: str, rules: Sequence[type[Rule]]) -> list[type[Rule]]:
     """The cheap text test, run once per file: the rules that could find something in ``source``
     (none: the file is not parsed). Rules sharing needles and pattern (all built-in ones do) are
     tested once together."""
-    verdicts: dict[tuple[tuple[str, ...], Any], bool] = {}
-    concerned = []
-    for rule in rules:
-        key = (rule.needles, rule.pattern)
-        verdict = verdicts.get(key)
-        if verdict is None:
-            verdict = verdicts[key] = any(needle in source for needle in rule.needles) and (
-                rule.pattern is None or rule.pattern.search(source) is not None
-            )
-        if verdict:
-            concerned.append(rule)
+    concerned: list[type[Rule]] = []
+    for needles, pattern, group in _needle_groups(tuple(rules)):
+        if any(needle in source for needle in needles) and (pattern is None or pattern.search(source) is not None):
+            concerned.extend(group)
+    if len(concerned) > 1:
+        order = {rule: index for index, rule in enumerate(rules)}
+        concerned.sort(key=order.__getitem__)
     return concerned
+
+
+@functools.lru_cache(maxsize=16)
+def _needle_groups(rules: tuple[type[Rule], ...]) -> list[tuple[tuple[str, ...], Any, list[type[Rule]]]]:
+    """The rules grouped by (needles, pattern), computed once per rule selection, not per file."""
+    groups: dict[tuple[tuple[str, ...], Any], list[type[Rule]]] = {}
+    for rule in rules:
+        groups.setdefault((rule.needles, rule.pattern), []).append(rule)
+    return [(needles, pattern, group) for (needles, pattern), group in groups.items()]
 
 
 def parse(source: str) -> tuple[cst.Module, LineShift]:
@@ -354,6 +364,16 @@ def _python_syntax_error(source: str) -> tuple[int, int, str] | None:
 
 def _decode(data: bytes) -> str:
     """Decode like Python does: a BOM, else a PEP 263 coding cookie, else UTF-8."""
+    # Most files have neither a BOM nor the word "coding" in their first two lines (where a cookie
+    # must be): plain UTF-8, without tokenize's line-by-line detection. Anything else, or bytes
+    # that are not UTF-8, take the full path, whose errors are the ones to report.
+    second_line_end = data.find(b"\n", data.find(b"\n") + 1)
+    head = data if second_line_end < 0 else data[:second_line_end]
+    if not data.startswith(b"\xef\xbb\xbf") and b"coding" not in head:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     import io
     import tokenize
 

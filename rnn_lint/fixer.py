@@ -40,6 +40,8 @@ class FixedFile:
     fixed: int
     diff: str | None = None
     error: str | None = None
+    #: The fixed bytes, when there were fixes and the file was not written (``write=False``).
+    output: bytes | None = None
 
 
 class FixNotApplicable(Exception):
@@ -80,7 +82,7 @@ def fix_file(
     fixed_source, fixed, findings, error = fix_source(
         original, shown, rules, unsafe_fixes=unsafe_fixes, project=project
     )
-    diff = None
+    diff = output = None
     if fixed:
         if write:
             try:
@@ -91,7 +93,8 @@ def fix_file(
                 return FixedFile(shown, sorted([*left, cannot_write(shown, problem)]), 0, None, error)
         else:
             diff = unified_diff(original, fixed_source, shown)
-    return FixedFile(shown, findings, fixed, diff, error)
+            output = fixed_source.encode(encoding)
+    return FixedFile(shown, findings, fixed, diff, error, output)
 
 
 class OutsideTheTree(OSError):

@@ -405,7 +405,7 @@ class NotebookModule:
 
     def apply(self, fixes: Iterable[Fix]) -> NotebookModule:
         """The module with the edits of ``fixes`` (which must not overlap) applied to its pieces;
-        FixCrossesCells when an edit would touch a neutralised line or two cells."""
+        FixNotApplicable when an edit would touch a neutralised line or two cells."""
         from rnn_lint.fixer import FixNotApplicable
 
         starts, length = line_starts(self.text), len(self.text)
@@ -458,6 +458,8 @@ def to_cells(findings: Iterable[Finding], module: NotebookModule, notebook: Note
         end_col = finding.end_col
         if end_cell.number != cell.number:  # cannot happen for one statement; stay in the cell
             end_line, end_col = cell.line_count, 1
+        # Python places "unexpected end of file" one line past the text: keep it in the cell.
+        line, end_line = min(line, cell.line_count), min(end_line, cell.line_count)
         location = CellLocation(
             cell.number,
             _file_line(notebook, element_lines, cell.number, line),
@@ -624,7 +626,8 @@ def fix_notebook(
             left = lint_notebook_data(data, shown, rules)
             return FixedFile(shown, sorted([*left, cannot_write(shown, problem)]), 0, None, result.error)
     diff = result.diff if result.data is not None and not write else None
-    return FixedFile(shown, result.findings, result.fixed, diff, result.error)
+    output = result.data if not write else None
+    return FixedFile(shown, result.findings, result.fixed, diff, result.error, output)
 
 
 def _encode(text: str, bom: bool) -> bytes:

@@ -67,7 +67,7 @@ def lint_paths(
     answers from the project index is served from the result cache there
     (``rnn_lint.result_cache``)."""
     tasks = plan(paths, settings, force_exclude=force_exclude)
-    index = _project_index(paths, settings, tasks, project)
+    index = _project_index(paths, settings, tasks, project, cache_dir)
     _use_project(index)
     cache = _open_cache(cache_dir, settings)
     findings: list[Finding] = []
@@ -103,7 +103,7 @@ def fix_paths(
     Symlinks are written through only to targets inside the folders named (see
     ``fixer.write_fixed``)."""
     tasks = plan(paths, settings, force_exclude=force_exclude)
-    index = _project_index(paths, settings, tasks, project)
+    index = _project_index(paths, settings, tasks, project, cache_dir)
     _use_project(index)
     cache = _open_cache(cache_dir, settings)
     results: list[FixedFile] = []
@@ -175,14 +175,18 @@ def plan(paths: Sequence[str | os.PathLike], settings: Settings, *, force_exclud
     selected = tuple(select_rules(all_rules(), settings.select, settings.ignore, settings.extend_select))
     per_file = [(PathPatterns([pattern], settings.root), codes) for pattern, codes in settings.per_file_ignores.items()]
     tasks = []
+    rules_when_ignoring: dict[tuple[str, ...], tuple[type[Rule], ...]] = {(): selected}  # 10,000 files, few sets
     for source in discover(paths, settings, force_exclude=force_exclude):
-        ignored = [
+        ignored = tuple(
             code
             for patterns, codes in per_file
             if patterns.matches_file_or_folder(source.path, settings.root)
             for code in codes
-        ]
-        rules = tuple(rule for rule in selected if not any(matches(rule.code, code) for code in ignored))
+        )
+        rules = rules_when_ignoring.get(ignored)
+        if rules is None:
+            rules = tuple(rule for rule in selected if not any(matches(rule.code, code) for code in ignored))
+            rules_when_ignoring[ignored] = rules
         if rules:
             tasks.append(FileTask(source, rules))
     return tasks
@@ -433,15 +437,22 @@ def _pool_context():
 _PROJECT: Any = None
 
 
-def _project_index(paths: Sequence[str | os.PathLike], settings: Settings, tasks: list[FileTask], project: bool):
+def _project_index(
+    paths: Sequence[str | os.PathLike],
+    settings: Settings,
+    tasks: list[FileTask],
+    project: bool,
+    cache_dir: str | os.PathLike | None = None,
+):
     """The index of the project enclosing ``paths``, when asked for and there is something to lint.
     It covers the whole project whichever files were named, so ``rnn-lint model.py`` and a run
-    over the tree report the same findings in model.py."""
+    over the tree report the same findings in model.py. Its summaries live in the same cache
+    folder as the results (none with ``--no-cache``)."""
     if not project or not tasks:
         return None
     from rnn_lint.project import load_project
 
-    return load_project(paths, settings)
+    return load_project(paths, settings, cache_dir=cache_dir, use_cache=cache_dir is not None)
 
 
 def _use_project(index: Any) -> None:

@@ -522,3 +522,9 @@ def test_per_file_ignores_apply_to_notebooks(tmp_path) -> None:
     write(tmp_path, notebook(code), "other.ipynb")
     settings = Settings(root=tmp_path, per_file_ignores={"tutorials/*": ["RNN301"]})
     assert [Path(f.path).name for f in lint_paths([tmp_path], settings, jobs=1)] == ["other.ipynb"]
+
+
+def test_a_syntax_error_at_the_end_of_the_last_cell_stays_in_it(tmp_path) -> None:
+    path = write(tmp_path, notebook(lines("import torch.nn as nn\nrnn = nn.GRU(8, 8)\n"), ["class M(nn.Module):\n"]))
+    [finding] = lint_file(path, RULES)
+    assert finding.code == "RNN000" and (finding.cell.number, finding.line) == (2, 1)

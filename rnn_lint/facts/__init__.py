@@ -13,12 +13,16 @@ if TYPE_CHECKING:
     from rnn_lint.facts.model import FileFacts
 
 
-def build_facts(module: cst.Module, path: str = "", **context: Any) -> FileFacts:
+def build_facts(module: cst.Module, path: str = "", *, source: str | None = None, **context: Any) -> FileFacts:
     """Interpret ``module`` (the parsed text of ``path``) once; rules then query the result.
-    ``context`` (e.g. ``project=``, the project-wide index) is passed on to the interpreter."""
+    ``source``: the file's text, when the caller has it (text searches then need not regenerate
+    it from the tree). ``context`` (e.g. ``project=``, the project-wide index) is passed on to the
+    interpreter."""
     from rnn_lint.facts.interpreter import build
 
-    return build(module, path, **context)
+    facts = build(module, path, **context)
+    facts.source = source
+    return facts
 
 
 def __getattr__(name: str) -> Any:

@@ -208,9 +208,9 @@ class Devices:
 _ACCELERATOR_TEXT = re.compile(r"\.cuda\(|[\'\"](?:cuda|mps|xla)|torch\.device\(|\.to\(\s*(?:self\.)?device\b")
 
 
-def uses_accelerator(module: cst.Module) -> bool:
+def uses_accelerator(text: str) -> bool:
     """Whether the file's text moves anything to an accelerator."""
-    return bool(_ACCELERATOR_TEXT.search(module.code))
+    return bool(_ACCELERATOR_TEXT.search(text))
 
 
 def _visible_names(frame: Frame) -> dict[str, Any]:

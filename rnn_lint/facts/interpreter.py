@@ -51,16 +51,19 @@ from rnn_lint.facts.model import (
     Construction,
     FileFacts,
     Indexing,
+    Instantiation,
     ParamWrite,
     as_sym,
     directions_of,
     plain,
 )
 from rnn_lint.facts.module_semantics import RecurrentModules, recurrent_kind_of
+from rnn_lint.facts.packing import Packing
 from rnn_lint.facts.parameter_semantics import Parameters
 from rnn_lint.facts.project_semantics import constructor_value, project_attribute, project_base
+from rnn_lint.facts.readings import Readings
 from rnn_lint.facts.tensor_semantics import Tensors
-from rnn_lint.facts.uses import Uses
+from rnn_lint.facts.uses import KNOWN_LAYERS, SHAPE_KEEPING_FUNCTIONS, Uses
 from rnn_lint.facts.values import (
     BATCH,
     OWN_STATE,
@@ -84,6 +87,7 @@ from rnn_lint.facts.values import (
     Size,
     Sym,
     Tensor,
+    TorchLayer,
     TupleValue,
     const_arithmetic,
     element_of,
@@ -124,7 +128,9 @@ class Frame:
         return _MISSING
 
 
-class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialStates, CarriedStates):
+class Interpreter(
+    RecurrentModules, Tensors, Parameters, Devices, Uses, InitialStates, CarriedStates, Packing, Readings
+):
     def __init__(self, module: cst.Module, path: str = "", project: Any = None) -> None:
         self.imports = ImportTable()
         self.facts = FileFacts(module, self.imports, path=path, project=project)
@@ -338,6 +344,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
                 built = constructor_value(self.project, frame.class_info.name, name)
                 if built is not None:  # every construction in the project gives it this value
                     return built
+            elif frame.class_info is None and frame.outer is self.module_frame and frame.key in self.functions:
+                built = constructor_value(self.project, frame.key, name, "function")
+                if built is not None:  # every call of this module function gives it this value
+                    return built
             default = plain(self._eval(param.default, self.module_frame)) if param.default is not None else None
             return Opaque(f"{frame.key}:{name}", None if default is contract.UNKNOWN else default)
         if remaining:
@@ -367,6 +377,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
 
     def _exec_statement(self, statement: cst.CSTNode, frame: Frame) -> bool:
         tick()  # the file's time budget (guard.time_budget)
+        if isinstance(statement, cst.BaseSmallStatement):  # the body of `if use_cuda: h = h.cuda()`
+            return self._exec_small(statement, frame)
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if self._exec_small(small, frame):
@@ -442,9 +454,16 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
         if isinstance(test, Const) and isinstance(test.value, (bool, int, type(None))):
             taken = bool(test.value)
             frame.env.update(when_true if taken else when_false)
-            if taken:
-                return self._exec_block(_body(statement), frame)
-            return self._exec_else(statement.orelse, frame)
+            # A flag the user flips (`USE_CUDA = True`) picks the branch, but what runs under it is
+            # still a choice, not every path: a `.cuda()` there is guarded (devices.py asks).
+            flag = not _written_constant(statement.test)
+            self.conditional += flag
+            try:
+                if taken:
+                    return self._exec_block(_body(statement), frame)
+                return self._exec_else(statement.orelse, frame)
+            finally:
+                self.conditional -= flag
         before = dict(frame.env)
         frame.env.update(when_true)
         self.conditional += 1  # what runs from here on may not run at all (devices.py asks)
@@ -557,6 +576,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             self._name_binding(value, target.value)
             self._note_placement(target.value, value_node, frame)
             self._note_size_one_axes(target.value, value_node, frame)
+            self._note_layout(target.value, value_node, frame)
             source = provenance_source(value_node, self.imports) if value_node is not None else None
             if source is not None and source != target.value:
                 frame.provenance[target.value] = source
@@ -564,6 +584,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
                 frame.provenance.pop(target.value, None)
             return
         if isinstance(target, cst.Attribute):
+            self._note_attribute_write(target, frame)
             if isinstance(target.value, cst.Name) and target.value.value == frame.self_name:
                 frame.env[f"self.{target.attr.value}"] = value
                 self._name_binding(value, f"self.{target.attr.value}")
@@ -574,6 +595,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
                 self.facts.param_writes.append(ParamWrite(target, base, UNKNOWN))
             return
         if isinstance(target, (cst.Tuple, cst.List)):
+            self._note_state_unpacking(target, value)
             elements = [element.value for element in target.elements]
             values = _unpack(value, len(elements), [isinstance(e, cst.StarredElement) for e in target.elements])
             for element, item in zip(elements, values):
@@ -701,7 +723,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             local = frame.env.get(f"self.{attr}", _MISSING)
             if local is not _MISSING:
                 return local
-            return self._instance_attribute(frame.class_info.name, attr, frame)
+            return self._fixed_batch(node, self._instance_attribute(frame.class_info.name, attr, frame), frame)
         qualified = self.imports.qualify(node)
         if qualified is not None and frame.lookup(dotted(node).split(".", 1)[0]) is _MISSING:
             return ImportRef(qualified)
@@ -793,7 +815,9 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             items = self._subscript_items(node, frame)
             result = tensors.index(base, items)
             if base.axes is not None:
-                self.facts.indexings.append(Indexing(node, base, tuple(items), result))
+                indexing = Indexing(node, base, tuple(items))
+                indexing.result = result = replace(result, read=indexing)  # followed until fed on (RNN107)
+                self.facts.indexings.append(indexing)
             return result
         if isinstance(base, (Param, ParamSlice)):
             return self._param_subscript(base, node, frame)
@@ -976,6 +1000,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
                 member = self._eval_attribute(func, frame)
                 if isinstance(member, (ModuleRef, Instance, FunctionRef)):
                     return self._call_value(member, node, frame)
+                if isinstance(member, TorchLayer) or _starts_with_layer(member):
+                    return self._call_layer(member, node, frame)
                 if isinstance(member, RecurrentClass):  # self.rnn_cell(...) after self.rnn_cell = nn.LSTM
                     return self._construct_one_of(member.kinds, node, frame)
                 return self._instance_method(receiver, func.attr.value, node, frame)
@@ -987,8 +1013,11 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             return self._call_value(callee, node, frame)
         if isinstance(callee, RecurrentClass):
             return self._construct_one_of(callee.kinds, node, frame)
+        if isinstance(callee, TorchLayer) or _starts_with_layer(callee):
+            return self._call_layer(callee, node, frame)
         if isinstance(callee, ClassRef):
-            self._arguments(node, frame)
+            args, kwargs = self._arguments(node, frame)
+            self.facts.instantiations.append(Instantiation(callee.name, node, args, kwargs))
             return Instance(callee.name)
         if isinstance(func, cst.Name) and callee is UNKNOWN:
             return self._call_builtin(func.value, node, frame)
@@ -1101,6 +1130,10 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
         name = qualified
         if name.startswith("torch.optim."):
             self.facts.trains = True
+        if name.startswith("torch.nn.") and name[len("torch.nn.") :] in KNOWN_LAYERS:
+            return self._torch_layer(name[len("torch.nn.") :], node, frame)
+        if name in SHAPE_KEEPING_FUNCTIONS:
+            return self._call_shape_keeping(node, frame)
         if name in ("torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict"):
             args, _ = self._arguments(node, frame)
             if name == "torch.nn.Sequential":
@@ -1154,6 +1187,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             return PackedSequence(
                 source=first.value if isinstance(first, cst.Name) else None,
                 batch_first=layout.value if isinstance(layout, Const) and isinstance(layout.value, bool) else None,
+                pack=self._note_pack_layout(node, frame, layout),
             )
         if name == "torch.nn.utils.rnn.pack_sequence":
             self._arguments(node, frame)
@@ -1163,7 +1197,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             packed = args[0] if args else kwargs.get("sequence", UNKNOWN)
             batch_first = kwargs.get("batch_first", args[1] if len(args) > 1 else Const(False))
             if isinstance(packed, PackedSequence) and packed.module is not None and isinstance(batch_first, Const):
-                return TupleValue((tensors.output_tensor(packed.module, bool(batch_first.value)), UNKNOWN))
+                return TupleValue((self._unpacked(node, packed, bool(batch_first.value)), UNKNOWN))
             return UNKNOWN
         args, kwargs = self._arguments(node, frame)
         if name == "torch.stack":
@@ -1174,6 +1208,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
         return UNKNOWN
 
     def _call_method(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
+        self._note_tuple_method(receiver, method, node, frame)
         if method in WEIGHT_LOADING_METHODS or method == "state_dict":
             return self._weights_in_or_out(method, node, frame)
         if method == "backward" or method == "fit":
@@ -1285,6 +1320,11 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
 # ==========================================================================================
 
 
+def _written_constant(test: cst.BaseExpression) -> bool:
+    """``if True:``, ``if 0:``: a constant written in the test itself, not a flag read from a name."""
+    return isinstance(test, cst.Integer) or (isinstance(test, cst.Name) and test.value in ("True", "False", "None"))
+
+
 def _body(node: Any) -> Sequence[cst.CSTNode]:
     body = node.body
     return body.body if hasattr(body, "body") else [body]
@@ -1339,6 +1379,11 @@ def _unpack(value: Any, count: int, starred: list[bool]) -> list[Any]:
     if len(items) != count:
         return [UNKNOWN] * count
     return list(items)
+
+
+def _starts_with_layer(value: Any) -> bool:
+    """An ``nn.Sequential(nn.Linear(...), ...)``: calling it feeds its first layer."""
+    return isinstance(value, ListValue) and value.exact and bool(value.items) and isinstance(value.items[0], TorchLayer)
 
 
 def _constructions_in(value: Any) -> list[Construction]:

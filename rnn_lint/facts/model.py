@@ -217,6 +217,17 @@ class ParamWrite:
 
 
 @dataclass(eq=False)
+class Instantiation:
+    """``Model(...)``: a class of this file built with these arguments (as evaluated; UNKNOWN
+    stands for a ``*args``/``**kwargs`` splat)."""
+
+    class_name: str
+    node: cst.Call
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
 class ClassInfo:
     name: str
     node: cst.ClassDef
@@ -254,8 +265,12 @@ class FileFacts:
     state_creations: list[Any] = field(default_factory=list)
     #: pack_padded_sequence given lengths on an accelerator (devices.PackLengths, RNN106)
     pack_lengths: list[Any] = field(default_factory=list)
+    #: the file's text when the engine passed it (None: regenerated from ``module`` when needed)
+    source: str | None = None
     #: recurrent results used as a receiver, an argument or a return value (uses.TensorUse)
     uses: list[Any] = field(default_factory=list)
+    #: every ``Model(...)`` of a class defined in this file
+    instantiations: list[Instantiation] = field(default_factory=list)
     #: tensors a model's __init__ stores on self (initial_states.StateAttribute, RNN405)
     state_attributes: list[Any] = field(default_factory=list)
     #: id(assignment) → {target as written: the module} for targets bound to a recurrent module's
@@ -266,8 +281,22 @@ class FileFacts:
     attribute_carries: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: id(call) → the class whose forward a call of a model of this file runs
     instance_calls: dict[int, str] = field(default_factory=dict)
+    #: id() of the functions (0: the module's own code) where states are bound or models called:
+    #: the only places a carried state can be (carried_states.py reads no other)
+    carry_scopes: set[int] = field(default_factory=set)
     #: what the rest of the project tells about this file (project_semantics.ProjectView), or None
     project: Any = None
+    #: every pack_padded_sequence with the layout it was told (packing.Pack, RNN109)
+    pack_layouts: list[Any] = field(default_factory=list)
+    #: tensor factories whose sizes include a batch fixed when the model was built (readings.FixedSizes)
+    fixed_sizes: dict[int, Any] = field(default_factory=dict)
+    #: attributes assigned outside ``__init__``: (class, name) for ``self.batch_size = x.size(0)`` in
+    #: a method, (None, name) for ``model.batch_size = len(batch)`` anywhere
+    reassigned_attributes: set[tuple[str | None, str]] = field(default_factory=set)
+    #: a fixed ``self.batch_size`` (by id of the expression) → the class it was read in
+    fixed_owners: dict[int, str] = field(default_factory=dict)
+    #: a recurrent state handled as the other family's (readings.StateKind, RNN107)
+    state_kinds: list[Any] = field(default_factory=list)
 
     def escapes(self, construction: Construction) -> bool:
         if id(construction) in self.escaped:
@@ -281,6 +310,38 @@ class FileFacts:
                 return True
             owner = self._holder_of(owner)
         return False
+
+    def default_holds(self, construction: Construction, parameter: str) -> Any:
+        """``construction.by_default(parameter)``, unless the value comes from a parameter of its
+        class's ``__init__`` that code of this file passes (or may pass, through a splat or a
+        subclass with its own ``__init__``) something other than that default: then UNKNOWN.
+        Instantiations in other files stay unseen."""
+        value = construction.config.get(parameter, UNKNOWN)
+        default = construction.by_default(parameter)
+        if not isinstance(value, Opaque) or default is contract.UNKNOWN:
+            return default
+        function, _, name = value.key.rpartition(":")
+        class_name, _, method = function.rpartition(".")
+        info = self.classes.get(class_name)
+        if method != "__init__" or info is None or "__init__" not in info.methods:
+            return default
+        params = info.methods["__init__"].params
+        positional = [p.name.value for p in list(params.posonly_params) + list(params.params)][1:]
+        position = positional.index(name) if name in positional else None
+        subclasses = {c.name for c in self.classes.values() if class_name in c.in_file_bases}
+        if any("__init__" in self.classes[c].methods for c in subclasses):
+            return contract.UNKNOWN
+        for made in self.instantiations:
+            if made.class_name != class_name and made.class_name not in subclasses:
+                continue
+            if any(arg.star for arg in made.node.args):
+                return contract.UNKNOWN
+            passed = made.kwargs.get(name, UNKNOWN if name in made.kwargs else None)
+            if passed is None and position is not None and position < len(made.args):
+                passed = made.args[position]
+            if passed is not None and plain(passed) != default:
+                return contract.UNKNOWN
+        return default
 
     def _holder_of(self, class_name: str) -> str | None:
         """A class of this file whose instances hold an instance of ``class_name`` (one level up)."""
@@ -313,21 +374,28 @@ class FileFacts:
         """The file moves something to a GPU (``.cuda()``, ``torch.device(...)``, ``"cuda"`` …)."""
         from rnn_lint.facts.devices import uses_accelerator
 
-        return uses_accelerator(self.module)
+        return uses_accelerator(self.source if self.source is not None else self.module.code)
 
     @cached_property
     def attribute_uses(self) -> Any:
         """How often each attribute name is stored and read in the file (initial_states.py)."""
         from rnn_lint.facts.initial_states import attribute_uses
 
-        return attribute_uses(self.module)
+        return attribute_uses(self.code)
+
+    @cached_property
+    def code(self) -> str:
+        """The file's text (generated once from the tree, for the few facts read off the text)."""
+        return self.module.code
 
     @cached_property
     def stale_carries(self) -> list[Any]:
         """States carried across a loop that calls backward() without a detach (carried_states.py)."""
         from rnn_lint.facts.carried_states import stale_carries
 
-        return stale_carries(self) if self.state_bindings else []
+        if not self.trains or not (self.state_bindings or self.instance_calls):
+            return []  # nothing calls backward(), or nothing returns a state: nothing is stale
+        return stale_carries(self)
 
     @property
     def families(self) -> set[str]:

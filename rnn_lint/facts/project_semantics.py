@@ -102,15 +102,19 @@ class ProjectView:
         return False
 
     # --- constructor parameters -------------------------------------------------------------
-    def constructor_value(self, class_name: str, parameter: str) -> SiteValue | None:
-        sites = self.index.parameter_sites(Symbol("class", self.path, class_name), parameter)
+    def constructor_value(self, class_name: str, parameter: str, kind: str = "class") -> SiteValue | None:
+        """``kind`` "function": a parameter of a module function of this file (a factory that
+        builds a recurrent module), which takes the value all its calls give it."""
+        sites = self.index.parameter_sites(Symbol(kind, self.path, class_name), parameter)
         answer = None
         if sites and all(site.value is not UNKNOWN_VALUE for site in sites):
             first = sites[0].value
             if all(type(site.value) is type(first) and site.value == first for site in sites):
                 where = tuple(dict.fromkeys(f"{self.index.display(site.path)}:{site.line}" for site in sites))
                 answer = SiteValue(first, parameter, tuple(sites), where)
-        self._answers[f"param:{class_name}.{parameter}"] = None if answer is None else [answer.value, answer.where]
+        self._answers[f"param:{kind}:{class_name}.{parameter}"] = (
+            None if answer is None else [answer.value, answer.where]
+        )
         return answer
 
     # --- bases ------------------------------------------------------------------------------
@@ -168,6 +172,10 @@ class ProjectView:
                 for base in info["bases"]:
                     found = self.base(base)
                     questions[f"base:{base}"] = None if found is None else [found.recurrent_attributes, found.opaque]
+            for name, function in summary["functions"].items():
+                for parameter in [*function["params"]["positional"], *function["params"]["keyword_only"]]:
+                    value = self.constructor_value(name, parameter, "function")
+                    questions[f"{name}().{parameter}"] = None if value is None else [repr(value.value), value.where]
         return fingerprint(questions)
 
 
@@ -187,8 +195,10 @@ def _is_torch_module(base: str, summary: dict[str, Any] | None) -> bool:
 # --- the interpreter's entry points (each None-safe: a one-file run has no project) --------------
 
 
-def constructor_value(project: ProjectView | None, class_name: str, parameter: str) -> SiteValue | None:
-    return None if project is None else project.constructor_value(class_name, parameter)
+def constructor_value(
+    project: ProjectView | None, class_name: str, parameter: str, kind: str = "class"
+) -> SiteValue | None:
+    return None if project is None else project.constructor_value(class_name, parameter, kind)
 
 
 def project_base(project: ProjectView | None, dotted: str) -> BaseClass | None:

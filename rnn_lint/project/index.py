@@ -20,12 +20,17 @@ from typing import Any
 
 from rnn_lint.cache import Cache, digest
 from rnn_lint.project.root import ModuleResolver
-from rnn_lint.project.summary import summarise
+from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
 from rnn_lint.rule import RECURRENT_CODE
 
+#: The engine's pre-filter for recurrent code: a file without these never builds a module.
+RECURRENT_NEEDLES = ("RNN", "LSTM", "GRU")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "4"
+SUMMARY_FORMAT = "8"
 NAMESPACE = "project-summary"
+#: The whole index of an unchanged tree, keyed by every file's path and stat.
+SNAPSHOT_NAMESPACE = "project-index"
 #: How far imports are followed through re-exports (``from .encoder import Encoder`` in an
 #: ``__init__.py``) before giving up.
 MAX_HOPS = 8
@@ -53,6 +58,7 @@ class Site:
 
 
 UNKNOWN_VALUE = object()
+
 #: What ``_class_covered`` says of a class the project never builds.
 NO_INSTANCE = "no instance"
 
@@ -83,6 +89,15 @@ class ProjectIndex:
     @classmethod
     def build(cls, root: Path, files: Iterable[str], cache: Cache | None = None) -> ProjectIndex:
         paths = sorted({os.path.abspath(f) for f in files})
+        # A warm run over an unchanged tree: every file's stat is as recorded, the index is read
+        # back whole (one entry) instead of reading and hashing every file.
+        snapshot_key = _stamps_key(paths) if cache is not None else None
+        if snapshot_key is not None:
+            stored = cache.load(SNAPSHOT_NAMESPACE, snapshot_key)
+            if isinstance(stored, dict) and stored.get("format") == SUMMARY_FORMAT:
+                index = cls(root, stored["summaries"], set(stored["files"]), cache)
+                index._complete = True
+                return index
         texts: dict[str, str] = {}
         for path in paths:
             try:
@@ -97,26 +112,34 @@ class ProjectIndex:
                 summaries[path] = summary
 
         for path, text in texts.items():
-            if RECURRENT_CODE.search(text):
+            if any(needle in text for needle in RECURRENT_NEEDLES) and RECURRENT_CODE.search(text):
                 take(path)
         words: set[str] = set()
+        identifiers: dict[str, set[str]] = {}  # the names each file mentions, found once
         for _ in range(MAX_ROUNDS):
-            new = _interesting_names(summaries.values()) - words
+            new = _interesting_names(summaries.values(), words) - words
             if not new:
                 break
             words |= new
-            needle = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, new))) + r")\b")
             for path, text in texts.items():
-                if path not in summaries and needle.search(text):
+                if path in summaries:
+                    continue
+                if path not in identifiers:
+                    identifiers[path] = set(_IDENTIFIER.findall(text))
+                if not new.isdisjoint(identifiers[path]):
                     take(path)
         index = cls(root, summaries, set(texts), cache)
         index._reach_imports()
+        if snapshot_key is not None:
+            snapshot = {"format": SUMMARY_FORMAT, "summaries": index.summaries, "files": sorted(texts)}
+            cache.store(SNAPSHOT_NAMESPACE, snapshot_key, snapshot)
         return index
 
     def _reach_imports(self) -> None:
-        """Summarise the project files that the summarised ones import (a helper module, a base
-        class's module), until nothing new is reached; then the index is complete and answers
-        the same whichever file asks first."""
+        """Summarise the project files that the summarised ones take something from: a base
+        class's module (and its bases' modules), the module of a helper a model is handed to, of
+        a constant a construction uses; then the index is complete and answers the same whichever
+        file asks first."""
         done: set[str] = set()
         while True:
             todo = [path for path in self.summaries if path not in done]
@@ -125,12 +148,14 @@ class ProjectIndex:
             for path in todo:
                 done.add(path)
                 summary = self.summaries[path]
-                for name in summary["imports"]:
+                names = {base for info in summary["classes"].values() for base in info["bases"]}
+                names.update(effect["callee"] for effect in summary["effects"] if "callee" in effect)
+                for call in summary["calls"]:
+                    for value in [*call["args"], *call["kwargs"].values()]:
+                        if value[0] == "ref":
+                            names.add(value[1])
+                for name in sorted(names):
                     self.symbol(path, name)
-                for module, level in summary["star_imports"]:
-                    file = self.resolver.resolve(path, module, level)
-                    if file is not None:
-                        self._summary_of(file)
         self._symbols.clear()  # answers given while the index was still growing
         self._complete = True
 
@@ -272,6 +297,13 @@ class ProjectIndex:
 
     def referenced_classes(self) -> set[Symbol]:
         """Classes handed around as values, or whose module is looked into by name."""
+        return {symbol for symbol in self._referenced_symbols() if symbol.kind == "class"}
+
+    def referenced_functions(self) -> set[Symbol]:
+        """Module functions handed around as values (a callback, ``model.apply(fn)``)."""
+        return {symbol for symbol in self._referenced_symbols() if symbol.kind == "function"}
+
+    def _referenced_symbols(self) -> set[Symbol]:
         if self._referenced is None:
             referenced: set[Symbol] = set()
             for path, summary in list(self.summaries.items()):
@@ -279,12 +311,12 @@ class ProjectIndex:
                     symbol = self.symbol(path, reference)
                     if symbol is None:
                         continue
-                    if symbol.kind == "class":
+                    if symbol.kind in ("class", "function"):
                         referenced.add(symbol)
                     elif symbol.kind == "module" and symbol.path in self.summaries:
-                        referenced.update(
-                            Symbol("class", symbol.path, name) for name in self.summaries[symbol.path]["classes"]
-                        )
+                        module = self.summaries[symbol.path]
+                        referenced.update(Symbol("class", symbol.path, name) for name in module["classes"])
+                        referenced.update(Symbol("function", symbol.path, name) for name in module["functions"])
             self._referenced = referenced
         return self._referenced
 
@@ -302,15 +334,21 @@ class ProjectIndex:
         return self._subclasses
 
     def parameter_sites(self, cls: Symbol, parameter: str) -> list[Site] | None:
-        """What each construction of ``cls`` gives ``parameter`` of its ``__init__``; None when a
-        construction cannot be seen at all."""
-        info = self.class_summary(cls)
-        if info is None or not info["has_init"] or info["params"] is None:
-            return None
-        params = info["params"]
+        """What each construction of ``cls`` gives ``parameter`` of its ``__init__`` (or each call
+        of a module function, its parameter); None when some call cannot be seen at all."""
+        if cls.kind == "function":
+            function = self.function_summary(cls)
+            if function is None or not function.get("builds_recurrent") or cls in self.referenced_functions():
+                return None
+            params = function["params"]
+        else:
+            info = self.class_summary(cls)
+            if info is None or not info["has_init"] or info["params"] is None:
+                return None
+            params = info["params"]
         if parameter not in params["positional"] and parameter not in params["keyword_only"]:
             return None
-        sites = self.sites(cls)
+        sites = self.sites(cls) if cls.kind == "class" else [(p, c) for p, _i, c in self.calls_of(cls)]
         if not sites:
             return None
         out = []
@@ -385,7 +423,7 @@ class ProjectIndex:
         if (path, index) in effects:
             return effects[(path, index)]
         for holder in self._passed_into.get((path, index), []):  # Seq2Seq(encoder, decoder)
-            if self._callee_kind(path, holder) != "class":
+            if self._callee_kind(path, holder) != "class" and not self._wraps(path, holder):
                 continue  # train(model), print(model): no model holds it
             where = self._call_covered(path, holder)
             if where is not None:
@@ -404,6 +442,10 @@ class ProjectIndex:
                 self._covered[factory] = found[0] if found and all(found) else None
             return self._covered[factory]
         return None
+
+    def _wraps(self, path: str, index: int) -> bool:
+        """``nn.DataParallel(model)``, ``torch.compile(model)``: the result is the model."""
+        return self.summaries[path]["calls"][index]["callee"].rsplit(".", 1)[-1] in MODEL_WRAPPERS
 
     def _callee_kind(self, path: str, index: int) -> str | None:
         symbol = self.symbol(path, self.summaries[path]["calls"][index]["callee"])
@@ -426,7 +468,7 @@ class ProjectIndex:
                 if effect["kind"] == "helper":
                     helper = self.symbol(path, effect["callee"])
                     info = self.function_summary(helper) if helper is not None else None
-                    if info is None or not (info["touches_weights"] or info["loads"]):
+                    if info is None or not (info.get("inits_recurrent") or info["loads"]):
                         continue
                 if "call" in effect:
                     effects.setdefault((path, effect["call"]), where)
@@ -445,6 +487,19 @@ class ProjectIndex:
             return path
 
 
+def _stamps_key(paths: list[str]) -> str | None:
+    """A key from every file's path, size, modification time and inode (None when one cannot be
+    read: then the files themselves are read)."""
+    parts = [SUMMARY_FORMAT]
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}")
+    return digest(*parts)
+
+
 def _summary(text: str, cache: Cache | None) -> dict[str, Any] | None:
     key = digest(SUMMARY_FORMAT, text)
     if cache is not None:
@@ -457,21 +512,29 @@ def _summary(text: str, cache: Cache | None) -> dict[str, Any] | None:
     return summary
 
 
-def _interesting_names(summaries: Iterable[dict[str, Any]]) -> set[str]:
-    """Names whose mention makes a file worth summarising: the classes and functions of the files
-    summarised so far (the first round: files that build recurrent modules) and their bases."""
+def _interesting_names(summaries: Iterable[dict[str, Any]], known: set[str]) -> set[str]:
+    """Names whose mention makes a file worth summarising: classes that hold a recurrent module
+    (and their bases), functions that build one, and — once ``known`` holds those — the classes
+    and functions whose own code builds a known one (a model holding an encoder, a factory)."""
     names: set[str] = set()
     for summary in summaries:
         for name, info in summary["classes"].items():
-            names.add(name)
-            names.update(base.rsplit(".", 1)[-1] for base in info["bases"])
-        names.update(name for name in summary["functions"] if name not in _COMMON_FUNCTIONS)
-    return {name for name in names if name.isidentifier() and len(name) > 2} - _COMMON_CLASSES
+            if info["holds_recurrent"] or info["recurrent_attributes"]:
+                names.add(name)
+                names.update(base.rsplit(".", 1)[-1] for base in info["bases"])
+        names.update(name for name, info in summary["functions"].items() if info.get("builds_recurrent"))
+        for call in summary["calls"]:
+            if call["callee"].rsplit(".", 1)[-1] in known:
+                scope = call.get("scope", "<module>").split(".")
+                if len(scope) >= 2:
+                    names.add(scope[1])
+    return {name for name in names if name.isidentifier() and len(name) > 2} - _COMMON_NAMES
 
 
 #: Names so common that their mention says nothing (every script has a main()).
-_COMMON_FUNCTIONS = frozenset({"main", "train", "test", "evaluate", "run", "forward", "predict", "parse_args"})
-_COMMON_CLASSES = frozenset({"Module", "object", "nn", "Dataset"})
+_COMMON_NAMES = frozenset(
+    {"main", "train", "test", "evaluate", "run", "forward", "predict", "parse_args", "Module", "object", "nn"}
+)
 
 
 def fingerprint(value: Any) -> str:

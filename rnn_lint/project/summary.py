@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from typing import Any
 
 UNKNOWN: list[Any] = ["unknown"]
@@ -63,6 +64,80 @@ INIT_METHODS = frozenset(
     }
 )
 _RECURRENT = frozenset({"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"})
+#: Calls whose result is the model they are given (weights shared): kept as holders.
+MODEL_WRAPPERS = frozenset({"DataParallel", "DistributedDataParallel", "DDP", "compile", "FullyShardedDataParallel"})
+#: Top-level packages that are never the project's own (calls into them are not recorded).
+EXTERNAL_PACKAGES = frozenset(
+    {
+        "torch",
+        "torchvision",
+        "torchaudio",
+        "torchtext",
+        "numpy",
+        "scipy",
+        "pandas",
+        "sklearn",
+        "matplotlib",
+        "tqdm",
+        "transformers",
+        "os",
+        "sys",
+        "math",
+        "re",
+        "json",
+        "time",
+        "random",
+        "logging",
+        "argparse",
+        "collections",
+        "itertools",
+        "functools",
+        "typing",
+        "pathlib",
+        "pickle",
+        "copy",
+        "warnings",
+        "datetime",
+        "subprocess",
+        "shutil",
+        "glob",
+        "io",
+        "string",
+        "unicodedata",
+        "codecs",
+        "csv",
+        "h5py",
+        "spacy",
+        "nltk",
+        "yaml",
+        "abc",
+        "dataclasses",
+        "enum",
+        "contextlib",
+        "inspect",
+        "operator",
+        "heapq",
+        "bisect",
+        "struct",
+        "threading",
+        "multiprocessing",
+        "socket",
+        "traceback",
+        "types",
+        "unittest",
+        "pytest",
+        "PIL",
+        "cv2",
+    }
+)
+#: What an initialiser that can reach a recurrent module's biases mentions.
+_RECURRENT_WORDS = re.compile(r"RNN|LSTM|GRU|parameters\(|_all_weights|_flat_weights|bias_ih|bias_hh")
+#: The text any initialising code contains (tested before walking its tree).
+_INIT_HINT = re.compile(
+    r"\binit\.|\.(?:weight|bias|data)\b|\bweight_|\bbias_|\.apply\(|load_state_dict|\b(?:"
+    + "|".join(sorted(name[:-1] for name in INIT_METHODS))
+    + r")_\("
+)
 _TYPE_TESTS = frozenset({"isinstance", "issubclass", "type", "print", "repr", "str", "super"})
 _NOT_PROJECT = frozenset(dir(builtins))
 
@@ -172,6 +247,8 @@ class _Summariser:
     def _argparse(self, tree: ast.Module) -> None:
         """``add_argument("--layers", type=int, default=1)`` anywhere in the file, and the names
         that hold ``parser.parse_args()``."""
+        if "parse_args" not in self.source and "parse_known_args" not in self.source:
+            return
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 if node.func.attr == "add_argument":
@@ -234,8 +311,14 @@ class _Summariser:
             self.functions[node.name] = {
                 "line": node.lineno,
                 "params": _params(node, skip_self=False),
-                "touches_weights": _initialises(node),
+                "touches_weights": _INIT_HINT.search(text) is not None and _initialises(node),
+                # an initialiser that can reach an LSTM's biases: it names recurrent modules or
+                # walks every parameter (weights_init for Conv/BatchNorm only cannot)
+                "inits_recurrent": _INIT_HINT.search(text) is not None
+                and _initialises(node)
+                and (_RECURRENT_WORDS.search(text) is not None),
                 "loads": any(word in text for word in LOAD_METHODS) or "torch.load" in text,
+                "builds_recurrent": _recurrent_text(text),
             }
         elif isinstance(node, (ast.If, ast.Try, ast.With)):
             for block in _blocks(node):
@@ -251,8 +334,8 @@ class _Summariser:
         held: list[str] = []
         touches = False
         for statement in node.body:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if statement.name != "forward" and _initialises(statement):
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name != "forward":
+                if _INIT_HINT.search(self._segment(statement)) and _initialises(statement):
                     touches = True
         if init is not None:
             for sub in ast.walk(init):
@@ -317,7 +400,7 @@ class _Summariser:
         if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)):
             if isinstance(node, (ast.For, ast.AsyncFor)):
                 walked = self._walked(node.iter, bindings)
-                if walked is not None and _initialises(node):
+                if walked is not None and _INIT_HINT.search(self._segment(node)) and _initialises(node):
                     self._effect("init", walked, node.lineno)
                 self._expression(node.iter, bindings)
             elif isinstance(node, (ast.If, ast.While)):
@@ -380,9 +463,18 @@ class _Summariser:
         name = _dotted(node)
         if name is None:
             return
-        head = name.split(".", 1)[0]
-        if head in self.imports or head in self.local_classes or head in self.local_functions:
+        if not self._foreign(name.split(".", 1)[0]):
             self.references.add(name)
+
+    def _foreign(self, head: str) -> bool:
+        """Whether a name cannot be the project's: imported from a well-known library, or a local
+        variable (not imported, not defined at the top of this file, no ``import *`` to bring it)."""
+        if head in self.local_classes or head in self.local_functions:
+            return False
+        if head in self.imports:
+            module, _name, level = self.imports[head]
+            return level == 0 and module.split(".", 1)[0] in EXTERNAL_PACKAGES
+        return not any(level or module.split(".", 1)[0] not in EXTERNAL_PACKAGES for module, level in self.star_imports)
 
     def _call(self, node: ast.Call, bindings: dict[str, int]) -> list[Any] | None:
         func = node.func
@@ -408,7 +500,20 @@ class _Summariser:
                 self._arguments(node, bindings)
                 return receiver
             if func.attr == "apply" and receiver is not None:
-                self._effect("init", receiver[1], node.lineno)
+                function = _dotted(node.args[0]) if len(node.args) == 1 else None
+                if function is not None and not self._foreign(function.split(".", 1)[0]):
+                    # model.apply(init_fn): an initialisation when init_fn can reach the LSTMs
+                    self.effects.append(
+                        {
+                            "kind": "helper",
+                            "call": receiver[1],
+                            "callee": function,
+                            "line": node.lineno,
+                            "conditional": self.conditional > 0,
+                        }
+                    )
+                else:
+                    self._effect("init", receiver[1], node.lineno)
                 self._arguments(node, bindings)
                 return receiver
             if func.attr in SELF_METHODS and receiver is not None:
@@ -431,11 +536,12 @@ class _Summariser:
             return None
         # an instance handed to a helper: a loader (load_checkpoint(model, path)) or an initialiser
         last = callee.rsplit(".", 1)[-1].lower()
+        foreign = self._foreign(head)
         for value in [*args, *kwargs.values()]:
             if value[0] == "call":
                 if "load" in last or "restore" in last:
                     self._effect("load", value[1], node.lineno)
-                else:
+                elif not foreign:
                     self.effects.append(
                         {
                             "kind": "helper",
@@ -445,6 +551,8 @@ class _Summariser:
                             "conditional": self.conditional > 0,
                         }
                     )
+        if foreign and callee.rsplit(".", 1)[-1] not in MODEL_WRAPPERS:
+            return None  # torch.zeros(...), np.array(...): no call of the project's
         index = len(self.calls)
         self.calls.append(
             {"callee": callee, "line": node.lineno, "args": args, "kwargs": kwargs, "star": star, "scope": self.where}
@@ -549,7 +657,7 @@ class _Summariser:
 def _recurrent_text(text: str) -> bool:
     from rnn_lint.rule import RECURRENT_CODE
 
-    return RECURRENT_CODE.search(text) is not None
+    return ("RNN" in text or "LSTM" in text or "GRU" in text) and RECURRENT_CODE.search(text) is not None
 
 
 def _literal(node: ast.expr) -> Any:

@@ -75,7 +75,7 @@ def test_plain_layer_passes_every_check(kind, config):
 def test_plain_layer_passes_rnn_check(kind, config, rnn_check):
     model = plugin_models.layer(kind, FEATURES, HIDDEN, **config)
     report = rnn_check(model, sequence(config))
-    assert {"shapes", "batch-independence", "forget-bias"} <= set(report.checks)
+    assert {"shapes", "batch-independence", "batch-of-one", "forget-bias-advice"} <= set(report.checks)
     assert "gradient-flow" in dict(report.skipped)
 
 

@@ -143,3 +143,19 @@ def test_watch_sees_fragmented_weights(rnn_device):
             model(torch.randn(5, 2, 8, device=rnn_device))
     finally:
         watch.stop()
+
+
+def test_an_initial_state_left_on_the_cpu_is_rnn404_with_the_module(rnn_check):
+    class CpuState(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = nn.GRU(8, 16)
+
+        def forward(self, x):
+            return self.rnn(x, torch.zeros(1, x.size(1), 16))[1][-1]
+
+    with pytest.raises(RnnCheckError) as caught:
+        rnn_check(CpuState(), torch.randn(10, 3, 8), forget_bias=None)
+    (violation,) = caught.value.violations
+    assert (violation.code, violation.where) == ("RNN404", "CpuState.rnn")
+    assert "h_0 is on cpu but the input is on cuda" in violation.what

@@ -145,3 +145,29 @@ def test_nested_packing_checks_unwind_in_order():
             pack_padded_sequence(torch.randn(2, 1, 1), torch.tensor([3]))
     assert [violation.code for violation in seen] == ["RNN106"]
     assert "_pack_padded_sequence" not in vars(rnn_utils._VF)
+
+
+class StateMadeOn(nn.Module):
+    """Makes its initial state with ``torch.zeros(...)`` on a fixed device, whatever the input's."""
+
+    def __init__(self, device: str) -> None:
+        super().__init__()
+        self.rnn = nn.LSTM(2, 4)
+        self.device = device
+
+    def forward(self, x):
+        h_0 = torch.zeros(1, x.size(1), 4, device=self.device)
+        return self.rnn(x, (h_0, h_0))[0]
+
+
+def test_a_state_on_another_device_than_the_input_is_rnn404_before_pytorch_fails():
+    """On a GPU the state is on the CPU and the input on CUDA; here the meta device stands in for
+    the other device: the pre-hook judges devices, not which ones."""
+    model = StateMadeOn("meta")
+    with Probe(model), pytest.raises(RnnCheckError) as caught:
+        model(torch.randn(5, 3, 2))
+    assert [(v.code, v.where) for v in caught.value.violations] == [("RNN404", "StateMadeOn.rnn")] * 2
+    assert caught.value.violations[0].what.startswith("h_0 is on meta but the input is on cpu")
+    with Probe(StateMadeOn("cpu")) as probe:
+        StateMadeOn("cpu")(torch.randn(5, 3, 2))
+    assert not probe.violations

@@ -150,7 +150,8 @@ def test_rnn_check_fixture_passes_and_reports(pytester):
             "*recurrent modules on cpu:",
             "  LSTM: LSTM(2, 5, num_layers=2, batch_first=True) on cpu",
             "    call 1: input (3, 4, 2), output (3, 4, 5), h_n (2, 3, 5), c_n (2, 3, 5)",
-            "checks passed: shapes, packed-lengths, inert-dropout, forget-bias, batch-independence",
+            "checks passed: shapes, packed-lengths, inert-dropout, forget-bias-advice, gate-slices, "
+            "batch-independence, batch-of-one",
         ]
     )
 
@@ -176,7 +177,7 @@ def test_rnn_check_fixture_lists_every_violation(pytester):
                 return self.head(h_n.view(x.size(0), -1))
 
         def test_all(rnn_check):
-            rnn_check(Classifier(), torch.randn(3, 4, 2))
+            rnn_check(Classifier(), torch.randn(3, 4, 2), forget_bias=1.0)
 
         def test_without_forget_bias(rnn_check):
             rnn_check(Classifier(), torch.randn(3, 4, 2), forget_bias=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import plugin_models
 import pytest
+import real_style_models
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
@@ -95,3 +96,16 @@ def test_model_whose_output_ignores_the_sequence_is_an_error():
 
     with pytest.raises(ValueError, match="does not depend on the input"):
         assert_gradient_flow(Constant(), torch.randn(5, 2, 2))
+
+
+def test_a_long_cell_loop_is_measured_at_the_last_step_of_its_recurrence():
+    """LongCellLoop stacks every step's h: over its whole output the first step's own output feels
+    x_0 directly (ratio ~2); at the last step of the recurrence the ratio is ~1e-17."""
+    torch.manual_seed(0)
+    model = real_style_models.LongCellLoop()
+    x = torch.randn(60, 3, 2, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(RnnCheckError, match=r"RNN203 LongCellLoop\.cell.*over 60 steps"):
+        assert_gradient_flow(model, x)
+    with torch.no_grad():
+        model.cell.bias_ih[8:16].fill_(6.0)  # forget gates wide open: the first step is remembered
+    assert assert_gradient_flow(model, x) > 1e-3

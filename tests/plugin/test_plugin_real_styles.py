@@ -10,11 +10,13 @@ import pytest
 import real_style_models as models
 import torch
 from plugin_helpers import LOAD_PLUGIN
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from pytest_rnn import (
     RnnCheckError,
     RnnUsageError,
     assert_batch_independent,
+    assert_padding_invariant,
 )
 from pytest_rnn.full_check import RnnCheck
 
@@ -126,3 +128,57 @@ def test_teacher_forcing_with_python_and_numpy_randomness_is_checkable(use_numpy
     check(model, source, target)
     assert random.getstate() == python_before
     assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), numpy_before))
+
+
+# --- samples followed through the model's own permutations ------------------------------------------
+
+
+class SortingWithoutRestoring(models.SortingEncoder):
+    """Sorts by length and packs, but hands the outputs back in sorted order: rows are other samples."""
+
+    def forward(self, sequences_batch, sequences_lengths):
+        sorted_lengths, sorting_index = sequences_lengths.sort(0, descending=True)
+        packed = pack_padded_sequence(sequences_batch.index_select(0, sorting_index), sorted_lengths, batch_first=True)
+        outputs, _ = self._encoder(packed, None)
+        return pad_packed_sequence(outputs, batch_first=True, total_length=sequences_batch.size(1))[0]
+
+
+class SortingWithoutPacking(models.SortingEncoder):
+    """Sorts and restores the order, but runs the padded batch unpacked: the layer reads padding."""
+
+    def forward(self, sequences_batch, sequences_lengths):
+        _, sorting_index = sequences_lengths.sort(0, descending=True)
+        _, restoration_index = sorting_index.sort(0)
+        outputs, _ = self._encoder(sequences_batch.index_select(0, sorting_index))
+        return outputs.index_select(0, restoration_index)
+
+
+def sorted_batch():
+    """Four sequences (so no axis but the batch has size 4) whose lengths are far from sorted."""
+    return torch.randn(4, 5, 3, generator=torch.Generator().manual_seed(3)), torch.tensor([3, 5, 2, 4])
+
+
+def test_a_sorting_encoder_is_followed_through_its_permutation():
+    x, lengths = sorted_batch()
+    assert_batch_independent(models.SortingEncoder(), x, lengths)
+    assert_padding_invariant(models.SortingEncoder(), x, lengths)
+    report = check(models.SortingEncoder(), x, lengths=lengths)
+    assert {"batch-independence", "padding"} <= set(report.checks)
+
+
+def test_a_sorting_encoder_that_keeps_the_sorted_order_is_caught():
+    x, lengths = sorted_batch()
+    with pytest.raises(RnnCheckError) as caught:
+        assert_batch_independent(SortingWithoutRestoring(), x, lengths)
+    assert [(v.code, v.where) for v in caught.value.violations] == [("RNN102", "SortingWithoutRestoring")]
+    with pytest.raises(RnnCheckError) as caught:
+        assert_padding_invariant(SortingWithoutRestoring(), x, lengths)
+    assert [(v.code, v.where) for v in caught.value.violations] == [("RNN105", "SortingWithoutRestoring")]
+
+
+def test_a_sorting_encoder_that_runs_over_padding_is_pinned_on_its_layer():
+    x, lengths = sorted_batch()
+    with pytest.raises(RnnCheckError) as caught:
+        assert_padding_invariant(SortingWithoutPacking(), x, lengths)
+    assert ("RNN105", "SortingWithoutPacking._encoder") in [(v.code, v.where) for v in caught.value.violations]
+    assert_batch_independent(SortingWithoutPacking(), x, lengths)
