@@ -35,6 +35,7 @@ def forget_bias_violations(model: nn.Module, at_least: float = 1.0) -> list[Viol
                     "the module has no biases (bias=False), so every forget gate starts half closed (sigmoid(0) = 0.5)",
                     f"forget bias ≥ {at_least:g}",
                     "no bias",
+                    "build it with bias=True (the default), then fill bias_ih[H:2H] and/or bias_hh[H:2H] with 1",
                 )
             )
             continue
@@ -71,6 +72,8 @@ def gate_slice_violations(model: nn.Module) -> list[Violation]:
         if contract.family(recurrent.kind) != "LSTM" or not recurrent.config.get("bias", True):
             continue
         hidden = recurrent.config["hidden_size"]
+        if hidden < 2:  # one unit per gate: every block is "constant", a default draw says nothing
+            continue
         for names in contract.bias_names(
             recurrent.kind, recurrent.config.get("num_layers", 1), recurrent.config.get("bidirectional", False)
         ):
