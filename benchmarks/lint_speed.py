@@ -155,7 +155,15 @@ class Bench:
             raise SystemExit("ruff is not installed here (pip install ruff)")
 
     def rnn_lint(self, tree: Path, *options: str) -> list[str]:
+        # --isolated: no configuration file, and each file analysed on its own (the figures the
+        # targets are about); --project adds a run with the project index, as a plain run has.
         return [sys.executable, "-m", "rnn_lint", "--isolated", "--exit-zero", *options, str(tree)]
+
+    def project(self, tree: Path) -> Measure:
+        """One cold run with the project index (a plain run without --isolated)."""
+        with tempfile.TemporaryDirectory() as cache:
+            command = [sys.executable, "-m", "rnn_lint", "--exit-zero", "--cache-dir", cache, str(tree)]
+            return measure(command, self.workdir)
 
     def ruff_cold(self, tree: Path) -> Measure:
         command = [self.ruff, "check", "--no-cache", "--isolated", "--exit-zero", "--select", "E,F", str(tree)]
@@ -206,7 +214,7 @@ def verdict(value: float, target: float) -> str:
     return f"(target ≤ {target:g}: {'met' if value <= target else 'NOT met'})"
 
 
-def bench_tree(bench: Bench, name: str, tree: Path, one_changed: bool) -> None:
+def bench_tree(bench: Bench, name: str, tree: Path, one_changed: bool, project: bool = False) -> None:
     print(f"\n{name}: {tree}\n  {describe(tree)}")
     print(f"  {'':<40} {'wall s':>7} {'cpu s':>7} {'PSS MiB':>7} {'RSS MiB':>7}")
     ruff = bench.ruff_cold(tree)
@@ -218,6 +226,8 @@ def bench_tree(bench: Bench, name: str, tree: Path, one_changed: bool) -> None:
     two = cold if bench.cores == 2 else bench.cold(tree, "--jobs", "2")
     if bench.cores != 2:
         print(row("rnn-lint, cold, --jobs 2", two))
+    if project:
+        print(row("rnn-lint, cold, with the project index", bench.project(tree), "(one run)"))
     with tempfile.TemporaryDirectory() as cache:
         warm = bench.warm(tree, cache)
         print(row("rnn-lint, warm (nothing changed)", warm))
@@ -260,6 +270,9 @@ def main() -> None:
     parser.add_argument("--skip-torch", action="store_true", help="only the generated tree")
     parser.add_argument("--files", type=int, default=DEFAULT_FILES, help="modules in the generated tree")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command; the median is shown")
+    parser.add_argument(
+        "--project", action="store_true", help="also one cold run with the project index on each tree (slow on 10k)"
+    )
     options = parser.parse_args()
 
     bench = Bench(options.repeat, tempfile.mkdtemp(prefix="rnn-lint-bench-"))
@@ -271,11 +284,14 @@ def main() -> None:
     )
     try:
         if not options.skip_torch:
-            bench_tree(bench, "torch", (options.tree or torch_tree()).resolve(), one_changed=False)
+            tree = (options.tree or torch_tree()).resolve()
+            bench_tree(bench, "torch", tree, one_changed=False, project=options.project)
         generated = Path(bench.workdir) / "generated"
         make_tree(generated, options.files)
         time.sleep(2.5)  # older than the cache's racy window, as files in a real project are
-        bench_tree(bench, f"generated ({options.files:,} modules)", generated, one_changed=True)
+        bench_tree(
+            bench, f"generated ({options.files:,} modules)", generated, one_changed=True, project=options.project
+        )
     finally:
         shutil.rmtree(bench.workdir, ignore_errors=True)
 

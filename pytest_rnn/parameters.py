@@ -72,8 +72,8 @@ def gate_slice_violations(model: nn.Module) -> list[Violation]:
         if contract.family(recurrent.kind) != "LSTM" or not recurrent.config.get("bias", True):
             continue
         hidden = recurrent.config["hidden_size"]
-        if hidden < 2:  # one unit per gate: every block is "constant", a default draw says nothing
-            continue
+        if hidden < 2:
+            continue  # a block of one unit is always "constant": it says nothing about how it was set
         for names in contract.bias_names(
             recurrent.kind, recurrent.config.get("num_layers", 1), recurrent.config.get("bidirectional", False)
         ):

@@ -67,6 +67,20 @@ def _cut(value: Any, batch: int, state_axes: dict[int, int], where: str) -> Any:
     return map_leaves(value, lambda leaf: _first_sample(leaf, batch, None, state_axes, where))
 
 
+def _first_length(inputs: tuple, position: int, batch: int) -> int | None:
+    """The first sample's length, when another argument is a batch of lengths (one integer per
+    sample): a per-step output of that sample alone may stop there."""
+    for index, value in enumerate(inputs):
+        if index == position:
+            continue
+        if isinstance(value, torch.Tensor) and value.dim() == 1 and not value.dtype.is_floating_point:
+            if value.shape[0] == batch and value.dtype != torch.bool:
+                return int(value[0])
+        elif isinstance(value, (list, tuple)) and len(value) == batch and all(isinstance(v, int) for v in value):
+            return value[0]
+    return None
+
+
 def _carries_batch_state(runner: ModelRunner, batch: int) -> bool:
     """Whether the model keeps a tensor with a batch-sized axis as a plain attribute (``self.hidden``
     carried between calls): a sample alone cannot be handed its part of it, so its values differ."""
@@ -104,6 +118,8 @@ def single_sample_violations(
         if batch < 2:
             return [], "the batch has one sample already"
         carried = _carries_batch_state(runner, batch)
+        if first_length is None:
+            first_length = _first_length(inputs, position, batch)
         state_axes = _state_axes(probe)
         try:
             single_inputs = tuple(

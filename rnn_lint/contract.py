@@ -457,7 +457,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "padded steps change a sequence's result",
             "pack the batch with pack_padded_sequence(..., lengths.cpu(), enforce_sorted=False) and read "
             "h_n or gather the output at lengths - 1",
-            ("runtime",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN106",
@@ -472,7 +472,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "an input, state or output does not have the shape the module's configuration implies",
             "give the module (T, B, input_size) input, or (B, T, input_size) with batch_first=True, "
             "and states shaped (num_layers * num_directions, B, hidden_size)",
-            ("runtime",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN108",
@@ -486,7 +486,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "pack-layout-mismatch",
             "pack_padded_sequence / pad_packed_sequence told a layout the module or the following code does not use",
             "give pack_padded_sequence and pad_packed_sequence the module's batch_first",
-            (),
+            ("lint",),
         ),
         Problem(
             "RNN201",

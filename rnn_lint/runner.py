@@ -64,7 +64,7 @@ def lint_paths(
     answers from the project index is served from the result cache there
     (``rnn_lint.result_cache``)."""
     tasks = plan(paths, settings, force_exclude=force_exclude)
-    index = _project_index(paths, settings, tasks, project)
+    index = _project_index(paths, settings, tasks, project, cache_dir)
     _use_project(index)
     cache = _open_cache(cache_dir, settings)
     findings: list[Finding] = []
@@ -98,7 +98,7 @@ def fix_paths(
     The result cache only ever says that a file has nothing to fix: a file whose recorded findings
     include a fix that would apply is fixed from its bytes on disk, never from recorded edits."""
     tasks = plan(paths, settings, force_exclude=force_exclude)
-    index = _project_index(paths, settings, tasks, project)
+    index = _project_index(paths, settings, tasks, project, cache_dir)
     _use_project(index)
     cache = _open_cache(cache_dir, settings)
     results: list[FixedFile] = []
@@ -236,15 +236,22 @@ def _pool_context():
 _PROJECT: Any = None
 
 
-def _project_index(paths: Sequence[str | os.PathLike], settings: Settings, tasks: list[FileTask], project: bool):
+def _project_index(
+    paths: Sequence[str | os.PathLike],
+    settings: Settings,
+    tasks: list[FileTask],
+    project: bool,
+    cache_dir: str | os.PathLike | None = None,
+):
     """The index of the project enclosing ``paths``, when asked for and there is something to lint.
     It covers the whole project whichever files were named, so ``rnn-lint model.py`` and a run
-    over the tree report the same findings in model.py."""
+    over the tree report the same findings in model.py. Its summaries live in the same cache
+    folder as the results (none with ``--no-cache``)."""
     if not project or not tasks:
         return None
     from rnn_lint.project import load_project
 
-    return load_project(paths, settings)
+    return load_project(paths, settings, cache_dir=cache_dir, use_cache=cache_dir is not None)
 
 
 def _use_project(index: Any) -> None:

@@ -151,6 +151,13 @@ def test_root_is_found_from_markers(tmp_path: Path) -> None:
     assert find_root([tmp_path / "git/a/b.py", tmp_path / "git/a"]) == tmp_path / "git"
 
 
+def test_without_markers_the_root_is_the_current_folder(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, {"plain/models/m.py": "", "plain/train.py": "", "elsewhere/x.py": ""})
+    monkeypatch.chdir(tmp_path / "plain")
+    assert find_root(["models/m.py"]) == tmp_path / "plain"
+    assert find_root([tmp_path / "elsewhere/x.py"]) == tmp_path / "elsewhere"
+
+
 MODEL = """
 import torch.nn as nn
 
@@ -306,6 +313,8 @@ class Wrapper(nn.Module):
             False,
         ),
         ("from m import Tagger\nfrom u import train\nt = Tagger()\ntrain(t)\n", False),  # a training helper
+        # an initialiser for convolutions and batch norms only never reaches the LSTM
+        ("from m import Tagger\nfrom u import conv_init\nt = Tagger()\nt.apply(conv_init)\n", False),
         # built by a factory whose every result is loaded
         (
             "from m import Tagger\ndef build():\n    return Tagger()\nt = build()\nt.load_state_dict({})\n",
@@ -330,6 +339,7 @@ class Wrapper(nn.Module):
         "one-of-two",
         "optimiser-loop",
         "training-helper",
+        "conv-only-init",
         "factory",
         "main-guard",
     ],
@@ -338,6 +348,8 @@ def test_weights_loaded_or_initialised_elsewhere(tmp_path: Path, script: str, af
     helpers = (
         "def init(m):\n    for p in m.parameters():\n        p.data.zero_()\n\n"
         "def show(m):\n    print(m)\n\n"
+        "def conv_init(m):\n    if m.__class__.__name__.find('Conv') != -1:\n        m.weight.data.normal_(0.0, 0.02)\n"
+        "        m.bias.data.fill_(0)\n\n"
         "def train(m):\n    for p in m.parameters():\n        p.data.add_(p.grad)\n    m.zero_grad()\n\n"
         "def load_checkpoint(m, path):\n    pass\n"
     )
@@ -420,3 +432,20 @@ def test_factory_parameters_take_the_values_of_their_calls(tmp_path: Path, monke
     assert bool(inert) is flagged
     if flagged:
         assert "built in use0.py:2 with layers=1 (its default)" in inert[0].message
+
+
+def test_the_index_lives_in_the_cache_folder_and_no_cache_writes_none(project: Path, monkeypatch, capsys) -> None:
+    from rnn_lint.cli import main
+
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("RNN_LINT_CACHE_DIR", raising=False)
+    main(["--no-cache", "seq2seq/models/decoder.py"])
+    assert not (project / ".rnn_lint_cache").exists()
+    uncached = capsys.readouterr().out
+    main(["seq2seq/models/decoder.py"])
+    cold = capsys.readouterr().out
+    assert list((project / ".rnn_lint_cache").rglob("project-summary"))
+    assert list((project / ".rnn_lint_cache").rglob("project-index"))
+    main(["seq2seq/models/decoder.py"])  # warm: the index read back whole
+    assert capsys.readouterr().out == cold == uncached
+    assert "built in train.py:19" in cold

@@ -75,6 +75,7 @@ class CarriedStates:
         if not bound:
             return
         self.facts.state_bindings.setdefault(id(assignment), {}).update(bound)
+        self.facts.carry_scopes.add(self.stack[-1] if self.stack else 0)
         info = frame.class_info
         if info is None or frame.self_name is None or not frame.key.endswith(".forward"):
             return
@@ -89,6 +90,7 @@ class CarriedStates:
     def _note_instance_call(self, class_name: str, node: cst.Call) -> None:
         """``model(x)`` runs ``class_name``'s forward."""
         self.facts.instance_calls[id(node)] = class_name
+        self.facts.carry_scopes.add(self.stack[-1] if self.stack else 0)
 
 
 def _bind(target: cst.BaseExpression, value: Any, bound: dict[str, Any]) -> None:
@@ -183,6 +185,10 @@ class _Walker(cst.CSTVisitor):
         self.bindings = facts.state_bindings
         self.instance_calls = facts.instance_calls
         self.attribute_carries = facts.attribute_carries
+        #: only the functions where a state is bound or a model called are read (and the module's
+        #: own statements only when that happens there): a carry can be nowhere else
+        self.scopes = facts.carry_scopes
+        self.depth = 0
         self.loops: list[_Loop] = []
         self.saved: list[list[_Loop]] = []
         self.no_grad: list[bool] = [False]
@@ -190,15 +196,35 @@ class _Walker(cst.CSTVisitor):
         self.carries: list[_Carry] = []
 
     # --- scopes: a function's loops are its own; no_grad switches carries off -----------------
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        if id(node) not in self.scopes:
+            return False
+        self.depth += 1
         self.saved.append(self.loops)
         self.loops = []
         decorated = any(_is_no_grad(d.decorator) for d in node.decorators)
         self.no_grad.append(decorated)
+        return True
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        if id(original_node) not in self.scopes:
+            return
+        self.depth -= 1
         self.loops = self.saved.pop()
         self.no_grad.pop()
+
+    def _outside_scopes(self) -> bool:
+        """At the module's (or a class body's) own level, when nothing is bound there."""
+        return self.depth == 0 and 0 not in self.scopes
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return bool(self.loops) and not self._outside_scopes()  # outside loops nothing is carried
+
+    def visit_If(self, node: cst.If) -> bool:
+        return not self._outside_scopes()
+
+    def visit_Try(self, node: cst.Try) -> bool:
+        return not self._outside_scopes()
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False

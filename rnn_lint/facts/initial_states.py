@@ -14,11 +14,13 @@ tell them apart:
 * ``self.h0 = nn.Parameter(...)`` whose name says initial state but that nothing reads.
 
 Whether an attribute is stored again elsewhere or read at all is a question about the whole file,
-answered by one syntactic pass (``attribute_uses``), made only when a rule asks.
+answered from the file's text (``attribute_uses``) only for the few candidates that remain, and
+with Python's own ``ast`` (load/store contexts, and far cheaper than a second libcst pass).
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -86,6 +88,8 @@ class InitialStates:
         origin = value.origin if isinstance(value, Tensor) else None
         if how is None and isinstance(value, Tensor) and value.role == "created" and origin is not None:
             how = TENSOR
+        if how == PARAMETER and not is_initial_state_name(attribute):
+            return  # a parameter of any other name is what it should be
         if how is not None:
             self.facts.state_attributes.append(StateAttribute(info.name, attribute, value_node, how, origin))
 
@@ -125,66 +129,47 @@ def _requires_grad(call: cst.Call) -> bool:
     return False
 
 
-def attribute_uses(module: cst.Module) -> AttributeUses:
-    collector = _Collector()
-    module.visit(collector)
-    uses = AttributeUses(strings=collector.strings)
-    for name, count in collector.all.items():
-        stored = collector.stores[name]
-        uses.stores[name] = stored
-        uses.loads[name] = count - stored
+def attribute_uses(code: str) -> AttributeUses:
+    """Stores and loads of every attribute name in ``code`` (any receiver), and its string literals."""
+    uses = AttributeUses()
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):  # what libcst accepts and ast does not: count nothing as unused
+        uses.strings.add(_ANY)
+        return uses
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.ctx, ast.Load):
+                uses.loads[node.attr] += 1
+            else:
+                uses.stores[node.attr] += 1
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Attribute):
+            uses.loads[node.target.attr] += 1  # self.h0 += …: read, then stored
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            uses.strings.add(node.value)
     return uses
 
 
-class _Collector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.all: Counter = Counter()
-        self.stores: Counter = Counter()
-        self.strings: set[str] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.all[node.attr.value] += 1
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        try:
-            value = node.evaluated_value
-        except Exception:  # an unusual prefix
-            return
-        if isinstance(value, str):
-            self.strings.add(value)
-
-    def _targets(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Attribute):
-            self.stores[target.attr.value] += 1
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._targets(element.value)
-        elif isinstance(target, cst.StarredElement):
-            self._targets(target.value)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._targets(target.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._targets(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._targets(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._targets(node.target)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._targets(node.asname.name)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._targets(node.target)
+#: In ``AttributeUses.strings`` when the file could not be read: every name counts as mentioned.
+_ANY = object()
 
 
 def is_initial_state_name(name: str) -> bool:
     return bool(INITIAL_STATE_NAME.match(name))
 
 
-__all__ = ["PARAMETER", "REQUIRES_GRAD", "TENSOR", "AttributeUses", "InitialStates", "StateAttribute", "attribute_uses"]
+def mentioned_by_name(uses: AttributeUses, name: str) -> bool:
+    """``name`` appears as a string (``getattr(self, "h0")``, ``register_buffer("h0", …)``)."""
+    return name in uses.strings or _ANY in uses.strings
+
+
+__all__ = [
+    "PARAMETER",
+    "REQUIRES_GRAD",
+    "TENSOR",
+    "AttributeUses",
+    "InitialStates",
+    "StateAttribute",
+    "attribute_uses",
+    "mentioned_by_name",
+]

@@ -57,8 +57,10 @@ from rnn_lint.facts.model import (
     plain,
 )
 from rnn_lint.facts.module_semantics import RecurrentModules, recurrent_kind_of
+from rnn_lint.facts.packing import Packing
 from rnn_lint.facts.parameter_semantics import Parameters
 from rnn_lint.facts.project_semantics import constructor_value, project_attribute, project_base
+from rnn_lint.facts.readings import Readings
 from rnn_lint.facts.tensor_semantics import Tensors
 from rnn_lint.facts.uses import Uses
 from rnn_lint.facts.values import (
@@ -123,7 +125,9 @@ class Frame:
         return _MISSING
 
 
-class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialStates, CarriedStates):
+class Interpreter(
+    RecurrentModules, Tensors, Parameters, Devices, Uses, InitialStates, CarriedStates, Packing, Readings
+):
     def __init__(self, module: cst.Module, path: str = "", project: Any = None) -> None:
         self.imports = ImportTable()
         self.facts = FileFacts(module, self.imports, path=path, project=project)
@@ -369,6 +373,8 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
         return False
 
     def _exec_statement(self, statement: cst.CSTNode, frame: Frame) -> bool:
+        if isinstance(statement, cst.BaseSmallStatement):  # the body of `if use_cuda: h = h.cuda()`
+            return self._exec_small(statement, frame)
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if self._exec_small(small, frame):
@@ -444,9 +450,16 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
         if isinstance(test, Const) and isinstance(test.value, (bool, int, type(None))):
             taken = bool(test.value)
             frame.env.update(when_true if taken else when_false)
-            if taken:
-                return self._exec_block(_body(statement), frame)
-            return self._exec_else(statement.orelse, frame)
+            # A flag the user flips (`USE_CUDA = True`) picks the branch, but what runs under it is
+            # still a choice, not every path: a `.cuda()` there is guarded (devices.py asks).
+            flag = not _written_constant(statement.test)
+            self.conditional += flag
+            try:
+                if taken:
+                    return self._exec_block(_body(statement), frame)
+                return self._exec_else(statement.orelse, frame)
+            finally:
+                self.conditional -= flag
         before = dict(frame.env)
         frame.env.update(when_true)
         self.conditional += 1  # what runs from here on may not run at all (devices.py asks)
@@ -559,6 +572,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             self._name_binding(value, target.value)
             self._note_placement(target.value, value_node, frame)
             self._note_size_one_axes(target.value, value_node, frame)
+            self._note_layout(target.value, value_node, frame)
             source = provenance_source(value_node, self.imports) if value_node is not None else None
             if source is not None and source != target.value:
                 frame.provenance[target.value] = source
@@ -566,6 +580,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
                 frame.provenance.pop(target.value, None)
             return
         if isinstance(target, cst.Attribute):
+            self._note_attribute_write(target, frame)
             if isinstance(target.value, cst.Name) and target.value.value == frame.self_name:
                 frame.env[f"self.{target.attr.value}"] = value
                 self._name_binding(value, f"self.{target.attr.value}")
@@ -576,6 +591,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
                 self.facts.param_writes.append(ParamWrite(target, base, UNKNOWN))
             return
         if isinstance(target, (cst.Tuple, cst.List)):
+            self._note_state_unpacking(target, value)
             elements = [element.value for element in target.elements]
             values = _unpack(value, len(elements), [isinstance(e, cst.StarredElement) for e in target.elements])
             for element, item in zip(elements, values):
@@ -703,7 +719,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             local = frame.env.get(f"self.{attr}", _MISSING)
             if local is not _MISSING:
                 return local
-            return self._instance_attribute(frame.class_info.name, attr, frame)
+            return self._fixed_batch(node, self._instance_attribute(frame.class_info.name, attr, frame), frame)
         qualified = self.imports.qualify(node)
         if qualified is not None and frame.lookup(dotted(node).split(".", 1)[0]) is _MISSING:
             return ImportRef(qualified)
@@ -795,7 +811,9 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             items = self._subscript_items(node, frame)
             result = tensors.index(base, items)
             if base.axes is not None:
-                self.facts.indexings.append(Indexing(node, base, tuple(items), result))
+                indexing = Indexing(node, base, tuple(items))
+                indexing.result = result = replace(result, read=indexing)  # followed until fed on (RNN107)
+                self.facts.indexings.append(indexing)
             return result
         if isinstance(base, (Param, ParamSlice)):
             return self._param_subscript(base, node, frame)
@@ -1156,6 +1174,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             return PackedSequence(
                 source=first.value if isinstance(first, cst.Name) else None,
                 batch_first=layout.value if isinstance(layout, Const) and isinstance(layout.value, bool) else None,
+                pack=self._note_pack_layout(node, frame, layout),
             )
         if name == "torch.nn.utils.rnn.pack_sequence":
             self._arguments(node, frame)
@@ -1165,7 +1184,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
             packed = args[0] if args else kwargs.get("sequence", UNKNOWN)
             batch_first = kwargs.get("batch_first", args[1] if len(args) > 1 else Const(False))
             if isinstance(packed, PackedSequence) and packed.module is not None and isinstance(batch_first, Const):
-                return TupleValue((tensors.output_tensor(packed.module, bool(batch_first.value)), UNKNOWN))
+                return TupleValue((self._unpacked(node, packed, bool(batch_first.value)), UNKNOWN))
             return UNKNOWN
         args, kwargs = self._arguments(node, frame)
         if name == "torch.stack":
@@ -1176,6 +1195,7 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
         return UNKNOWN
 
     def _call_method(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
+        self._note_tuple_method(receiver, method, node, frame)
         if method in WEIGHT_LOADING_METHODS or method == "state_dict":
             return self._weights_in_or_out(method, node, frame)
         if method == "backward" or method == "fit":
@@ -1285,6 +1305,11 @@ class Interpreter(RecurrentModules, Tensors, Parameters, Devices, Uses, InitialS
 # ==========================================================================================
 # Helpers
 # ==========================================================================================
+
+
+def _written_constant(test: cst.BaseExpression) -> bool:
+    """``if True:``, ``if 0:``: a constant written in the test itself, not a flag read from a name."""
+    return isinstance(test, cst.Integer) or (isinstance(test, cst.Name) and test.value in ("True", "False", "None"))
 
 
 def _body(node: Any) -> Sequence[cst.CSTNode]:

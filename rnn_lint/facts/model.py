@@ -268,8 +268,22 @@ class FileFacts:
     attribute_carries: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: id(call) → the class whose forward a call of a model of this file runs
     instance_calls: dict[int, str] = field(default_factory=dict)
+    #: id() of the functions (0: the module's own code) where states are bound or models called:
+    #: the only places a carried state can be (carried_states.py reads no other)
+    carry_scopes: set[int] = field(default_factory=set)
     #: what the rest of the project tells about this file (project_semantics.ProjectView), or None
     project: Any = None
+    #: every pack_padded_sequence with the layout it was told (packing.Pack, RNN109)
+    pack_layouts: list[Any] = field(default_factory=list)
+    #: tensor factories whose sizes include a batch fixed when the model was built (readings.FixedSizes)
+    fixed_sizes: dict[int, Any] = field(default_factory=dict)
+    #: attributes assigned outside ``__init__``: (class, name) for ``self.batch_size = x.size(0)`` in
+    #: a method, (None, name) for ``model.batch_size = len(batch)`` anywhere
+    reassigned_attributes: set[tuple[str | None, str]] = field(default_factory=set)
+    #: a fixed ``self.batch_size`` (by id of the expression) → the class it was read in
+    fixed_owners: dict[int, str] = field(default_factory=dict)
+    #: a recurrent state handled as the other family's (readings.StateKind, RNN107)
+    state_kinds: list[Any] = field(default_factory=list)
 
     def escapes(self, construction: Construction) -> bool:
         if id(construction) in self.escaped:
@@ -322,14 +336,21 @@ class FileFacts:
         """How often each attribute name is stored and read in the file (initial_states.py)."""
         from rnn_lint.facts.initial_states import attribute_uses
 
-        return attribute_uses(self.module)
+        return attribute_uses(self.code)
+
+    @cached_property
+    def code(self) -> str:
+        """The file's text (generated once from the tree, for the few facts read off the text)."""
+        return self.module.code
 
     @cached_property
     def stale_carries(self) -> list[Any]:
         """States carried across a loop that calls backward() without a detach (carried_states.py)."""
         from rnn_lint.facts.carried_states import stale_carries
 
-        return stale_carries(self) if self.state_bindings else []
+        if not self.trains or not (self.state_bindings or self.instance_calls):
+            return []  # nothing calls backward(), or nothing returns a state: nothing is stale
+        return stale_carries(self)
 
     @property
     def families(self) -> set[str]:

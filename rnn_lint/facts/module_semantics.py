@@ -171,7 +171,10 @@ class RecurrentModules:
             if first.kind == "LSTMCell":
                 return TupleValue((tensors.cell_state(first, "cell-h"), tensors.cell_state(first, "cell-c")))
             return tensors.cell_state(first, "cell-h")
-        output = PackedSequence(first) if isinstance(input_value, PackedSequence) else tensors.output_tensor(first)
+        if isinstance(input_value, PackedSequence):
+            output = PackedSequence(first, pack=input_value.pack)
+        else:
+            output = self._padded_run(tensors.output_tensor(first), frame, input_node)
         h, c = tensors.state_tensors(first)
         if self._one_sample(input_node, first.batch_first, frame):  # a batch of one by design
             output, h, c = with_one_sample(output), with_one_sample(h), with_one_sample(c)

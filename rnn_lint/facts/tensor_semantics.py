@@ -71,6 +71,7 @@ class Tensors:
             Axis("?", self._resolve(as_sym(value)), "B" if expression is not None and batch_hint(expression) else None)
             for value, expression in sizes
         )
+        self._note_fixed_sizes(node, sizes, frame)
         return Tensor("created", None, axes, origin=node)
 
     def _tensor_method(self, tensor: Tensor, method: str, node: cst.Call, frame: Frame) -> Any:

@@ -97,6 +97,9 @@ class Sym:
     coeff: Fraction
     symbols: tuple[str, ...] = ()
     default: Fraction | None = field(default=None, compare=False)
+    #: the expression that fixed this batch size when the model was built (``self.batch_size``
+    #: read from ``__init__``), None for any other size (see readings.py, RNN107)
+    fixed: Any = field(default=None, compare=False)
 
     @staticmethod
     def of(symbol: str, default: Any = None) -> Sym:
@@ -262,6 +265,10 @@ class Tensor:
     device: str | None = None
     #: cut from the autograd graph (``.detach()``, ``.data``): carrying it across batches is fine
     detached: bool = field(default=False, compare=False)
+    #: why this output is known to be a padded batch (packing.Unpack/LengthsKnown), else None
+    padding: Any = field(default=None, compare=False)
+    #: the indexing (model.Indexing) this tensor was read by, kept while it is followed (RNN107)
+    read: Any = field(default=None, compare=False)
 
     def with_axes(self, axes: tuple[Axis, ...] | None) -> Tensor:
         return replace(self, axes=axes)
@@ -284,6 +291,8 @@ class PackedSequence:
     module: Construction | None = None
     source: str | None = None
     batch_first: bool | None = None
+    #: the pack_padded_sequence call that made it (packing.Pack), carried through the module
+    pack: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -402,7 +411,7 @@ def merge(a: Any, b: Any) -> Any:
     """The value of a variable after two control-flow paths: kept when both agree. A state that
     is None on one path (``if self.hidden is None: self.hidden = init()``) keeps the other."""
     if a is b or a == b:
-        return a
+        return b if isinstance(a, Sym) and a.fixed is not None else a
     if a == Const(None) and isinstance(b, (Tensor, TupleValue)):
         return b
     if b == Const(None) and isinstance(a, (Tensor, TupleValue)):

@@ -27,8 +27,10 @@ from rnn_lint.rule import RECURRENT_CODE
 RECURRENT_NEEDLES = ("RNN", "LSTM", "GRU")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "7"
+SUMMARY_FORMAT = "8"
 NAMESPACE = "project-summary"
+#: The whole index of an unchanged tree, keyed by every file's path and stat.
+SNAPSHOT_NAMESPACE = "project-index"
 #: How far imports are followed through re-exports (``from .encoder import Encoder`` in an
 #: ``__init__.py``) before giving up.
 MAX_HOPS = 8
@@ -87,6 +89,15 @@ class ProjectIndex:
     @classmethod
     def build(cls, root: Path, files: Iterable[str], cache: Cache | None = None) -> ProjectIndex:
         paths = sorted({os.path.abspath(f) for f in files})
+        # A warm run over an unchanged tree: every file's stat is as recorded, the index is read
+        # back whole (one entry) instead of reading and hashing every file.
+        snapshot_key = _stamps_key(paths) if cache is not None else None
+        if snapshot_key is not None:
+            stored = cache.load(SNAPSHOT_NAMESPACE, snapshot_key)
+            if isinstance(stored, dict) and stored.get("format") == SUMMARY_FORMAT:
+                index = cls(root, stored["summaries"], set(stored["files"]), cache)
+                index._complete = True
+                return index
         texts: dict[str, str] = {}
         for path in paths:
             try:
@@ -119,6 +130,9 @@ class ProjectIndex:
                     take(path)
         index = cls(root, summaries, set(texts), cache)
         index._reach_imports()
+        if snapshot_key is not None:
+            snapshot = {"format": SUMMARY_FORMAT, "summaries": index.summaries, "files": sorted(texts)}
+            cache.store(SNAPSHOT_NAMESPACE, snapshot_key, snapshot)
         return index
 
     def _reach_imports(self) -> None:
@@ -454,7 +468,7 @@ class ProjectIndex:
                 if effect["kind"] == "helper":
                     helper = self.symbol(path, effect["callee"])
                     info = self.function_summary(helper) if helper is not None else None
-                    if info is None or not (info["touches_weights"] or info["loads"]):
+                    if info is None or not (info.get("inits_recurrent") or info["loads"]):
                         continue
                 if "call" in effect:
                     effects.setdefault((path, effect["call"]), where)
@@ -471,6 +485,19 @@ class ProjectIndex:
             return os.path.relpath(path, self.root)
         except ValueError:
             return path
+
+
+def _stamps_key(paths: list[str]) -> str | None:
+    """A key from every file's path, size, modification time and inode (None when one cannot be
+    read: then the files themselves are read)."""
+    parts = [SUMMARY_FORMAT]
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}")
+    return digest(*parts)
 
 
 def _summary(text: str, cache: Cache | None) -> dict[str, Any] | None:

@@ -130,6 +130,8 @@ EXTERNAL_PACKAGES = frozenset(
         "cv2",
     }
 )
+#: What an initialiser that can reach a recurrent module's biases mentions.
+_RECURRENT_WORDS = re.compile(r"RNN|LSTM|GRU|parameters\(|_all_weights|_flat_weights|bias_ih|bias_hh")
 #: The text any initialising code contains (tested before walking its tree).
 _INIT_HINT = re.compile(
     r"\binit\.|\.(?:weight|bias|data)\b|\bweight_|\bbias_|\.apply\(|load_state_dict|\b(?:"
@@ -310,6 +312,11 @@ class _Summariser:
                 "line": node.lineno,
                 "params": _params(node, skip_self=False),
                 "touches_weights": _INIT_HINT.search(text) is not None and _initialises(node),
+                # an initialiser that can reach an LSTM's biases: it names recurrent modules or
+                # walks every parameter (weights_init for Conv/BatchNorm only cannot)
+                "inits_recurrent": _INIT_HINT.search(text) is not None
+                and _initialises(node)
+                and (_RECURRENT_WORDS.search(text) is not None),
                 "loads": any(word in text for word in LOAD_METHODS) or "torch.load" in text,
                 "builds_recurrent": _recurrent_text(text),
             }
@@ -493,7 +500,20 @@ class _Summariser:
                 self._arguments(node, bindings)
                 return receiver
             if func.attr == "apply" and receiver is not None:
-                self._effect("init", receiver[1], node.lineno)
+                function = _dotted(node.args[0]) if len(node.args) == 1 else None
+                if function is not None and not self._foreign(function.split(".", 1)[0]):
+                    # model.apply(init_fn): an initialisation when init_fn can reach the LSTMs
+                    self.effects.append(
+                        {
+                            "kind": "helper",
+                            "call": receiver[1],
+                            "callee": function,
+                            "line": node.lineno,
+                            "conditional": self.conditional > 0,
+                        }
+                    )
+                else:
+                    self._effect("init", receiver[1], node.lineno)
                 self._arguments(node, bindings)
                 return receiver
             if func.attr in SELF_METHODS and receiver is not None:

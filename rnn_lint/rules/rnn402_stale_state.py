@@ -70,6 +70,7 @@ class StaleState(Rule):
         reported: set[int] = set()
         for carries in by_call.values():
             first = carries[0]
+            names = ", ".join(f"`{c.name}`" for c in carries)
             if first.model is not None:
                 yield self.report(
                     first.argument,
@@ -78,17 +79,16 @@ class StaleState(Rule):
                     "runs into the previous batch's freed graph (or, with retain_graph=True, into every earlier "
                     f"batch); reset it each batch ({first.name} = ...) or detach it in forward",
                 )
-                continue
-            names = ", ".join(f"`{c.name}`" for c in carries)
-            what = f"{names} is" if len(carries) == 1 else f"{names} are"
-            yield self.report(
-                first.argument,
-                f"{what} `{first.module.describe()}`'s state from the previous iteration, still attached to the "
-                "graph that the loop's backward() already used: the next backward() fails, or with "
-                "retain_graph=True reaches into every earlier batch; detach it first "
-                f"({first.name} = repackage_hidden({first.name}), or .detach() each tensor) "
-                "or start from a fresh state",
-            )
+            else:
+                what = f"{names} is" if len(carries) == 1 else f"{names} are"
+                yield self.report(
+                    first.argument,
+                    f"{what} `{first.module.describe()}`'s state from the previous iteration, still attached to the "
+                    "graph that the loop's backward() already used: the next backward() fails, or with "
+                    "retain_graph=True reaches into every earlier batch; detach it first "
+                    f"({first.name} = repackage_hidden({first.name}), or .detach() each tensor) "
+                    "or start from a fresh state",
+                )
             for argument in first.retain_graph:
                 if id(argument) not in reported:
                     reported.add(id(argument))

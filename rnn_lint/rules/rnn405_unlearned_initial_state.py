@@ -63,20 +63,22 @@ class UnlearnedInitialState(Rule):
     message = "an initial state stored as a plain tensor (or a parameter nothing reads) is never learned"
 
     def check(self, facts):
-        from rnn_lint.facts.initial_states import PARAMETER, REQUIRES_GRAD, TENSOR, is_initial_state_name
+        from rnn_lint.facts.initial_states import (
+            PARAMETER,
+            REQUIRES_GRAD,
+            TENSOR,
+            is_initial_state_name,
+            mentioned_by_name,
+        )
 
         if not facts.state_attributes:
             return
-        uses = facts.attribute_uses
         reaching = {id(t.origin): call for call in facts.calls for t in call.states if t.origin is not None}
         made_in_init = {id(c.node): c.call for c in facts.state_creations if c.function.endswith(".__init__")}
         reported: set[int] = set()
         for stored in facts.state_attributes:
-            name = stored.attribute
-            if uses.stores[name] != 1 or name in uses.strings:
-                continue  # stored again (a carried state, a later nn.Parameter), or reached by name
+            name, where = stored.attribute, f"`self.{stored.attribute}`"
             call = reaching.get(id(stored.origin)) if stored.origin is not None else None
-            where = f"`self.{name}`"
             if stored.how == REQUIRES_GRAD and (call is not None or is_initial_state_name(name)):
                 message = (
                     f"{where} has requires_grad=True but is a plain tensor attribute, not a parameter: it is not in "
@@ -90,9 +92,9 @@ class UnlearnedInitialState(Rule):
                     "keeps the batch size it was made with and stays on the CPU when the model moves; use "
                     "nn.Parameter(...) expanded to the batch in forward, register_buffer(...), or no state at all"
                 )
-            elif stored.how == PARAMETER and is_initial_state_name(name) and uses.loads[name] == 0:
-                if not self._forward_in_file(facts, stored.class_name):
-                    continue
+            elif stored.how == PARAMETER and self._forward_in_file(facts, stored.class_name):
+                if facts.attribute_uses.loads[name]:
+                    continue  # read somewhere: it may well reach the module
                 message = (
                     f"{where} is an nn.Parameter named as an initial state, but nothing in this file reads it: no "
                     "recurrent call receives it, so it is never learned; pass "
@@ -100,6 +102,9 @@ class UnlearnedInitialState(Rule):
                 )
             else:
                 continue
+            uses = facts.attribute_uses  # read off the file's text, only for what is left
+            if uses.stores[name] != 1 or mentioned_by_name(uses, name):
+                continue  # stored again (a carried state, a later nn.Parameter), or reached by name
             if id(stored.node) not in reported:
                 reported.add(id(stored.node))
                 yield self.report(stored.node, message)

@@ -94,3 +94,14 @@ def test_a_sample_whose_value_changes_alone_is_caught():
 )
 def test_correct_models_pass_a_batch_of_one(model, inputs, options):
     assert "batch-of-one" in check(model, *inputs, **options).checks
+
+
+def test_lengths_passed_as_an_argument_let_a_per_step_output_stop_at_the_sample():
+    x, lengths = torch.randn(4, 5, 3), torch.tensor([3, 5, 2, 4])
+    assert "batch-of-one" in check(models.SortingEncoder(), x, lengths).checks
+
+
+def test_a_one_unit_lstm_is_not_read_as_a_constant_bias():
+    for seed in range(5):
+        torch.manual_seed(seed)
+        check(nn.LSTM(2, 1, batch_first=True), batch())
