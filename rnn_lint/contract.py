@@ -449,7 +449,7 @@ PROBLEMS: Mapping[str, Problem] = {
             "state, and the output's last step holds a backward half that has seen one step",
             "torch.cat((h_n[-2], h_n[-1]), dim=-1), or cat the forward half of the last step with the "
             "backward half of step 0",
-            ("runtime",),
+            ("lint", "runtime"),
         ),
         Problem(
             "RNN105",

@@ -51,6 +51,7 @@ from rnn_lint.facts.model import (
     Construction,
     FileFacts,
     Indexing,
+    Instantiation,
     ParamWrite,
     as_sym,
     directions_of,
@@ -62,7 +63,7 @@ from rnn_lint.facts.parameter_semantics import Parameters
 from rnn_lint.facts.project_semantics import constructor_value, project_attribute, project_base
 from rnn_lint.facts.readings import Readings
 from rnn_lint.facts.tensor_semantics import Tensors
-from rnn_lint.facts.uses import Uses
+from rnn_lint.facts.uses import KNOWN_LAYERS, SHAPE_KEEPING_FUNCTIONS, Uses
 from rnn_lint.facts.values import (
     BATCH,
     OWN_STATE,
@@ -86,6 +87,7 @@ from rnn_lint.facts.values import (
     Size,
     Sym,
     Tensor,
+    TorchLayer,
     TupleValue,
     const_arithmetic,
     element_of,
@@ -996,6 +998,8 @@ class Interpreter(
                 member = self._eval_attribute(func, frame)
                 if isinstance(member, (ModuleRef, Instance, FunctionRef)):
                     return self._call_value(member, node, frame)
+                if isinstance(member, TorchLayer) or _starts_with_layer(member):
+                    return self._call_layer(member, node, frame)
                 if isinstance(member, RecurrentClass):  # self.rnn_cell(...) after self.rnn_cell = nn.LSTM
                     return self._construct_one_of(member.kinds, node, frame)
                 return self._instance_method(receiver, func.attr.value, node, frame)
@@ -1007,8 +1011,11 @@ class Interpreter(
             return self._call_value(callee, node, frame)
         if isinstance(callee, RecurrentClass):
             return self._construct_one_of(callee.kinds, node, frame)
+        if isinstance(callee, TorchLayer) or _starts_with_layer(callee):
+            return self._call_layer(callee, node, frame)
         if isinstance(callee, ClassRef):
-            self._arguments(node, frame)
+            args, kwargs = self._arguments(node, frame)
+            self.facts.instantiations.append(Instantiation(callee.name, node, args, kwargs))
             return Instance(callee.name)
         if isinstance(func, cst.Name) and callee is UNKNOWN:
             return self._call_builtin(func.value, node, frame)
@@ -1121,6 +1128,10 @@ class Interpreter(
         name = qualified
         if name.startswith("torch.optim."):
             self.facts.trains = True
+        if name.startswith("torch.nn.") and name[len("torch.nn.") :] in KNOWN_LAYERS:
+            return self._torch_layer(name[len("torch.nn.") :], node, frame)
+        if name in SHAPE_KEEPING_FUNCTIONS:
+            return self._call_shape_keeping(node, frame)
         if name in ("torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict"):
             args, _ = self._arguments(node, frame)
             if name == "torch.nn.Sequential":
@@ -1366,6 +1377,11 @@ def _unpack(value: Any, count: int, starred: list[bool]) -> list[Any]:
     if len(items) != count:
         return [UNKNOWN] * count
     return list(items)
+
+
+def _starts_with_layer(value: Any) -> bool:
+    """An ``nn.Sequential(nn.Linear(...), ...)``: calling it feeds its first layer."""
+    return isinstance(value, ListValue) and value.exact and bool(value.items) and isinstance(value.items[0], TorchLayer)
 
 
 def _constructions_in(value: Any) -> list[Construction]:

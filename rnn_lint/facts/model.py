@@ -217,6 +217,17 @@ class ParamWrite:
 
 
 @dataclass(eq=False)
+class Instantiation:
+    """``Model(...)``: a class of this file built with these arguments (as evaluated; UNKNOWN
+    stands for a ``*args``/``**kwargs`` splat)."""
+
+    class_name: str
+    node: cst.Call
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
 class ClassInfo:
     name: str
     node: cst.ClassDef
@@ -258,6 +269,8 @@ class FileFacts:
     source: str | None = None
     #: recurrent results used as a receiver, an argument or a return value (uses.TensorUse)
     uses: list[Any] = field(default_factory=list)
+    #: every ``Model(...)`` of a class defined in this file
+    instantiations: list[Instantiation] = field(default_factory=list)
     #: tensors a model's __init__ stores on self (initial_states.StateAttribute, RNN405)
     state_attributes: list[Any] = field(default_factory=list)
     #: id(assignment) → {target as written: the module} for targets bound to a recurrent module's
@@ -297,6 +310,38 @@ class FileFacts:
                 return True
             owner = self._holder_of(owner)
         return False
+
+    def default_holds(self, construction: Construction, parameter: str) -> Any:
+        """``construction.by_default(parameter)``, unless the value comes from a parameter of its
+        class's ``__init__`` that code of this file passes (or may pass, through a splat or a
+        subclass with its own ``__init__``) something other than that default: then UNKNOWN.
+        Instantiations in other files stay unseen."""
+        value = construction.config.get(parameter, UNKNOWN)
+        default = construction.by_default(parameter)
+        if not isinstance(value, Opaque) or default is contract.UNKNOWN:
+            return default
+        function, _, name = value.key.rpartition(":")
+        class_name, _, method = function.rpartition(".")
+        info = self.classes.get(class_name)
+        if method != "__init__" or info is None or "__init__" not in info.methods:
+            return default
+        params = info.methods["__init__"].params
+        positional = [p.name.value for p in list(params.posonly_params) + list(params.params)][1:]
+        position = positional.index(name) if name in positional else None
+        subclasses = {c.name for c in self.classes.values() if class_name in c.in_file_bases}
+        if any("__init__" in self.classes[c].methods for c in subclasses):
+            return contract.UNKNOWN
+        for made in self.instantiations:
+            if made.class_name != class_name and made.class_name not in subclasses:
+                continue
+            if any(arg.star for arg in made.node.args):
+                return contract.UNKNOWN
+            passed = made.kwargs.get(name, UNKNOWN if name in made.kwargs else None)
+            if passed is None and position is not None and position < len(made.args):
+                passed = made.args[position]
+            if passed is not None and plain(passed) != default:
+                return contract.UNKNOWN
+        return default
 
     def _holder_of(self, class_name: str) -> str | None:
         """A class of this file whose instances hold an instance of ``class_name`` (one level up)."""

@@ -27,11 +27,41 @@ from typing import Any
 
 import libcst as cst
 
-from rnn_lint.facts.values import ONE, Axis, Const, PackedSequence, Tensor, TupleValue
+from rnn_lint.facts.model import as_sym
+from rnn_lint.facts.values import ONE, UNKNOWN, Axis, Const, ListValue, PackedSequence, Tensor, TorchLayer, TupleValue
 
 #: The key under which a frame remembers which axes of a name's tensor are certainly of size 1.
 _ONES = "size-one-axes:"
 _RESHAPES = ("view", "reshape")
+
+#: torch.nn layers that give back their input's shape (what a summary passes through on its way
+#: to the classifier), and the functions that do the same.
+SHAPE_KEEPING_LAYERS = frozenset(
+    {
+        "Dropout",
+        "Dropout1d",
+        "AlphaDropout",
+        "Identity",
+        "ReLU",
+        "ReLU6",
+        "LeakyReLU",
+        "ELU",
+        "SELU",
+        "GELU",
+        "SiLU",
+        "Tanh",
+        "Sigmoid",
+        "Hardtanh",
+        "Mish",
+        "Softsign",
+    }
+)
+_FUNCTIONAL = ("dropout", "relu", "tanh", "sigmoid", "gelu", "elu", "leaky_relu", "selu", "silu")
+SHAPE_KEEPING_FUNCTIONS = frozenset(
+    {"torch.tanh", "torch.relu", "torch.sigmoid", "torch.dropout"}
+    | {f"torch.nn.functional.{name}" for name in _FUNCTIONAL}
+)
+KNOWN_LAYERS = SHAPE_KEEPING_LAYERS | {"Linear"}
 
 #: The roles of tensors that come out of a full-sequence recurrent layer.
 RESULT_ROLES = frozenset({"output", "h", "c"})
@@ -40,11 +70,15 @@ RESULT_ROLES = frozenset({"output", "h", "c"})
 @dataclass(eq=False)
 class TensorUse:
     """``node`` uses ``value``: as the receiver of a method (``how="receiver"``), as an argument
-    of a call (``"argument"``, ``node`` is the call) or in a ``return`` (``"return"``)."""
+    of a call (``"argument"``, ``node`` is the call), in a ``return`` (``"return"``), or as the
+    input of a layer or function that gives it back with its layout unchanged (``"through"``:
+    dropout, an activation; the call's value is then the same tensor)."""
 
     node: cst.CSTNode
     value: Tensor | PackedSequence
     how: str
+    #: for an argument of a known torch.nn layer (``self.fc(h)``): that layer (values.TorchLayer)
+    callee: Any = None
 
     @property
     def method(self) -> str | None:
@@ -99,6 +133,40 @@ class Uses:
     def _note_use(self, node: cst.CSTNode, value: Any, how: str) -> None:
         for result in followed_results(value):
             self.facts.uses.append(TensorUse(node, result, how))
+
+    def _torch_layer(self, kind: str, node: cst.Call, frame: Any) -> TorchLayer:
+        """``nn.Linear(in_features, ...)``, ``nn.Dropout(p)``: a layer value to call later."""
+        args, kwargs = self._arguments(node, frame)
+        if kind != "Linear":
+            return TorchLayer(kind)
+        size = args[0] if args else kwargs.get("in_features", UNKNOWN)
+        return TorchLayer(kind, self._resolve(as_sym(size)) if size is not UNKNOWN else UNKNOWN)
+
+    def _call_layer(self, layer: Any, node: cst.Call, frame: Any) -> Any:
+        """Calling a known layer (or an ``nn.Sequential`` that starts with one): its argument uses
+        name it, and a recurrent result passes unchanged through a shape-keeping layer."""
+        first = len(self.facts.uses)
+        args, _ = self._arguments(node, frame)
+        callee = layer.items[0] if isinstance(layer, ListValue) and layer.items else layer
+        through = isinstance(layer, TorchLayer) and layer.kind in SHAPE_KEEPING_LAYERS
+        return self._passed(first, node, args, callee if isinstance(callee, TorchLayer) else None, through)
+
+    def _call_shape_keeping(self, node: cst.Call, frame: Any) -> Any:
+        """``F.dropout(h, p, training)``, ``torch.tanh(h)``: the first argument, unchanged."""
+        first = len(self.facts.uses)
+        args, _ = self._arguments(node, frame)
+        return self._passed(first, node, args, None, True)
+
+    def _passed(self, first: int, node: cst.Call, args: list[Any], callee: Any, through: bool) -> Any:
+        for use in self.facts.uses[first:]:
+            if use.node is node:
+                use.callee = callee
+        if through and args and isinstance(args[0], Tensor) and followed_results(args[0]):
+            for use in self.facts.uses[first:]:
+                if use.node is node and use.value is args[0]:
+                    use.how = "through"
+            return args[0]
+        return UNKNOWN
 
     def _note_size_one_axes(self, name: str, value_node: cst.BaseExpression | None, frame: Any) -> None:
         """After ``name = value_node``: remember which axes of ``name`` are certainly 1."""

@@ -403,6 +403,15 @@ class ClassRef:
 
 
 @dataclass(frozen=True)
+class TorchLayer:
+    """A non-recurrent ``torch.nn`` layer the analysis knows about: ``nn.Linear`` (with the size
+    its input must end with) and layers that keep their input's shape (dropout, activations)."""
+
+    kind: str  # "Linear", "Dropout", "ReLU", …
+    in_features: Any = UNKNOWN  # Linear only: a Sym, or UNKNOWN
+
+
+@dataclass(frozen=True)
 class ImportRef:
     path: str
 

@@ -1,0 +1,249 @@
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from rnn_lint.facts.values import MINUS_ONE, TorchLayer
+from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
+
+if TYPE_CHECKING:  # libcst is loaded only once a file is parsed
+    import libcst as cst
+
+    from rnn_lint.facts.model import Construction, FileFacts, Indexing
+
+
+@cache
+def _neutral() -> frozenset[str]:
+    """Methods that neither split nor combine a tensor's features: a summary passed through them
+    is still the summary (``h_n.detach()``, ``out[:, -1].unsqueeze(1)``), and sizes only read it.
+    (Imported here: the facts' tensor module loads libcst, which a run that parses nothing skips.)"""
+    from rnn_lint.facts.tensors import SAME_LAYOUT
+
+    return SAME_LAYOUT | {"size", "dim", "unsqueeze", "squeeze"}
+
+
+def bidirectional(facts: FileFacts, module: Construction) -> bool:
+    """Certainly bidirectional: ``True`` written, a module constant, or the default of the
+    constructor parameter it comes from (``def __init__(self, ..., bidirectional=True)``) when no
+    instantiation in the file passes something else."""
+    return not module.is_cell and facts.default_holds(module, "bidirectional") is True
+
+
+def _uses_of(facts: FileFacts, value: Any) -> list:
+    return [use for use in facts.uses if use.value is value]
+
+
+def _only_passed_on(facts: FileFacts, value: Any, but: Indexing | None = None) -> bool:
+    """Nothing reads ``value`` but ``but`` and neutral methods: no other indexing (``h_n[-2]``,
+    ``out[0, :, H:]``), no view, no other call or return that may combine it with something."""
+    if any(i.tensor is value and i is not but and i.node is not (but.node if but else None) for i in facts.indexings):
+        return False
+    if any(reshape.tensor is value for reshape in facts.reshapes):
+        return False
+    return all(use.how == "through" or use.method in _neutral() for use in _uses_of(facts, value))
+
+
+def _fed_on_whole(facts: FileFacts, result: Any) -> bool:
+    """The indexed summary is used as it is: not split into feature halves or reshaped."""
+    if any(i.tensor is result for i in facts.indexings) or any(r.tensor is result for r in facts.reshapes):
+        return False
+    return all(
+        use.how in ("argument", "through", "return") or use.method in _neutral() for use in _uses_of(facts, result)
+    )
+
+
+def _call_of(facts: FileFacts, tensor: Any, position: int) -> Any:
+    """The module call that returned ``tensor`` as its result ``position`` (0 output, 1 h_n)."""
+    return next(
+        (call for call in facts.calls if len(call.results) > position and call.results[position] is tensor), None
+    )
+
+
+def _last_layer_backward(indexing: Indexing) -> bool:
+    """``h_n[-1]``, ``h_n[-1, :, :]``: the last row of the first axis, every batch and feature."""
+    items = indexing.items
+    return items[0] == ("int", MINUS_ONE) and all(item == ("full",) for item in items[1:])
+
+
+def _last_step(indexing: Indexing) -> bool:
+    """``out[-1]`` seq-first, ``out[:, -1]`` batch-first, or a gather at ``lengths - 1`` on the
+    time axis; the features axis whole."""
+    labels = [axis.label for axis in indexing.tensor.axes]
+    if sorted(labels) != ["B", "DH", "T"] or labels[-1] != "DH":
+        return False
+    time = labels.index("T")
+    items = indexing.items
+    if len(items) <= time or any(item != ("full",) for item in items[time + 1 :]):
+        return False
+    if items[time] == ("int", MINUS_ONE):
+        return all(item == ("full",) for item in items[:time])
+    return items[time] == ("other",) and _lengths_minus_one(indexing.node.slice[time].slice)
+
+
+def _lengths_minus_one(part: Any) -> bool:
+    import libcst as cst
+
+    from rnn_lint.facts.idioms import LENGTHS_NAME
+
+    if not isinstance(part, cst.Index):
+        return False
+    value = part.value
+    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract)):
+        return False
+    if not (isinstance(value.right, cst.Integer) and value.right.value == "1"):
+        return False
+    left = value.left
+    while isinstance(left, (cst.Call, cst.Attribute)):  # lengths.long(), self.lengths, batch.lengths
+        if isinstance(left, cst.Attribute) and LENGTHS_NAME.search(left.attr.value):
+            return True
+        left = left.func if isinstance(left, cst.Call) else left.value
+    return isinstance(left, cst.Name) and LENGTHS_NAME.search(left.value) is not None
+
+
+def _known_to_break(facts: FileFacts, result: Any, module: Construction) -> bool:
+    """A consumer sized for one direction: ``nn.Linear(hidden, ...)`` (alone or first in an
+    ``nn.Sequential``) fed the summary, directly or through dropout or an activation."""
+    for use in _uses_of(facts, result):
+        layer = use.callee
+        if isinstance(layer, TorchLayer) and layer.kind == "Linear" and layer.in_features == module.hidden_out:
+            return True
+    return False
+
+
+def _torch_name(facts: FileFacts) -> str | None:
+    return next((name for name, path in facts.imports.names.items() if path == "torch"), None)
+
+
+def cat_both_directions(module: cst.Module, node: cst.Subscript, torch: str) -> NodeEdit | None:
+    """``h_n[-1]`` → ``torch.cat((h_n[-2], h_n[-1]), dim=-1)``, for a plain ``h_n`` or
+    ``self.h_n`` written on one line."""
+    import libcst as cst
+
+    base = node.value
+    simple = isinstance(base, cst.Name) or (isinstance(base, cst.Attribute) and isinstance(base.value, cst.Name))
+    text = module.code_for_node(node)
+    if not simple or node.lpar or "\n" in text or "#" in text:
+        return None
+    name = module.code_for_node(base)
+    rest = ", ".join(module.code_for_node(element.slice) for element in node.slice[1:])
+    rest = f", {rest}" if rest else ""
+    return NodeEdit(node, f"{torch}.cat(({name}[-2{rest}], {name}[-1{rest}]), dim=-1)")
+
+
+class BidirectionalSummary(Rule):
+    """
+    ## What it does
+    On a bidirectional `nn.RNN`/`nn.LSTM`/`nn.GRU` (`bidirectional=True` written, a module
+    constant, or the default of the constructor parameter it comes from when no instantiation in
+    the file passes another value), flags a sequence summary read from one direction only:
+
+    * `h_n[-1]` alone: the top layer's *backward* final state;
+    * the output's last time step used whole — `out[-1]` (seq-first), `out[:, -1]`
+      (batch-first), or a gather at `lengths - 1` — as the summary: its backward half has seen
+      only the last step.
+
+    ## Why is this bad?
+    `h_n` is `(num_layers * num_directions, B, H)`, layer-major: for a bidirectional module
+    `h_n[-2]` is the top layer's forward state and `h_n[-1]` its backward one. The backward
+    direction reads the sequence from the end, so its final state sits at step 0 of the output,
+    not at the last step: `out[-1, :, H:]` is the backward direction after one step. A model
+    summarised by `h_n[-1]` or `out[-1]` trains, but on half (or less) of what the
+    bidirectional layer computed, and nothing fails to say so.
+
+    This is not RNN101: RNN101 flags a *split* of `h_n` or of the output in the wrong order
+    (`h_n.view(num_directions, num_layers, ...)`), whatever is read afterwards. RNN104 flags
+    *reading* one direction where both were meant; a view in the right order followed by
+    `[-1]` reads the top layer's both directions and is left alone.
+
+    ## Example
+    ```python
+    import torch.nn as nn
+
+    class Classifier(nn.Module):
+        def __init__(self, hidden=128):
+            super().__init__()
+            self.lstm = nn.LSTM(100, hidden, batch_first=True, bidirectional=True)
+            self.fc = nn.Linear(2 * hidden, 5)
+
+        def forward(self, x):
+            out, (h_n, c_n) = self.lstm(x)
+            return self.fc(h_n[-1])
+    ```
+
+    ## Use instead
+    ```python
+    import torch
+    import torch.nn as nn
+
+    class Classifier(nn.Module):
+        def __init__(self, hidden=128):
+            super().__init__()
+            self.lstm = nn.LSTM(100, hidden, batch_first=True, bidirectional=True)
+            self.fc = nn.Linear(2 * hidden, 5)
+
+        def forward(self, x):
+            out, (h_n, c_n) = self.lstm(x)
+            return self.fc(torch.cat((h_n[-2], h_n[-1]), dim=-1))
+    ```
+    From the output: `torch.cat((out[-1, :, :H], out[0, :, H:]), dim=-1)` (seq-first), or pool
+    over all steps. Reads of both directions, feature-half splits, pooling, attention over all
+    steps, unidirectional modules and modules whose direction is unknown are left alone.
+
+    The fix (`--fix --unsafe-fixes`) rewrites `h_n[-1]` as `torch.cat((h_n[-2], h_n[-1]),
+    dim=-1)`, which doubles the summary's size: it is offered only when the summary does not go
+    straight into an `nn.Linear` sized for one direction (that layer must change too).
+    """
+
+    code = "RNN104"
+    name = "bidirectional-summary"
+    pattern = RECURRENT_CODE
+    message = "a bidirectional module summarised by one direction"
+    fix_applicability = "unsafe"
+
+    def check(self, facts):
+        verdicts: dict[int, list] = {}
+        for indexing in facts.indexings:
+            tensor = indexing.tensor
+            module = tensor.module
+            if module is None or tensor.axes is None or not bidirectional(facts, module):
+                continue
+            if tensor.role == "h" and _call_of(facts, tensor, 1) is not None and _last_layer_backward(indexing):
+                verdicts.setdefault(id(indexing.node), []).append(("h", indexing, self._state_alone(facts, indexing)))
+            elif tensor.role == "output" and _call_of(facts, tensor, 0) is not None and _last_step(indexing):
+                alone = _only_passed_on(facts, tensor, indexing) and _fed_on_whole(facts, indexing.result)
+                verdicts.setdefault(id(indexing.node), []).append(("output", indexing, alone))
+        torch = _torch_name(facts)
+        for found in verdicts.values():
+            if not all(alone for _, _, alone in found):
+                continue  # one run of the code reads both directions: not certain
+            kind, indexing, _ = found[0]
+            module = indexing.tensor.module
+            if kind == "h":
+                fix = None
+                breaks = any(_known_to_break(facts, i.result, module) for _, i, _ in found)
+                edit = cat_both_directions(facts.module, indexing.node, torch) if torch and not breaks else None
+                if edit is not None:
+                    fix = SuggestedFix("Concatenate both directions of the top layer", "unsafe", (edit,))
+                yield self.report(
+                    indexing.node,
+                    f"`{module.describe()}` is bidirectional: h_n[-1] is only the top layer's backward state; "
+                    "use torch.cat((h_n[-2], h_n[-1]), dim=-1) for both directions",
+                    fix,
+                )
+            else:
+                yield self.report(
+                    indexing.node,
+                    f"`{module.describe()}` is bidirectional: the output's last step holds a backward half that has "
+                    "seen one step; concatenate the forward half of the last step with the backward half of step 0, "
+                    "use h_n, or pool over all steps",
+                )
+
+    @staticmethod
+    def _state_alone(facts: FileFacts, indexing: Indexing) -> bool:
+        """``h_n[-1]`` is all that is read of ``h_n``, and the call's output goes nowhere (an
+        output that is pooled or attended over is the summary; h_n[-1] is then only a query)."""
+        call = _call_of(facts, indexing.tensor, 1)
+        if not _only_passed_on(facts, indexing.tensor, indexing) or not _fed_on_whole(facts, indexing.result):
+            return False
+        output = call.results[0]
+        return not any(i.tensor is output for i in facts.indexings) and _only_passed_on(facts, output)
