@@ -228,6 +228,7 @@ def test_a_model_that_cannot_start_without_a_state_is_told_to_get_one():
 
     with pytest.raises(RnnUsageError, match=r"NeedsLengths\(x, None\) raised AttributeError.*pass the initial state"):
         assert_stateful_equivalence(NeedsLengths(), _series(6, 2, 3))
+
     class UnpacksAPair(nn.Module):
         def __init__(self) -> None:
             super().__init__()
