@@ -16,8 +16,12 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: str | os.PathLike, data: bytes) -> None:
+def write_atomically(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> None:
     """Replace ``path``'s content with ``data`` atomically, keeping its mode if it exists.
+
+    ``durable=False`` skips the fsync: the replacement is still all-or-nothing for a reader, but
+    a power cut may leave an empty file. Only for what can be rebuilt (cache entries, which are
+    ignored when they do not parse); a user's file or report is always written durably.
 
     Raises ``OSError`` (the original file untouched) when anything goes wrong.
     """
@@ -31,7 +35,8 @@ def write_atomically(path: str | os.PathLike, data: bytes) -> None:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         if mode is not None:
             os.chmod(temporary, mode)
         else:  # mkstemp makes 0600 files: give a new file the mode the umask would have given it

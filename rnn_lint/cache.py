@@ -62,7 +62,7 @@ class Cache:
             if not self.directory.exists():
                 self._create()
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, json.dumps(value, separators=(",", ":")).encode("utf-8"))
+            write_atomically(path, json.dumps(value, separators=(",", ":")).encode("utf-8"), durable=False)
         except OSError:
             return False
         return True
@@ -75,7 +75,7 @@ class Cache:
         self.directory.mkdir(parents=True, exist_ok=True)
         for name, content in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
             with contextlib.suppress(OSError):
-                write_atomically(self.directory / name, content)
+                write_atomically(self.directory / name, content, durable=False)
 
     def _path(self, namespace: str, key: str) -> Path:
         return self.root / namespace / key[:2] / f"{key}.json"

@@ -63,8 +63,9 @@ SHAPE_KEEPING_FUNCTIONS = frozenset(
 )
 KNOWN_LAYERS = SHAPE_KEEPING_LAYERS | {"Linear"}
 
-#: The roles of tensors that come out of a full-sequence recurrent layer.
-RESULT_ROLES = frozenset({"output", "h", "c"})
+#: The roles of tensors that come out of a full-sequence recurrent layer, and of tensors made
+#: from them whose layout is still followed (``torch.cat((h_n[-2], h_n[-1]), dim=1)``).
+RESULT_ROLES = frozenset({"output", "h", "c", "derived"})
 
 
 @dataclass(eq=False)

@@ -74,7 +74,8 @@ class PaddingLeak(Rule):
     def check(self, facts):
         from rnn_lint.facts.packing import LengthsKnown, Unpack, last_step_axis, says_left_padded  # loads libcst
 
-        if says_left_padded(facts.module.code):
+        # the text the file was read from: regenerating it from the tree costs a codegen pass
+        if says_left_padded(facts.source if facts.source is not None else facts.module.code):
             return
         reported: set[int] = set()
         for indexing in facts.indexings:

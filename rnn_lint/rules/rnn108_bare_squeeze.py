@@ -9,7 +9,7 @@ if TYPE_CHECKING:  # libcst is loaded only once a file is parsed
     import libcst as cst
 
 _SQUEEZES = ("squeeze", "squeeze_")
-_NAMES = {"h": "h_n", "c": "c_n", "output": "output"}
+_NAMES = {"h": "h_n", "c": "c_n", "output": "output", "derived": "results (joined)"}
 
 
 def bare_squeeze(use, imports) -> bool:
