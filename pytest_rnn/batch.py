@@ -39,6 +39,14 @@ from pytest_rnn.tree import describe, leaves, shape_of
 _SEED = 20240611
 
 
+#: RNN102's fix when the samples mix before the recurrent layer: the catalogue's is about h_n.
+_BEFORE_THE_LAYER = (
+    "compute each sample's input and initial state from that sample alone: no statistic over the batch axis "
+    "(a batch mean, softmax over it) and no view/reshape across it (permute to move it); h_0 shaped "
+    "(num_layers * num_directions, B, H) with sample b at [:, b]"
+)
+
+
 def batch_violations(
     model: nn.Module,
     inputs: tuple,
@@ -167,6 +175,7 @@ def _locate(
                             "initial state already mixes samples",
                             f"sample {keep} unchanged ({difference.bound})",
                             str(difference),
+                            _BEFORE_THE_LAYER,
                         )
                     ]
     if not moved_outputs:

@@ -2,7 +2,9 @@
 
 Every line of an ``RnnCheckError`` reads ``CODE module.path: what is wrong (expected …, got …) — how
 to fix``; the fix is the one ``rnn_lint.contract.PROBLEMS`` gives for the code, so the linter and the
-plugin always tell the user the same thing. Torch-free: the plugin module imports this.
+plugin tell the user the same thing — unless that general fix does not fit the model at hand (an
+LSTM is not told to use an LSTM; a module without biases is not told to fill one), where the
+violation carries its own ``advice``. Torch-free: the plugin module imports this.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
+
+import pytest
 
 from rnn_lint.contract import PROBLEMS
 
@@ -69,10 +73,12 @@ class RnnCheckError(AssertionError):
         return [violation.code for violation in self.violations]
 
 
-class RnnAdvice(UserWarning):
+class RnnAdvice(pytest.PytestWarning):
     """A recommendation, not a defect (RNN201: LSTM forget-gate biases left at PyTorch's default):
     ``rnn_check`` reports it in pytest's warnings summary, one line per module, and fails on it only
-    when asked (``forget_bias=1.0``, or ini ``rnn_forget_bias_fails = true``)."""
+    when asked (``forget_bias=1.0``, or ini ``rnn_forget_bias_fails = true``). A ``PytestWarning``
+    (so a ``UserWarning``): ``-W error::pytest.PytestWarning`` and ``filterwarnings`` treat it as
+    any plugin's warning."""
 
 
 class RnnUsageError(ValueError):

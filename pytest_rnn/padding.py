@@ -196,6 +196,13 @@ def _first_state_leak(batched: Probe, alone: Probe, index: int, tolerance: tuple
     return None
 
 
+#: RNN105's fix when the recurrent layers already skip the padding: packing again changes nothing.
+_AFTER_THE_LAYERS = (
+    "read each sequence's last valid step — h_n of the packed run, or the output gathered at lengths - 1 "
+    "(not out[:, -1]) — and mask the padded steps in any pooling or attention over time"
+)
+
+
 def _violations(model, differing, layer_leaks, lengths, steps) -> list[Violation]:
     problems = []
     for path, (index, state, difference) in layer_leaks.items():
@@ -227,6 +234,7 @@ def _violations(model, differing, layer_leaks, lengths, steps) -> list[Violation
                 f"{name} of sample{'s' if len(found) > 1 else ''} {samples} differs from the sequence run alone{after}",
                 f"equal on the valid steps ({worst.bound})",
                 str(worst),
+                None if layer_leaks else _AFTER_THE_LAYERS,
             )
         )
     return problems

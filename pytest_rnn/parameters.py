@@ -35,6 +35,7 @@ def forget_bias_violations(model: nn.Module, at_least: float = 1.0) -> list[Viol
                     "the module has no biases (bias=False), so every forget gate starts half closed (sigmoid(0) = 0.5)",
                     f"forget bias ≥ {at_least:g}",
                     "no bias",
+                    "build it with bias=True (the default), then fill bias_ih[H:2H] and/or bias_hh[H:2H] with 1",
                 )
             )
             continue

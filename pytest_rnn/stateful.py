@@ -35,7 +35,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from pytest_rnn.errors import RnnUsageError, Violation, raise_if_any, reports_cleanly
+from pytest_rnn.errors import RnnCheckError, RnnUsageError, Violation, raise_if_any, reports_cleanly
 from pytest_rnn.guards import require_runnable
 from pytest_rnn.precise import precise_subject
 from pytest_rnn.preserve import ModelRunner, untouched
@@ -176,7 +176,16 @@ def _choose_carry(model: nn.Module, x: torch.Tensor, state: Any, state_attr: str
     takes_a_state = _takes_a_state(model)
     with untouched(model) as runner, torch.no_grad():
         before = _snapshot(model)
-        result = runner.run(x, None, **kwargs) if takes_a_state else runner.run(x, **kwargs)
+        try:
+            result = runner.run(x, None, **kwargs) if takes_a_state else runner.run(x, **kwargs)
+        except (RnnCheckError, RnnUsageError):
+            raise
+        except Exception as error:  # the model's own error: it cannot start without a state
+            called = f"{type(model).__name__}(x, None)" if takes_a_state else f"{type(model).__name__}(x)"
+            raise RnnUsageError(
+                f"{called} raised {_first_line(error)}: pass the initial state (assert_stateful_equivalence(model, "
+                "x, state)), or the keyword arguments forward needs"
+            ) from error
         changed = _changed(before, model)
     returns_state = isinstance(result, tuple) and len(result) == 2 and _is_state(result[1])
     if returns_state and takes_a_state:
@@ -193,6 +202,11 @@ def _choose_carry(model: nn.Module, x: torch.Tensor, state: Any, state_attr: str
         f"{name} must return (output, state) and take the state back (model(chunk, state)), or keep its state in an "
         f"attribute, to be run in chunks; it returned {type(result).__name__} and changed no tensor attribute"
     )
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
 
 
 def _split(result: Any, model: nn.Module) -> tuple[Any, Any]:
@@ -230,10 +244,10 @@ def _run_in_chunks(
     for index, piece in enumerate(pieces):
         try:
             output, carried = _call(runner, carry, piece, carried, kwargs, fresh=index == 0)
-        except RnnUsageError:
+        except (RnnCheckError, RnnUsageError):
             raise
         except Exception as error:  # the model's own error, on a chunk
-            reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            reason = _first_line(error)
             if index == 0:
                 raise RnnUsageError(
                     f"{type(model).__name__} cannot run the first chunk ({piece.shape[axis]} of {x.shape[axis]} steps "
@@ -361,7 +375,14 @@ def stateful_violations(
     tolerance = (atol, rtol)
     with untouched(copy) as runner, torch.no_grad():
         with Probe(copy) as probe:
-            whole_output, whole_state = _call(runner, carry, x, state, kwargs, fresh=True)
+            try:
+                whole_output, whole_state = _call(runner, carry, x, state, kwargs, fresh=True)
+            except (RnnCheckError, RnnUsageError):
+                raise
+            except Exception as error:  # the model's own error on the call the user asked for
+                raise RnnUsageError(
+                    f"{type(model).__name__} cannot run the whole sequence {describe(x)}: {_first_line(error)}"
+                ) from error
         axis = _time_axis(x, probe, time_dim)
         if x.shape[axis] < chunks:
             raise RnnUsageError(f"{x.shape[axis]} steps (axis {axis}) cannot be cut into {chunks} chunks")

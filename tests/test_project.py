@@ -151,6 +151,25 @@ def test_root_is_found_from_markers(tmp_path: Path) -> None:
     assert find_root([tmp_path / "git/a/b.py", tmp_path / "git/a"]) == tmp_path / "git"
 
 
+def test_without_a_marker_only_the_named_paths_are_indexed(tmp_path: Path, monkeypatch) -> None:
+    # `rnn-lint /tmp/x.py` must not read all of /tmp, nor a run from the home folder all of it
+    from rnn_lint.project import load_project
+
+    write(tmp_path, {"work/x.py": "", "work/big/sibling.py": "", "home/proj/m.py": "", "home/other.py": ""})
+    monkeypatch.chdir(tmp_path / "home")
+    named = tmp_path / "work/x.py"
+    assert load_project([named], use_cache=False).resolver.files == {str(named)}
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert load_project(["proj/m.py"], use_cache=False).resolver.files == {str(tmp_path / "home/proj/m.py")}
+    monkeypatch.delenv("HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "work"))
+    # the folder the command runs from, not the home folder: that is the project
+    assert load_project(["proj/m.py"], use_cache=False).resolver.files == {
+        str(tmp_path / "home/proj/m.py"),
+        str(tmp_path / "home/other.py"),
+    }
+
+
 def test_without_markers_the_root_is_the_current_folder(tmp_path: Path, monkeypatch) -> None:
     write(tmp_path, {"plain/models/m.py": "", "plain/train.py": "", "elsewhere/x.py": ""})
     monkeypatch.chdir(tmp_path / "plain")

@@ -98,7 +98,7 @@ class Devices:
     def _remember_factory(self, node: cst.Call, frame: Frame) -> None:
         if id(node) in self._factories:
             return
-        in_model = frame.class_info is not None or self.forward_depth > 0
+        in_model = (frame.class_info is not None and frame.class_info.is_model) or self.forward_depth > 0
         # names the fix may use: bound here, and not themselves a tensor on the CPU by default
         bound = frozenset(
             key

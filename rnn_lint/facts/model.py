@@ -239,6 +239,12 @@ class ClassInfo:
     #: bases defined in other files of the project (project_semantics.BaseClass)
     project_bases: list[Any] = field(default_factory=list)
 
+    @property
+    def is_model(self) -> bool:
+        """A class with a ``forward``: a model's code, where sizes and devices must follow the
+        input (a test case's methods work on the test's own fixed batch, on the CPU)."""
+        return "forward" in self.methods
+
 
 @dataclass
 class FileFacts:

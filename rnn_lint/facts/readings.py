@@ -89,7 +89,9 @@ class Readings:
     def _note_fixed_sizes(self, node: cst.Call, sizes: list[tuple[Any, Any]], frame: Frame) -> None:
         fixed = tuple(_fixed_by(value, expression) for value, expression in sizes)
         if any(f is not None for f in fixed) or any(_literal(value) for value, _ in sizes):
-            in_model = frame.class_info is not None or self.forward_depth > 0
+            # a model's code: a class with a forward (a test case's `torch.zeros(1, 5, H)` sizes
+            # the state for the test's own batch of 5), or code that forward() runs
+            in_model = (frame.class_info is not None and frame.class_info.is_model) or self.forward_depth > 0
             self.facts.fixed_sizes[id(node)] = FixedSizes(node, fixed, in_model, frame.key)
 
     # --- states of the other family -------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rnn_lint.project.index import ProjectIndex
-from rnn_lint.project.root import find_root
+from rnn_lint.project.root import ROOT_MARKERS, find_root
 
 
 def load_project(
@@ -28,11 +28,22 @@ def load_project(
 
     root = find_root(paths)
     settings = settings if settings is not None else Settings(root=root)
-    files = [source.path for source in discover([root], settings)]
+    files = [source.path for source in discover(_scope(root, paths), settings)]
     cache = None
     if use_cache:
         cache = Cache(Path(cache_dir) if cache_dir is not None else root / CACHE_DIR_NAME)
     return ProjectIndex.build(root, files, cache)
+
+
+def _scope(root: Path, paths: Sequence[str | os.PathLike]) -> list[Path | str | os.PathLike]:
+    """What the index walks: the whole root when it is a project (a marker says so, or it is the
+    folder the command runs from); otherwise only the paths named. Without that limit,
+    ``rnn-lint /tmp/x.py`` would read all of /tmp, and a run from the home folder all of it."""
+    if any((root / marker).exists() for marker in ROOT_MARKERS):
+        return [root]
+    if root == Path.cwd() and root not in (Path.home(), Path(root.anchor)):
+        return [root]
+    return list(paths) or [root]
 
 
 __all__ = ["ProjectIndex", "find_root", "load_project"]

@@ -215,3 +215,39 @@ def test_a_stateful_failure_reads_cleanly_in_pytest(pytester):
         ]
     )
     assert "torch/nn/modules" not in result.stdout.str()
+
+
+def test_a_model_that_cannot_start_without_a_state_is_told_to_get_one():
+    class NeedsLengths(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = nn.GRU(3, 4)
+
+        def forward(self, x, lengths):
+            return self.rnn(x[: int(lengths.max())])
+
+    with pytest.raises(RnnUsageError, match=r"NeedsLengths\(x, None\) raised AttributeError.*pass the initial state"):
+        assert_stateful_equivalence(NeedsLengths(), _series(6, 2, 3))
+
+    class UnpacksAPair(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = nn.LSTM(3, 4)
+
+        def forward(self, x, hidden):
+            h, c = hidden
+            return self.rnn(x, (h, c))
+
+    with pytest.raises(RnnUsageError, match=r"cannot run the whole sequence \(6, 2, 3\): ValueError"):
+        assert_stateful_equivalence(UnpacksAPair(), _series(6, 2, 3), torch.zeros(1, 2, 4))  # h alone
+    with pytest.raises(RnnCheckError, match="RNN107 GRU: h_0 does not match"):
+        assert_stateful_equivalence(nn.GRU(3, 4), _series(6, 2, 3), torch.zeros(1, 5, 4))
+
+
+def test_an_initial_state_set_in_the_attribute_starts_both_runs_and_is_put_back():
+    model = models.StatefulClassifier()
+    start = (_series(2, 3, 5), _series(2, 3, 5) * 0.5)
+    model.hidden = start
+    assert_stateful_equivalence(model, _series(3, 9, 2), chunks=3)
+    assert model.hidden is start
+    assert torch.equal(model.hidden[0], _series(2, 3, 5))
