@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,8 @@ def rnn_lint_process(tmp_path):
         }
         return subprocess.Popen(
             [sys.executable, "-m", "rnn_lint", "--isolated", *args],
+            # A test runner's worker may ignore SIGINT, and a child would inherit that.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
             cwd=tmp_path,
             env=environment,
             stdout=subprocess.PIPE,
