@@ -25,7 +25,7 @@ from rnn_lint.engine import ParseFailure, lint_file, lint_source, parse
 from rnn_lint.notebook import fix_notebook, is_notebook
 from rnn_lint.reading import read_regular_file
 from rnn_lint.rule import Edit, Finding, Fix, Rule
-from rnn_lint.text import line_starts, offset
+from rnn_lint.text import edit_spans
 
 MAX_PASSES = 10
 
@@ -170,16 +170,7 @@ def fix_source(
 
 def apply_fixes(source: str, fixes: Iterable[Fix]) -> str:
     """``source`` with the edits of ``fixes`` (which must not overlap) applied."""
-    starts, length = line_starts(source), len(source)
-    spans = sorted(
-        (
-            (offset(starts, length, e.line, e.col), offset(starts, length, e.end_line, e.end_col), e.content)
-            for fix in fixes
-            for e in fix.edits
-        ),
-        reverse=True,
-    )
-    for start, end, content in spans:  # bottom-up: earlier offsets stay valid
+    for start, end, content in edit_spans(source, fixes):  # bottom-up: earlier offsets stay valid
         source = source[:start] + content + source[end:]
     return source
 

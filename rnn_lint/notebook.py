@@ -39,7 +39,7 @@ from typing import Any
 
 from rnn_lint.reading import read_regular_file, unreadable_reason
 from rnn_lint.rule import CellLocation, Edit, Finding, Fix, Rule
-from rnn_lint.text import NEWLINE, line_starts, offset
+from rnn_lint.text import NEWLINE, edit_spans, line_starts
 
 NOTEBOOK_SUFFIX = ".ipynb"
 
@@ -408,21 +408,12 @@ class NotebookModule:
         FixNotApplicable when an edit would touch a neutralised line or two cells."""
         from rnn_lint.fixer import FixNotApplicable
 
-        starts, length = line_starts(self.text), len(self.text)
         bounds, position = [], 0
         for piece in self.pieces:
             bounds.append((position, position + len(piece.text)))
             position += len(piece.text)
         texts = [piece.text for piece in self.pieces]
-        edits = sorted(
-            (
-                (offset(starts, length, e.line, e.col), offset(starts, length, e.end_line, e.end_col), e.content)
-                for fix in fixes
-                for e in fix.edits
-            ),
-            reverse=True,
-        )
-        for start, end, content in edits:  # bottom-up: earlier offsets stay valid
+        for start, end, content in edit_spans(self.text, fixes):  # bottom-up: earlier offsets stay valid
             # The last piece that holds the whole edit: an insertion at a boundary goes to the
             # start of the following piece.
             index = next(
