@@ -149,12 +149,7 @@ class Devices:
     # --- lengths ----------------------------------------------------------------------------
     def _note_placement(self, name: str, value_node: cst.BaseExpression | None, frame: Frame) -> None:
         """After ``name = value_node``: remember whether ``name`` is now on an accelerator."""
-        key = _ON_ACCELERATOR + name
-        how = self._accelerated(value_node, frame) if value_node is not None else None
-        if how is None:
-            frame.env.pop(key, None)
-        else:
-            frame.env[key] = Const(how)
+        frame.note(_ON_ACCELERATOR + name, self._accelerated(value_node, frame) if value_node is not None else None)
 
     def _accelerated(self, node: cst.BaseExpression, frame: Frame) -> str | None:
         """How ``node`` comes to be on an accelerator (a short description), or None when it is

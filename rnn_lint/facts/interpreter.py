@@ -127,6 +127,14 @@ class Frame:
             frame = frame.outer
         return _MISSING
 
+    def note(self, key: str, fact: Any) -> None:
+        """Remember a fact about a name under ``key`` (a device, a layout), or forget it when the
+        name's new value tells nothing (``fact`` is None)."""
+        if fact is None:
+            self.env.pop(key, None)
+        else:
+            self.env[key] = Const(fact)
+
 
 class Interpreter(
     RecurrentModules, Tensors, Parameters, Devices, Uses, InitialStates, CarriedStates, Packing, Readings

@@ -99,12 +99,7 @@ class Packing:
     # --- layout evidence per name ---------------------------------------------------------
     def _note_layout(self, name: str, value_node: cst.BaseExpression | None, frame: Frame) -> None:
         """After ``name = value_node``: remember what is known of ``name``'s layout."""
-        key = _LAYOUT + name
-        evidence = self._layout_evidence(value_node, frame) if value_node is not None else None
-        if evidence is None:
-            frame.env.pop(key, None)
-        else:
-            frame.env[key] = Const(evidence)
+        frame.note(_LAYOUT + name, self._layout_evidence(value_node, frame) if value_node is not None else None)
 
     def _layout_evidence(self, node: cst.BaseExpression, frame: Frame) -> bool | str | None:
         if isinstance(node, cst.Name):
