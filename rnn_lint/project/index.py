@@ -27,7 +27,7 @@ from rnn_lint.rule import RECURRENT_CODE
 RECURRENT_NEEDLES = ("RNN", "LSTM", "GRU")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "8"
+SUMMARY_FORMAT = "9"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -370,6 +370,10 @@ class ProjectIndex:
             if default is None or default[0] != "const":
                 return UNKNOWN_VALUE, ""
             return default[1], "its default"
+        if given[0] == "param":  # a parameter of the enclosing function: its callers' value
+            from rnn_lint.project.flow import through_callers
+
+            return through_callers(self, path, call, given)
         return self.value(path, given)
 
     def value(self, path: str, value: list[Any]) -> tuple[Any, str]:
