@@ -27,6 +27,7 @@ from rnn_lint.guard import (
 )
 from rnn_lint.reading import read_regular_file, unreadable_reason
 from rnn_lint.rule import Diagnostic, Edit, Finding, Fix, Rule
+from rnn_lint.slicing import relevant_part
 from rnn_lint.suppress import parse_suppressions
 
 if TYPE_CHECKING:  # libcst is imported only when a file is parsed (``--version`` never pays it)
@@ -86,9 +87,10 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project:
         concerned = list(rules)  # e.g. self.rnn_cell(...) with nn.LSTM chosen by a base in another file
     if not concerned:
         return []
+    text = relevant_part(source, concerned, project) or source
     try:
-        depth = measure(source)
-        return with_room_for(depth, lambda: _analyse(source, path, concerned, rules, project))
+        depth = measure(text)
+        return with_room_for(depth, lambda: _analyse(text, source, path, concerned, rules, project))
     except ParseFailure as failure:
         message = failure.reason if failure.skipped else f"cannot parse file: {failure.reason}"
         return [_syntax_finding(path, failure.line, failure.column, message, rules)] if wants_syntax_errors else []
@@ -100,20 +102,21 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project:
 
 
 def _analyse(
-    source: str, path: str, concerned: Sequence[type[Rule]], rules: Sequence[type[Rule]], project: Any
+    text: str, source: str, path: str, concerned: Sequence[type[Rule]], rules: Sequence[type[Rule]], project: Any
 ) -> list[Finding]:
     """Parse, facts, rules, positions: the part of ``lint_source`` that needs room for the tree,
-    within the file's time budget."""
+    within the file's time budget. ``text`` is what is parsed: ``source`` itself, or its
+    relevant part (``slicing``), whose kept lines are ``source``'s at the same places."""
     with time_budget():
-        return _analyse_in_time(source, path, concerned, rules, project)
+        return _analyse_in_time(text, source, path, concerned, rules, project)
 
 
 def _analyse_in_time(
-    source: str, path: str, concerned: Sequence[type[Rule]], rules: Sequence[type[Rule]], project: Any
+    text: str, source: str, path: str, concerned: Sequence[type[Rule]], rules: Sequence[type[Rule]], project: Any
 ) -> list[Finding]:
     wants_syntax_errors = any(rule.code == SYNTAX_ERROR for rule in rules)
     active = [rule for rule in concerned if rule.code != SYNTAX_ERROR]
-    module, shift = _parse_measured(source)
+    module, shift = _parse_measured(text)
 
     from rnn_lint.facts import build_facts
 
@@ -274,7 +277,7 @@ def _to_findings(
                 nodes.append(edit.node)
                 if edit.replacement == "" and isinstance(edit.node, cst.Arg):
                     arguments.append(edit.node)
-    located = locate(module, nodes, arguments)
+    located = locate(module, nodes, arguments, text=normalise(source)[0])  # the text libcst parsed
     suppressions = parse_suppressions(source)
     findings: set[Finding] = set()
     for rule_class, diagnostic in reported:

@@ -144,15 +144,17 @@ _CODE = re.compile(r"^[A-Z]+[0-9]+$")
 #: Text that a file the built-in rules can say anything about must contain: a recurrent module
 #: built (``nn.LSTM(``), imported or bound under another name (``LSTM as L``, ``cls = nn.LSTM``),
 #: chosen at run time (``{"lstm": nn.LSTM, ...}``, ``nn.LSTM if ... else nn.GRU``), an isinstance
-#: test on one, or a recurrent bias by name. Checked only on files that contain a
-#: needle; it skips most files that merely mention "RNN" before the costly parse.
+#: test on one, or a recurrent bias by name as an attribute or a string (``lstm.bias_ih_l0``,
+#: ``"bias_ih" in name``; not a local variable or a comment that happens to say ``bias_ih``).
+#: Checked only on files that contain a needle; it skips most files that merely mention "RNN"
+#: before the costly parse.
 RECURRENT_CODE = re.compile(
     r"\b(?:LSTM|GRU|RNN)(?:Cell)?\b\s*(?:\(|as\b)"
     r"|=\s*[\w.]*\b(?:LSTM|GRU|RNN)(?:Cell)?\s*(?:#.*)?$"
     r"|:\s*[\w.]*\b(?:LSTM|GRU|RNN)(?:Cell)?\s*[,}]"
     r"|\b(?:LSTM|GRU|RNN)(?:Cell)?\s+if\b|\belse\s+[\w.]*\b(?:LSTM|GRU|RNN)(?:Cell)?\b"
     r"|isinstance\([^()]*(?:\([^()]*)?\b(?:LSTM|GRU|RNN)(?:Cell)?\b"
-    r"|\bbias_(?:ih|hh)",
+    r"|[.'\"]bias_(?:ih|hh)",
     re.MULTILINE,
 )
 

@@ -1,0 +1,250 @@
+"""Analyse only the part of a file a rule can speak about, when the file only *tests for* or
+*names the biases of* a recurrent module somewhere.
+
+A file passes the text pre-filter when it builds, binds or tests a recurrent module, or names a
+recurrent bias (``rule.RECURRENT_CODE``). Most of the big files that pass only through the last
+two — ``isinstance(value, (nn.RNN, nn.GRU, nn.LSTM))`` in one method of a 5,000-line class, a
+``.bias_ih`` in one helper of an exporter — build nothing: whatever a rule can report there lies
+in the functions holding those lines and in what they call. libcst's tree costs about a hundred
+times the text's size to build and hold, so parsing all of such a file cost more than all the
+rest of a run on torch's sources (three such files of 220-300 KB, four of five CPU seconds).
+
+``relevant_part`` returns the file's text with every statement that cannot matter replaced by
+empty lines. What is kept is kept verbatim at its own lines and columns, so the positions of
+findings and the edits of fixes are those of the original file, and suppressions, the
+accelerator test and the left-padding test still read the original text. Kept:
+
+- the top-level functions, methods and statements holding an *anchor* (a line where a rule's
+  pattern matched);
+- whatever they use, transitively: a function, method, class attribute or module statement whose
+  name a kept statement mentions (as a name or an attribute: ``helper(m)``, ``self._init(m)``,
+  ``THRESHOLD``);
+- every import at module level, and the header of each class one of whose members is kept.
+
+Nothing is sliced when one anchor *builds or binds* a recurrent module (the model's class, its
+training loop and its callers all matter then), when the project index can make the file
+concern a rule by itself (a base class in another file), when a selected rule has no pattern to
+find anchors with (third-party rules may need anything), or when the text has line breaks or
+form feeds that Python and a plain split could count differently.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rnn_lint.rule import Rule
+from rnn_lint.text import line_starts
+
+#: Anchors that test for a recurrent module or name its biases without building or binding one.
+_WEAK_ANCHOR = re.compile(r"isinstance\s*\(|\bbias_(?:ih|hh)")
+#: Below this size parsing the whole file costs too little to be worth an ``ast`` pass.
+MIN_BYTES = 16 * 1024
+#: Slicing that keeps more than this share of the lines would save too little.
+MAX_KEPT_SHARE = 0.6
+
+
+@dataclass
+class _Unit:
+    """A top-level statement, or a statement directly in the body of a top-level class."""
+
+    start: int  # first line (decorators included), 1-based
+    end: int  # last line
+    binds: set[str] = field(default_factory=set)  # module names, or for a member its class's names
+    names: set[str] = field(default_factory=set)  # module-level names it reads
+    members: set[str] = field(default_factory=set)  # what it reads on ``self``/``cls``
+    owner: ast.ClassDef | None = None  # the class whose body holds it
+    always: bool = False  # an import at module level
+
+
+def relevant_part(source: str, rules: Sequence[type[Rule]], project: Any = None) -> str | None:
+    """``source`` with the statements no rule can need blanked out, or None to analyse it all.
+    ``project``: the project index's view of the file (or None)."""
+    if len(source) < MIN_BYTES or "\r" in source or "\f" in source:
+        return None
+    if project is not None and project.involves():
+        return None
+    found = _anchors(source, rules)
+    if found is None or not found[0]:
+        return None
+    anchors, elsewhere = found
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # the whole-file path reports it
+    if not elsewhere <= _string_only_lines(tree):
+        return None  # a line that builds or binds a recurrent module
+    units = list(_units(tree))
+    kept = _closure(units, anchors)
+    if kept is None:
+        return None
+    lines = source.split("\n")
+    keep = [False] * (len(lines) + 1)
+    for unit in kept:
+        for number in range(unit.start, unit.end + 1):
+            keep[number] = True
+    for owner in {id(unit.owner): unit.owner for unit in kept if unit.owner is not None}.values():
+        for number in range(_first_line(owner), _first_line(owner.body[0])):
+            keep[number] = True  # the class header, up to its first member (blanked or kept)
+    if sum(keep) > MAX_KEPT_SHARE * len(lines):
+        return None
+    text = "\n".join(line if keep[number] else "" for number, line in enumerate(lines, start=1))
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # a layout this module did not foresee: analyse the whole file
+    return text
+
+
+def _anchors(source: str, rules: Sequence[type[Rule]]) -> tuple[set[int], set[int]] | None:
+    """(the lines where the rules' patterns match weakly — a test or a bias name —, the lines
+    where they match otherwise, comments left out), or None when a rule has no pattern."""
+    patterns = {rule.pattern for rule in rules if rule.code != "RNN000"}
+    if not patterns or None in patterns:
+        return None
+    starts = line_starts(source)
+    weak: set[int] = set()
+    strong: set[int] = set()
+    for pattern in patterns:
+        for match in pattern.finditer(source):
+            first = bisect_right(starts, match.start())
+            lines = range(first, first + match.group().count("\n") + 1)
+            if _WEAK_ANCHOR.search(match.group()):
+                weak.update(lines)
+            elif not _in_comment(source[starts[first - 1] : match.start()]):
+                strong.update(lines)
+    return weak, strong
+
+
+def _in_comment(before: str) -> bool:
+    """Whether a match preceded by ``before`` on its line is in a comment (sure only when no
+    quote could make the ``#`` part of a string)."""
+    return "#" in before and not any(quote in before for quote in "'\"")
+
+
+def _string_only_lines(tree: ast.Module) -> set[int]:
+    """Lines holding nothing but a string statement (a docstring): what a pattern matches there
+    (``an LSTM (long short-term memory)``) builds nothing."""
+    strings: set[int] = set()
+    shared: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt):
+            continue
+        end = node.end_lineno or node.lineno
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            strings.update(range(node.lineno, end + 1))
+        elif getattr(node, "body", None):  # a compound statement: its header, not its body
+            shared.update(range(node.lineno, max(node.body[0].lineno, node.lineno + 1)))
+        else:
+            shared.update(range(node.lineno, end + 1))
+    return strings - shared
+
+
+def _first_line(node: ast.stmt) -> int:
+    decorators = getattr(node, "decorator_list", ())
+    return min([node.lineno, *(decorator.lineno for decorator in decorators)])
+
+
+def _units(tree: ast.Module) -> Iterable[_Unit]:
+    for statement in tree.body:
+        if isinstance(statement, ast.ClassDef) and _first_line(statement.body[0]) > statement.lineno:
+            header = _reads([*statement.bases, *statement.keywords, *statement.decorator_list])[0]
+            for member in statement.body:
+                unit = _unit(member)
+                unit.owner = statement
+                unit.names |= header  # a kept member needs its class's bases
+                yield unit
+            continue  # the header is kept with its members, never on its own
+        unit = _unit(statement)
+        unit.always = isinstance(statement, (ast.Import, ast.ImportFrom))
+        yield unit
+
+
+def _unit(statement: ast.stmt) -> _Unit:
+    unit = _Unit(_first_line(statement), statement.end_lineno or statement.lineno)
+    unit.names, unit.members = _reads([statement])
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        unit.binds = {statement.name}
+    else:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                unit.binds.add(node.id)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                unit.binds.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                unit.binds.add(node.name)
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == "__init__":
+        unit.binds |= _stored_on_self(statement)
+    return unit
+
+
+def _stored_on_self(statement: ast.stmt) -> set[str]:
+    """What ``self.hidden = 8`` in ``__init__`` stores: what ``self.hidden`` in a kept method
+    reads (only ``__init__``'s stores count: the interpreter sets up an instance from it)."""
+    return {
+        node.attr
+        for node in ast.walk(statement)
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and _on_self(node)
+    }
+
+
+def _on_self(node: ast.Attribute) -> bool:
+    return isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+
+
+def _reads(nodes: Iterable[ast.AST]) -> tuple[set[str], set[str]]:
+    """(the names ``nodes`` read, the attributes they read on ``self`` or ``cls``)."""
+    names: set[str] = set()
+    members: set[str] = set()
+    for root in nodes:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute) and _on_self(node):
+                members.add(node.attr)
+    return names, members
+
+
+def _closure(units: list[_Unit], anchors: set[int]) -> list[_Unit] | None:
+    """The units holding an anchor, the imports, and everything they use, transitively; None when
+    an anchor lies outside every unit (a class header: slicing would not know what it means)."""
+    # Who provides what: a module-level name, a member of a class, a whole class by its name.
+    by_name: dict[str, list[_Unit]] = defaultdict(list)
+    by_member: dict[tuple[int, str], list[_Unit]] = defaultdict(list)
+    for unit in units:
+        if unit.owner is None:
+            for name in unit.binds:
+                by_name[name].append(unit)
+        else:
+            by_name[unit.owner.name].append(unit)  # a class named by kept code is kept whole
+            for name in unit.binds:
+                by_member[(id(unit.owner), name)].append(unit)
+    seeds = [unit for unit in units if unit.always or any(unit.start <= line <= unit.end for line in anchors)]
+    if {line for line in anchors if any(unit.start <= line <= unit.end for unit in seeds)} != anchors:
+        return None
+    chosen: dict[int, _Unit] = {}
+    seen_names: set[str] = set()
+    seen_members: set[tuple[int, str]] = set()
+    work = list(seeds)
+    while work:
+        unit = work.pop()
+        if id(unit) in chosen:
+            continue
+        chosen[id(unit)] = unit
+        if unit.always:
+            continue  # an import reads nothing
+        for name in unit.names - seen_names:
+            seen_names.add(name)
+            work.extend(by_name.get(name, ()))
+        if unit.owner is not None:
+            for member in unit.members:
+                key = (id(unit.owner), member)
+                if key not in seen_members:
+                    seen_members.add(key)
+                    work.extend(by_member.get(key, ()))
+    return list(chosen.values())

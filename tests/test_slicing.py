@@ -1,0 +1,265 @@
+"""rnn_lint/slicing.py: a large file that only tests for a recurrent module (or names its
+biases) is analysed from the statements that can matter, with the same findings as the whole."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from rnn_lint.engine import lint_source, prefilter
+from rnn_lint.registry import all_rules
+from rnn_lint.slicing import MIN_BYTES, relevant_part
+from tests.fixture_expectations import expectations
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+RULES = all_rules()
+
+
+def _padding(count: int) -> str:
+    """Unrelated code: module functions, a constant and a class, each mentioning nothing recurrent."""
+    blocks = []
+    for index in range(count):
+        blocks.append(
+            textwrap.dedent(
+                f'''
+                LIMIT_{index} = {index}
+
+
+                def scale_{index}(values, factor={index}):
+                    """Scale the values above the limit."""
+                    result = []
+                    for value in values:
+                        if value > LIMIT_{index}:
+                            result.append(value * factor)
+                    return result
+
+
+                class Record{index}:
+                    def __init__(self, width={index}):
+                        self.width = width
+
+                    def area(self, height):
+                        return self.width * height
+                '''
+            )
+        )
+    return "".join(blocks)
+
+
+PADDING = _padding(80)
+
+
+def _findings(source: str) -> set[tuple[int, int, str, str]]:
+    return {(f.line, f.col, f.code, f.message) for f in lint_source(source, "file.py", RULES)}
+
+
+def _sliced(source: str) -> str | None:
+    return relevant_part(source, prefilter(source, RULES))
+
+
+def _weak_fixtures() -> list[Path]:
+    """Fixtures that slicing applies to once padded to a large file."""
+    return [path for path in sorted(FIXTURES.glob("RNN*/*.py")) if _sliced(path.read_text() + PADDING) is not None]
+
+
+def test_padding_is_large_and_irrelevant() -> None:
+    assert len(PADDING) > MIN_BYTES
+    assert not prefilter(PADDING, RULES)
+
+
+def test_some_fixtures_are_sliced_once_padded() -> None:
+    assert len(_weak_fixtures()) >= 1
+
+
+@pytest.mark.parametrize("path", _weak_fixtures(), ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_sliced_fixture_has_the_same_findings(path: Path) -> None:
+    source = path.read_text()
+    whole = _findings(source)
+    assert {(line, code) for line, _, code, _ in whole} == expectations(source)
+    # Padding after the file: same lines.
+    assert _findings(source + PADDING) == whole
+    # Padding between the imports and the first definition: the same findings, lines shifted.
+    tree = ast.parse(source)
+    first = next(s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.ClassDef, ast.Assign)))
+    lines = source.split("\n")
+    shift = PADDING.count("\n")
+    before = "\n".join(lines[: first.lineno - 1]) + "\n" + PADDING + "\n".join(lines[first.lineno - 1 :])
+    assert _sliced(before) is not None
+    assert {(line - shift, col, code, message) for line, col, code, message in _findings(before)} == whole
+
+
+def test_kept_lines_are_verbatim_and_in_place() -> None:
+    source = (FIXTURES / "RNN202" / "init_helpers_module.py").read_text() + PADDING
+    sliced = _sliced(source)
+    assert sliced is not None
+    kept = [(a, b) for a, b in zip(source.split("\n"), sliced.split("\n"), strict=True) if b]
+    assert kept and all(a == b for a, b in kept)
+    assert len(kept) < 80  # the padding is gone
+    assert "def scale_3" not in sliced and "class Record" not in sliced
+
+
+def _big(body: str) -> str:
+    return textwrap.dedent(body) + PADDING
+
+
+def _kept(source: str) -> str:
+    sliced = _sliced(source)
+    assert sliced is not None
+    return sliced
+
+
+def test_what_the_anchored_code_uses_is_kept() -> None:
+    source = _big(
+        """
+        import torch.nn as nn
+        from .config import OTHER
+
+        GATE = 1.0
+        UNUSED = 2.0
+
+
+        def helper(m):
+            return m
+
+
+        def unrelated():
+            return UNUSED
+
+
+        class Base:
+            def shared(self):
+                return 1
+
+
+        class Init(Base):
+            kind = "lstm"
+
+            def __init__(self, value):
+                self.value = value
+                self.other = OTHER
+
+            def run(self, model):
+                for m in model.modules():
+                    if isinstance(m, nn.LSTM):
+                        self._set(helper(m))
+
+            def _set(self, m):
+                m.bias_ih_l0.data.fill_(self.value * GATE)
+
+            def ignored(self):
+                return self.kind
+        """
+    )
+    kept = _kept(source)
+    imports_and_used = ("import torch.nn", "from .config import OTHER", "GATE = 1.0", "def helper")
+    for wanted in (*imports_and_used, "class Base", "def shared"):
+        assert wanted in kept
+    for wanted in ("class Init(Base):", "def __init__", "def run", "def _set"):
+        assert wanted in kept
+    for dropped in ("UNUSED = 2.0", "def unrelated", "def ignored", 'kind = "lstm"'):
+        assert dropped not in kept
+
+
+def test_a_class_named_by_kept_code_is_kept_whole() -> None:
+    source = _big(
+        """
+        import torch.nn as nn
+
+
+        class Setter:
+            def __init__(self, m):
+                self.m = m
+
+            def apply(self):
+                self.m.bias_hh_l0.data.zero_()
+
+
+        def init(model):
+            for m in model.modules():
+                if isinstance(m, nn.GRU):
+                    Setter(m).apply()
+        """
+    )
+    kept = _kept(source)
+    assert "class Setter" in kept and "def apply" in kept and "def __init__" in kept
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # A construction anywhere: the model, its training loop and callers all matter.
+        "import torch.nn as nn\nrnn = nn.LSTM(8, 8)\ndef f(m):\n    return isinstance(m, nn.LSTM)\n",
+        # A recurrent class bound to a name.
+        "import torch.nn as nn\ncell = nn.GRU\ndef f(m):\n    return isinstance(m, nn.LSTM)\n",
+        # Windows line ends: Python and a split on newlines could count lines differently.
+        "import torch.nn as nn\r\ndef f(m):\r\n    return isinstance(m, nn.LSTM)\r\n",
+        # A form feed (normalised before parsing).
+        "import torch.nn as nn\n\x0cdef f(m):\n    return isinstance(m, nn.LSTM)\n",
+        # Not Python: the whole-file path reports it.
+        "import torch.nn as nn\ndef f(m):\n    return isinstance(m, nn.LSTM)\ndef (:\n",
+        # An anchor in a class decorator: outside every member.
+        "import torch.nn as nn\n@register(isinstance(x, nn.LSTM))\nclass A:\n    def f(self):\n        return 1\n",
+    ],
+)
+def test_files_that_are_not_sliced(source: str) -> None:
+    assert _sliced(source + PADDING) is None
+
+
+def test_small_files_are_not_sliced() -> None:
+    source = (FIXTURES / "RNN202" / "init_helpers_module.py").read_text()
+    assert len(source) < MIN_BYTES
+    assert _sliced(source) is None
+
+
+def test_a_project_that_involves_the_file_turns_slicing_off() -> None:
+    class Involved:
+        def involves(self) -> bool:
+            return True
+
+    source = (FIXTURES / "RNN202" / "init_helpers_module.py").read_text() + PADDING
+    assert relevant_part(source, prefilter(source, RULES), Involved()) is None
+
+
+def test_a_bias_name_in_a_comment_or_a_local_variable_is_not_recurrent_code() -> None:
+    """torch's _meta_registrations.py says ``bias_ih`` only in a comment, its ONNX exporter only
+    in local variables: neither can give a finding, and each cost a second to parse."""
+    assert not prefilter("# LSTM: bias_ih + bias_hh keeps [4*hidden]\nx = 1\n", RULES)
+    assert not prefilter("# RNN\nweight_ih, weight_hh, bias_ih, bias_hh = weights\n", RULES)
+    assert prefilter("# RNN\nm.bias_ih_l0.data.fill_(1)\n", RULES)
+    assert prefilter("# LSTM\nif 'bias_hh' in name:\n    p.data.fill_(1)\n", RULES)
+    assert prefilter('# LSTM\nb = getattr(m, f"bias_ih_l{k}")\n', RULES)
+
+
+def test_recurrent_words_in_docstrings_and_comments_do_not_stop_slicing() -> None:
+    source = _big(
+        '''
+        """Helpers for an LSTM (long short-term memory) model; see nn.LSTM(input, hidden)."""
+        import torch.nn as nn
+
+        # cell = nn.GRU  (an older version chose the cell here)
+
+
+        def init(model):
+            """Sets the forget gate of every LSTM (and LSTMCell) module."""
+            for m in model.modules():
+                if isinstance(m, nn.LSTM):
+                    m.bias_ih_l0.data.fill_(0.0)
+        '''
+    )
+    assert "def init" in _kept(source)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'def f(x=nn.LSTM(2, 2)): "LSTM (doc)"',
+        'text = """an LSTM (doc)"""; rnn = nn.GRU(2, 2)',
+        'print("#"); rnn = nn.GRU(2, 2)',
+    ],
+)
+def test_a_construction_sharing_a_line_with_a_string_or_hash_still_stops_slicing(line: str) -> None:
+    source = "import torch.nn as nn\n" + line + "\ndef g(m):\n    return isinstance(m, nn.LSTM)\n"
+    assert _sliced(source + PADDING) is None
