@@ -277,7 +277,7 @@ def _to_findings(
                 nodes.append(edit.node)
                 if edit.replacement == "" and isinstance(edit.node, cst.Arg):
                     arguments.append(edit.node)
-    located = locate(module, nodes, arguments)
+    located = locate(module, nodes, arguments, text=normalise(source)[0])  # the text libcst parsed
     suppressions = parse_suppressions(source)
     findings: set[Finding] = set()
     for rule_class, diagnostic in reported:

@@ -11,6 +11,15 @@ with the same syntactic positions) keeps only what findings need:
 
 The pass stops as soon as everything wanted has been seen.
 
+When the text libcst parsed is at hand (``text``), the pass covers only the top-level statements
+that hold a wanted node, not everything before them: which statement holds a node is found by
+walking the tree's references (``gc.get_referents``, in C, far cheaper than generating text);
+each such statement is generated on its own from line 1, and where it starts in ``text`` is found
+by searching for the generated text (up to its last wanted node) at the start of a line. The
+statement really is there (libcst gives its text back exactly), so a single match is the
+statement and fixes its first line; when the text occurs at more than one line start, or is not
+found (a text that is not the one parsed), the whole module is generated as before.
+
 Positions are 1-based lines and 0-based columns in the text libcst parsed; ``engine`` maps them
 back to the original text when it was normalised before parsing (form feeds, see
 ``engine.normalise``).
@@ -18,6 +27,7 @@ back to the original text when it was normalised before parsing (form feeds, see
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -146,13 +156,142 @@ class _LocatingState(CodegenState):
                 raise _Done
 
 
-def locate(module: cst.Module, nodes: Iterable[cst.CSTNode], arguments: Iterable[cst.CSTNode] = ()) -> Located:
+def locate(
+    module: cst.Module,
+    nodes: Iterable[cst.CSTNode],
+    arguments: Iterable[cst.CSTNode] = (),
+    text: str | None = None,
+) -> Located:
     """Syntactic ranges and statement lines of ``nodes`` (all in ``module``), plus the calls and
-    neighbours of ``arguments`` (``cst.Arg`` nodes a fix deletes, also in ``nodes``)."""
+    neighbours of ``arguments`` (``cst.Arg`` nodes a fix deletes, also in ``nodes``).
+
+    ``text``: the text libcst parsed ``module`` from; with it, only the top-level statements that
+    hold the nodes are generated (see the module's docstring)."""
     wanted = {id(node) for node in nodes}
-    state = _LocatingState(module, wanted, {id(node) for node in arguments})
+    argument_ids = {id(node) for node in arguments}
     if not wanted:
-        return state.result
+        return Located()
+    if text is not None:
+        located = _locate_by_statement(module, wanted, argument_ids, text)
+        if located is not None:
+            return located
+    return _locate_in(module, module, wanted, argument_ids)
+
+
+def _locate_in(module: cst.Module, root: cst.CSTNode, wanted: set[int], arguments: set[int]) -> Located:
+    """Generate ``root`` (the module, or one of its top-level statements: then lines count from
+    its first line) until every wanted node is placed."""
+    state = _LocatingState(module, set(wanted), arguments)
     with suppress(_Done):
-        module._codegen(state)
+        root._codegen(state)
     return state.result
+
+
+def _locate_by_statement(module: cst.Module, wanted: set[int], arguments: set[int], text: str) -> Located | None:
+    """``locate`` generating only the top-level statements that hold wanted nodes; None when one
+    of them cannot be placed in ``text`` without doubt (the caller then generates the module)."""
+    holders = _holding_statements(module, wanted)
+    if holders is None:
+        return None
+    located = Located()
+    for statement, held in holders:
+        part = _LocatingState(module, held, arguments)
+        with suppress(_Done):
+            statement._codegen(part)
+        if part.remaining:
+            return None  # not all placed: a node shared with another statement, say
+        first_line = _first_line(text, "".join(part.tokens))
+        if first_line is None:
+            return None
+        shift = first_line - 1
+        for key, ((line, column), (end_line, end_column)) in part.result.ranges.items():
+            located.ranges[key] = ((line + shift, column), (end_line + shift, end_column))
+        for key, line in part.result.statement_lines.items():
+            located.statement_lines[key] = line + shift
+        located.calls.update(part.result.calls)
+    return located
+
+
+def _holding_statements(module: cst.Module, wanted: set[int]) -> list[tuple[cst.CSTNode, set[int]]] | None:
+    """The top-level statements holding the wanted nodes, in order, each with the wanted nodes
+    below it (a node is given to the first statement that holds it, as the whole-module pass
+    would); None when a wanted node is in none of them (the module's header or footer)."""
+    remaining = set(wanted)
+    holders = []
+    for statement in module.body:
+        below = _ids_below(statement)
+        held = remaining & below
+        if held:
+            holders.append((statement, held))
+            remaining -= held
+            if not remaining:
+                return holders
+    return None
+
+
+def _ids_below(root: cst.CSTNode) -> set[int]:
+    """The ids of ``root`` and every node below it: a breadth-first walk of the objects each node
+    refers to, one C call per level (the children of a libcst node are its fields: nodes, and
+    sequences of nodes)."""
+    traversed = _traversed_types()
+    ids = {id(root)}
+    level: list = [root]
+    while level:
+        level = [child for child in gc.get_referents(*level) if type(child) in traversed]
+        ids.update(map(id, level))
+    return ids
+
+
+_TRAVERSED: set[type] = set()
+
+
+def _traversed_types() -> set[type]:
+    """libcst's node classes, and the sequences that hold nodes."""
+    if not _TRAVERSED:
+        pending: list[type] = [cst.CSTNode]
+        while pending:
+            kind = pending.pop()
+            _TRAVERSED.add(kind)
+            pending.extend(kind.__subclasses__())
+        _TRAVERSED.update((tuple, list))
+    return _TRAVERSED
+
+
+#: Searches for a statement's text give up (and the whole module is generated) after this many
+#: matches that do not start a line: a text so repetitive is not worth scanning.
+_MAX_MATCHES = 64
+
+
+def _first_line(text: str, generated: str) -> int | None:
+    """The line of ``text`` where ``generated`` (the start of a top-level statement's text)
+    begins, when it begins exactly one line of ``text``; else None."""
+    found = _line_starts_of(text, generated)
+    if not found and generated.endswith(("\n", "\r")):
+        # The last statement of a file that does not end with a newline: libcst generates one.
+        found = _line_starts_of(text, generated[:-2] if generated.endswith("\r\n") else generated[:-1])
+    if found is None or len(found) != 1:
+        return None
+    (index,) = found
+    line_feeds = text.count("\n", 0, index)
+    if "\r" not in text:
+        return line_feeds + 1
+    return line_feeds + text.count("\r", 0, index) - text.count("\r\n", 0, index) + 1
+
+
+def _line_starts_of(text: str, generated: str) -> list[int] | None:
+    """Where ``generated`` occurs at the start of a line of ``text`` (at most two places: two
+    already make it ambiguous); None when it cannot be told cheaply."""
+    if not generated:
+        return None
+    found: list[int] = []
+    start = 0
+    for _ in range(_MAX_MATCHES):
+        index = text.find(generated, start)
+        if index < 0:
+            return found
+        if index == 0 or text[index - 1] in "\n\r":
+            found.append(index)
+            if len(found) == 2:
+                return found
+        start = index + 1
+    return None

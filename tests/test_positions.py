@@ -13,7 +13,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from rnn_lint.engine import lint_source, normalise, parse
 from rnn_lint.fixer import fix_source
-from rnn_lint.positions import locate
+from rnn_lint.positions import _locate_by_statement, locate
 from rnn_lint.registry import all_rules
 
 RULES = all_rules()
@@ -38,6 +38,73 @@ def test_locate_agrees_with_libcsts_position_provider(path: Path) -> None:
     for node in nodes:
         where = expected[node]
         assert located.range(node) == ((where.start.line, where.start.column), (where.end.line, where.end.column))
+
+
+def _provider_ranges(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, tuple]:
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return {
+        id(node): (
+            (expected[node].start.line, expected[node].start.column),
+            (expected[node].end.line, expected[node].end.column),
+        )
+        for node in nodes
+        if node in expected
+    }
+
+
+@pytest.mark.parametrize("path", FIXTURES[1::3], ids=lambda p: p.parent.name + "/" + p.name)
+def test_locate_by_statement_agrees_with_libcsts_position_provider(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    module = cst.parse_module(text)
+    for statement in module.body:
+        nodes = _all_nodes(statement)
+        expected = _provider_ranges(module, nodes)
+        located = locate(module, nodes, text=text)
+        assert {key: located.ranges[key] for key in expected} == expected
+
+
+#: Texts where a statement's start line is easy to get wrong: other newlines, no newline at the
+#: end, decorators and comments that belong to the statement, tabs, multi-line nodes, a file
+#: whose first statement is not on line 1.
+EDGES = {
+    "crlf": "import torch.nn as nn\r\n\r\nx = 1\r\nclass M(nn.Module):\r\n    def __init__(self):\r\n"
+    "        self.rnn = nn.LSTM(8, 16,\r\n            dropout=0.5)\r\n",
+    "lone cr": "import torch.nn as nn\r\rx = 1\rclass M(nn.Module):\r    def f(self):\r"
+    "        return nn.LSTM(8, 16,\r            dropout=0.5)\r",
+    "mixed newlines": "x = 1\r\ny = 2\rz = (\n  3)\r\nrnn = nn.GRU(1, 2)\n",
+    "no newline at the end": "import torch.nn as nn\n\nrnn = nn.GRU(8, 8, dropout=0.5)",
+    "decorators and comments": "# header\n\nx = 1\n\n# leading\n@dec\n# between\n@dec2(1,\n  2)\n"
+    "def f():\n\tx = nn.LSTM(1, 2)  # trailing\n\t# footer\n# dedented\ny = 3\n",
+    "multi-line nodes": 'doc = """\nrnn = 1\n"""\nrnn = nn.LSTM(\n    8,\n    16,\n)\nif rnn:\n'
+    "    pass\nelif (\n  rnn):\n    pass\n",
+    "semicolons": "a = 1; rnn = nn.LSTM(1, 2); b = 3\nc = 4\n",
+}
+
+
+@pytest.mark.parametrize("text", EDGES.values(), ids=EDGES.keys())
+def test_locate_by_statement_places_every_node_of_every_statement(text: str) -> None:
+    module = cst.parse_module(text)  # (libcst drops a last lone "\r": its text is not all of ``text``)
+    for statement in module.body:
+        nodes = _all_nodes(statement)
+        expected = _provider_ranges(module, nodes)
+        by_statement = _locate_by_statement(module, {id(node) for node in nodes}, set(), text)
+        assert by_statement is not None  # placed from the statement's own text, not the whole module's
+        assert {key: by_statement.ranges[key] for key in expected} == expected
+
+
+def test_a_statement_whose_text_starts_two_lines_is_placed_by_generating_the_module() -> None:
+    text = 'doc = """\nrnn = nn.LSTM(1, 2)\n"""\nrnn = nn.LSTM(1, 2)\nrnn = nn.LSTM(1, 2)\n'
+    module = cst.parse_module(text)
+    call = module.body[2].body[0].value
+    assert _locate_by_statement(module, {id(call)}, set(), text) is None  # ambiguous: lines 2, 4 and 5
+    assert locate(module, [call], text=text).range(call) == ((5, 6), (5, 19))
+    assert locate(module, [call]).range(call) == ((5, 6), (5, 19))
+
+
+def test_a_node_outside_the_module_is_not_placed() -> None:
+    module = cst.parse_module("x = f(1)\n")
+    stranger = cst.parse_expression("f(1)")
+    assert id(stranger) not in locate(module, [stranger], text="x = f(1)\n").ranges
 
 
 def test_locate_gives_the_statement_line_of_a_node_in_a_multi_line_statement() -> None:
