@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rnn_lint.guard import MAX_BYTES
 from rnn_lint.rule import Rule
 from rnn_lint.text import line_starts
 
@@ -65,8 +66,8 @@ class _Unit:
 def relevant_part(source: str, rules: Sequence[type[Rule]], project: Any = None) -> str | None:
     """``source`` with the statements no rule can need blanked out, or None to analyse it all.
     ``project``: the project index's view of the file (or None)."""
-    if len(source) < MIN_BYTES or "\r" in source or "\f" in source:
-        return None
+    if not MIN_BYTES <= len(source) <= MAX_BYTES or "\r" in source or "\f" in source:
+        return None  # a file too large to analyse is skipped whole (guard.check_size), unparsed
     if project is not None and project.involves():
         return None
     found = _anchors(source, rules)

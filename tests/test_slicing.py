@@ -263,3 +263,13 @@ def test_recurrent_words_in_docstrings_and_comments_do_not_stop_slicing() -> Non
 def test_a_construction_sharing_a_line_with_a_string_or_hash_still_stops_slicing(line: str) -> None:
     source = "import torch.nn as nn\n" + line + "\ndef g(m):\n    return isinstance(m, nn.LSTM)\n"
     assert _sliced(source + PADDING) is None
+
+
+def test_a_file_over_the_size_budget_is_skipped_unparsed_not_sliced() -> None:
+    from rnn_lint.guard import MAX_BYTES
+
+    source = (FIXTURES / "RNN202" / "init_helpers_module.py").read_text()
+    source += PADDING * (MAX_BYTES // len(PADDING) + 1)
+    assert _sliced(source) is None
+    [finding] = lint_source(source, "big.py", RULES)
+    assert finding.code == "RNN000" and "too large" in finding.message

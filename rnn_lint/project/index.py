@@ -26,7 +26,7 @@ from rnn_lint.project.root import ModuleResolver
 from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "8"
+SUMMARY_FORMAT = "9"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -378,6 +378,10 @@ class ProjectIndex:
             if default is None or default[0] != "const":
                 return UNKNOWN_VALUE, ""
             return default[1], "its default"
+        if given[0] == "param":  # a parameter of the enclosing function: its callers' value
+            from rnn_lint.project.flow import through_callers
+
+            return through_callers(self, path, call, given)
         return self.value(path, given)
 
     def value(self, path: str, value: list[Any]) -> tuple[Any, str]:
