@@ -143,7 +143,8 @@ def _analyse_in_time(
                 failures.append(_internal_error(path, f"rule {rule_class.code}", error))
     if not reported:
         return failures
-    return sorted(_to_findings(module, shift, source, path, reported) + failures)
+    parsed = normalise(text)[0]  # what libcst parsed, where ``positions`` finds the statements
+    return sorted(_to_findings(module, shift, source, path, reported, parsed) + failures)
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,7 +263,12 @@ def normalise(source: str) -> tuple[str, LineShift]:
 
 
 def _to_findings(
-    module: cst.Module, shift: LineShift, source: str, path: str, reported: Iterable[tuple[type[Rule], Diagnostic]]
+    module: cst.Module,
+    shift: LineShift,
+    source: str,
+    path: str,
+    reported: Iterable[tuple[type[Rule], Diagnostic]],
+    parsed: str | None = None,
 ) -> list[Finding]:
     import libcst as cst
 
@@ -277,7 +283,7 @@ def _to_findings(
                 nodes.append(edit.node)
                 if edit.replacement == "" and isinstance(edit.node, cst.Arg):
                     arguments.append(edit.node)
-    located = locate(module, nodes, arguments, text=normalise(source)[0])  # the text libcst parsed
+    located = locate(module, nodes, arguments, text=parsed)
     suppressions = parse_suppressions(source)
     findings: set[Finding] = set()
     for rule_class, diagnostic in reported:

@@ -3,8 +3,10 @@ or one RNN000 naming the reason; it never raises, crashes the process or costs o
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,72 @@ def test_nesting_depth_bounds_the_tree(source: str, at_least: int) -> None:
 
 def test_a_list_of_many_items_is_not_deep() -> None:
     assert guard.nesting_depth("x = [" + "a.b.c + 1, " * 5000 + "]\n") < 10
+
+
+#: Texts that look deeper or shallower than they are when strings, comments, continuation lines
+#: and indentation are not told apart: the cheap proof must never give less than the tokens.
+AWKWARD = [
+    "x = '(' + \"[\" + '{'\ny = f(a +\n      b)\n",
+    "x = ')' # (((\ny = [1, 2,  # ]]]\n     3]\nz = a.b.c.d\n",
+    "s = '''\n)))\n'''\nt = (a +\n  b) + \\\n  c\n",
+    's = """a\\"""b"" " """ + (x\n)\n',
+    "s = 'it\\'s' \"q\\\"\" 'a' 'b' 'c'\n",
+    "x = (a\r\n  + b)\r\nif x:\r\n\ty = 1\r\n",
+    "class A:\n\tdef f(self):\n\t\tif a:\n\t\t\treturn 1\n\t\telif b:\n\t\t\treturn 2\n",
+    "if a:\n  \f  x = 1\n  \f  if b:\n      y = 2\n",
+    "x = [\n" + "    {'a': a.b + c.d, 'b': (e or f) and not g},\n" * 40 + "]\n",
+    "x = " + " + ".join("a.b" for _ in range(15)) + "\n",
+    "async def f():\n    x = lambda: a if not b else c\n    y = (yield) or await d\n",
+    "s = (rb'\\x' Rb\"\\\\\", f'{a!r}' u'\\u00e9' 'x\\\ny')\n",
+    "def f(\n    a: int = (1),\n    *b,\n) -> dict[str, list[int]]:\n    return {k: [v] for k, v in b}\n",
+]
+
+
+@pytest.mark.parametrize("source", AWKWARD)
+def test_the_cheap_proof_of_shallowness_never_says_less_than_the_tokens(source: str) -> None:
+    compile(source, "awkward.py", "exec")
+    depth, cost = guard.tokenized_nesting(source)
+    shallow = guard._shallow_depth(source)
+    assert shallow is not None  # proven without tokenizing
+    assert shallow >= depth and cost == 0
+    assert guard.nesting(source) == (shallow, 0)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = 'unterminated\n",
+        "x = '''never closed\n",
+        "x = (1,\n",
+        "x = 1\ry = (2 +\r 3)\r",
+        _sum(200),
+        "x = d" + ".get(1)" * 30 + "\n",
+        _elif(130),
+    ],
+    ids=["string", "triple-quoted", "bracket", "lone-cr", "deep", "costly", "elif-chain"],
+)
+def test_what_the_cheap_proof_cannot_settle_is_tokenized(source: str) -> None:
+    assert guard._shallow_depth(source) is None
+
+
+def test_the_cheap_proof_of_shallowness_holds_on_generated_programs() -> None:
+    hypothesis = pytest.importorskip("hypothesis")
+    hypothesmith = pytest.importorskip("hypothesmith")
+    examples = int(os.environ.get("RNN_LINT_FUZZ_EXAMPLES", "0")) or 100
+
+    @hypothesis.settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(hypothesis.HealthCheck)
+    )
+    @hypothesis.given(hypothesmith.from_grammar())
+    def check(source: str) -> None:
+        try:
+            depth, cost = guard.tokenized_nesting(source)
+        except (SyntaxError, tokenize.TokenError):
+            return
+        shallow = guard._shallow_depth(source)
+        assert shallow is None or (shallow >= depth and cost == 0)
+
+    check()
 
 
 def test_deep_file_does_not_cost_the_others(tmp_path) -> None:

@@ -3,6 +3,7 @@ parsing, positions mapped back), and libcst loaded only when a file is parsed.""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -173,3 +174,30 @@ def test_version_and_runs_that_parse_nothing_do_not_import_libcst(tmp_path: Path
     # and the check can fail: a file with a recurrent module is parsed
     (tmp_path / "b.py").write_text("import torch.nn as nn\nrnn = nn.LSTM(8, 16)\n")
     assert _imports_libcst(f"from rnn_lint.cli import main\nmain(['--isolated', {str(tmp_path)!r}])")
+
+
+def test_findings_in_a_sliced_file_are_placed_from_their_statements(monkeypatch) -> None:
+    # The text libcst parses is then the relevant part (``slicing``), not the file: the
+    # statements are searched for in that text, and found there.
+    from rnn_lint import positions
+    from rnn_lint.slicing import relevant_part
+    from tests.test_slicing import PADDING
+
+    source = (Path(__file__).parent.parent / "fixtures" / "RNN202" / "init_helpers_module.py").read_text()
+    first = min(s.lineno for s in ast.parse(source).body if isinstance(s, (ast.FunctionDef, ast.ClassDef)))
+    lines = source.split("\n")
+    padded = "\n".join(lines[: first - 1]) + "\n" + PADDING + "\n".join(lines[first - 1 :])
+    assert relevant_part(padded, RULES) is not None  # sliced
+    shift = PADDING.count("\n")
+    whole = {(f.line, f.col, f.code) for f in lint_source(source, "x.py", RULES)}
+    generated_modules = []
+    real_locate_in = positions._locate_in
+
+    def locate_in(module, root, wanted, arguments):
+        generated_modules.append(root is module)
+        return real_locate_in(module, root, wanted, arguments)
+
+    monkeypatch.setattr(positions, "_locate_in", locate_in)
+    sliced = {(f.line, f.col, f.code) for f in lint_source(padded, "x.py", RULES)}
+    assert whole and {(line - shift, col, code) for line, col, code in sliced} == whole
+    assert not any(generated_modules)

@@ -76,9 +76,14 @@ def test_messages_name_the_construction_site(project: Path, monkeypatch) -> None
     monkeypatch.chdir(project)
     messages = messages_of([project], project)
     decoder = messages[("decoder.py", 9)]
-    assert "built in train.py:19 with n_layers=1 (the --n_layers default) and dropout=0.5" in decoder
+    assert "built in train.py:20 with n_layers=1 (the --n_layers default) and dropout=0.5" in decoder
+    language_model = messages[("language_model.py", 11)]
+    assert (
+        "built in seq2seq/builders.py:6 with n_layers=1 (the --n_layers default, passed to "
+        "build_language_model() at train.py:27)" in language_model
+    )
     encoder = messages[("encoder.py", 11)]
-    assert "built in train.py:18 with n_layers=1 (the --n_layers default) and dropout_p=0.3 (its default)" in encoder
+    assert "built in train.py:19 with n_layers=1 (the --n_layers default) and dropout_p=0.3 (its default)" in encoder
 
 
 def test_isolated_keeps_one_file_behaviour(project: Path, monkeypatch) -> None:
@@ -467,4 +472,85 @@ def test_the_index_lives_in_the_cache_folder_and_no_cache_writes_none(project: P
     assert list((project / ".rnn_lint_cache").rglob("project-index"))
     main(["seq2seq/models/decoder.py"])  # warm: the index read back whole
     assert capsys.readouterr().out == cold == uncached
-    assert "built in train.py:19" in cold
+    assert "built in train.py:20" in cold
+
+
+# --- values that flow through more than one call (project/flow.py) ---------------------------------
+
+BUILDERS = {
+    "build": "from net import Net\n\ndef build(n_layers):\n    return Net(8, n_layers=n_layers)\n",
+    "build_from": "from net import Net\n\ndef build_from(args):\n    return Net(8, n_layers=args.n_layers)\n",
+    "build_default": "from net import Net\n\ndef build_default(n_layers=1):\n    return Net(8, n_layers)\n",
+    "Wrapper": (
+        "from net import Net\n\nclass Wrapper:\n    def __init__(self, layers):\n        self.net = Net(8, layers)\n"
+    ),
+}
+
+PARSER = (
+    "import argparse\np = argparse.ArgumentParser()\np.add_argument('--n_layers', type=int, default=3)\n"
+    "args = p.parse_args()\n"
+)
+
+
+@pytest.mark.parametrize(
+    "script, expected, note",
+    [
+        ("from builder import build\nm = build(1)\n", 1, "passed to build() at run.py:2"),
+        ("from builder import build_default\nm = build_default()\n", 1, "its default, passed to build_default()"),
+        ("from builder import Wrapper\nw = Wrapper(2)\n", 2, "passed to Wrapper() at run.py:2"),
+        # an argparse namespace handed down two levels: main(args) → build_from(args)
+        (
+            PARSER + "from builder import build_from\ndef main(a):\n    return build_from(a)\nmain(args)\n",
+            3,
+            "the --n_layers default, passed to main() at run.py:8, then to build_from() at run.py:7",
+        ),
+        ("from builder import build\nm = build(1)\nn = build(1)\n", 1, "at run.py:2 and run.py:3"),
+        # unknowable: callers disagree, a value computed at run time, the function handed around
+        ("from builder import build\nm = build(1)\nn = build(2)\n", None, ""),
+        ("import sys\nfrom builder import build\nm = build(int(sys.argv[1]))\n", None, ""),
+        ("from builder import build\nm = build(1)\nfactory = build\n", None, ""),
+        ("from builder import Wrapper\nw = Wrapper(2)\nclass Deep(Wrapper):\n    pass\n", None, ""),
+        (PARSER + "args.n_layers = 4\nfrom builder import build_from\nbuild_from(args)\n", None, ""),
+        ("import builder\nbuild = getattr(builder, 'build')\nm = build(1)\n", None, ""),
+    ],
+    ids=[
+        "function",
+        "function-default",
+        "init",
+        "namespace-two-levels",
+        "two-agreeing-calls",
+        "disagree",
+        "runtime",
+        "handed-around",
+        "subclassed",
+        "namespace-mutated",
+        "getattr",
+    ],
+)
+def test_values_flow_through_enclosing_functions(tmp_path: Path, script: str, expected, note: str) -> None:
+    used = next(name for name in BUILDERS if re.search(rf"\b{name}\b", script))
+    write(tmp_path, {"net.py": MODEL, "builder.py": BUILDERS[used], "run.py": script})
+    value = ProjectView(build(tmp_path), str(tmp_path / "net.py")).constructor_value("Net", "n_layers")
+    if expected is None:
+        assert value is None
+    else:
+        assert value is not None and value.value == expected
+        assert note in value.describe()
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [
+        # the parameter is rebound before the site: not the caller's value
+        "from net import Net\ndef build(n_layers):\n    n_layers = n_layers + 1\n    return Net(8, n_layers)\n",
+        "from net import Net\ndef build(n_layers):\n    for n_layers in range(3):\n        Net(8, n_layers)\n",
+        # a method's parameter (its callers are not followed) and a nested function's
+        "from net import Net\nclass B:\n    def make(self, n_layers):\n        return Net(8, n_layers)\n",
+        "from net import Net\ndef build(n_layers):\n    def inner(n_layers):\n        return Net(8, n_layers)\n"
+        "    return inner(2)\n",
+    ],
+    ids=["rebound", "loop-target", "method", "nested"],
+)
+def test_no_flow_where_the_parameter_is_not_the_callers_value(tmp_path: Path, builder: str) -> None:
+    write(tmp_path, {"net.py": MODEL, "builder.py": builder, "run.py": "from builder import build\nbuild(1)\n"})
+    assert ProjectView(build(tmp_path), str(tmp_path / "net.py")).constructor_value("Net", "n_layers") is None

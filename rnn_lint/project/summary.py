@@ -18,12 +18,16 @@ re-read while the file does not change. It holds only what other files need:
 - ``effects``: weights loaded into, or initialisation applied to, an instance bound to a call
   (``model.load_state_dict(...)``, ``model.apply(fn)``, ``init_weights(model)``, a loop over
   ``model.parameters()``);
+- ``argparse``: each ``add_argument`` destination → its default (unknown once code assigns it);
 - ``references``: names used as values rather than called (a class handed around, subclassed or
   looked up with ``getattr``): their construction sites cannot all be seen.
 
 Values are ``["const", v, note]`` (note: "" or where it came from, e.g. "the --layers default"),
 ``["ref", dotted]`` (an imported or unresolved name, resolved by the index), ``["call", i]`` (the
-value of call number i of this file) or ``["unknown"]``.
+value of call number i of this file), ``["param", name]`` or ``["param", name, attr]`` (a
+parameter of the enclosing module function or class ``__init__``, or an attribute of one: the
+value its callers give, followed by ``project/flow.py``), ``["namespace"]`` (this file's argparse
+namespace, whose defaults are ``argparse``) or ``["unknown"]``.
 """
 
 from __future__ import annotations
@@ -174,6 +178,9 @@ class _Summariser:
         self.local_functions: set[str] = set()
         self.local_classes: set[str] = set()
         self.where = "<module>"
+        #: parameters of the module function (or class ``__init__``) being walked that its body
+        #: never rebinds: an argument naming one is the value its callers give (``["param", …]``)
+        self.flowing: frozenset[str] = frozenset()
         self.conditional = 0  # how many branches (if/while/except) the code met now is inside
 
     def _segment(self, node: ast.stmt) -> str:
@@ -200,6 +207,10 @@ class _Summariser:
             "calls": self.calls,
             "effects": self.effects,
             "references": sorted(self.references),
+            "argparse": {
+                dest: (UNKNOWN if dest in self.args_mutated or "*" in self.args_mutated else value)
+                for dest, value in self.arg_defaults.items()
+            },
         }
 
     def _declare(self, body: list[ast.stmt]) -> None:
@@ -371,25 +382,32 @@ class _Summariser:
         }
 
     # ------------------------------------------------------------------------------------
-    def _scope(self, body: list[ast.stmt], scope: str, bindings: dict[str, int]) -> None:
+    def _scope(
+        self, body: list[ast.stmt], scope: str, bindings: dict[str, int], flowing: frozenset[str] = frozenset()
+    ) -> None:
         """Walk a block in order: calls, what names hold, effects on those names. Nested function
         and class bodies are scopes of their own (``self.x`` is shared by a class's methods)."""
         outer, self.conditional = self.conditional, 0  # a function's body runs whole once called
+        outer_flowing, self.flowing = self.flowing, flowing
         try:
             self._scope_body(body, scope, bindings)
         finally:
             self.conditional = outer
+            self.flowing = outer_flowing
 
     def _scope_body(self, body: list[ast.stmt], scope: str, bindings: dict[str, int]) -> None:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self._scope(node.body, f"{scope}.{node.name}", {})
+                flowing = _flowing_parameters(node) if scope == "<module>" else frozenset()
+                self._scope(node.body, f"{scope}.{node.name}", {}, flowing)
                 continue
             if isinstance(node, ast.ClassDef):
                 shared: dict[str, int] = {}
                 for statement in node.body:
                     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        self._scope(statement.body, f"{scope}.{node.name}.{statement.name}", shared)
+                        constructor = scope == "<module>" and statement.name == "__init__"
+                        flowing = _flowing_parameters(statement, skip_self=True) if constructor else frozenset()
+                        self._scope(statement.body, f"{scope}.{node.name}.{statement.name}", shared, flowing)
                     else:
                         self._statement(statement, f"{scope}.{node.name}", shared)
                 continue
@@ -598,6 +616,10 @@ class _Summariser:
         if isinstance(node, ast.Name):
             if node.id in bindings:
                 return ["call", bindings[node.id]]
+            if node.id in self.flowing:
+                return ["param", node.id]  # build(n_layers): what build's callers give
+            if node.id in self.arg_names:
+                return ["namespace"]  # build(args): this file's argparse defaults (summary["argparse"])
             if node.id in self.constants and self.assigned.get(node.id) == 1:
                 return ["const", self.constants[node.id], ""]
             if node.id in self.imports:
@@ -607,6 +629,8 @@ class _Summariser:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             if node.value.id in self.arg_names:
                 return self._argparse_value(node.attr)
+            if node.value.id in self.flowing:
+                return ["param", node.value.id, node.attr]  # def build(args): args.n_layers
             if node.value.id in self.imports:
                 return ["ref", f"{node.value.id}.{node.attr}"]
         if (
@@ -696,6 +720,25 @@ def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool) -
         "var_positional": arguments.vararg is not None,
         "var_keyword": arguments.kwarg is not None,
     }
+
+
+def _flowing_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool = False) -> frozenset[str]:
+    """The parameters a function's body never rebinds (no assignment, loop target, ``del``,
+    ``global``, in nested code too): their value is whatever each caller passes."""
+    arguments = function.args
+    names = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
+    if skip_self:
+        names = names[1:]
+    names += [a.arg for a in arguments.kwonlyargs]
+    rebound: set[str] = set()
+    for sub in ast.walk(function):
+        if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
+            rebound.add(sub.id)
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+            rebound.update(sub.names)
+        elif isinstance(sub, ast.arg) and sub not in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            rebound.add(sub.arg)  # a nested function's or lambda's parameter of the same name
+    return frozenset(names) - rebound
 
 
 def _initialises(node: ast.AST) -> bool:

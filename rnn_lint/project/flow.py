@@ -1,0 +1,121 @@
+"""Values that flow through more than one call: a site's argument that is a parameter of the
+function (or class ``__init__``) it is written in takes the value every caller of that function
+gives it.
+
+    # models/factory.py                      # train.py
+    def build(n_layers):                     model = build(1)
+        return Decoder(64, n_layers=n_layers)
+
+``Decoder``'s ``n_layers`` is 1 here: the summary records the argument as ``["param",
+"n_layers"]``, and the index asks this module for it. An argparse namespace handed down
+(``build(args)`` … ``Decoder(n_layers=args.n_layers)``) is followed the same way, to the
+default of the file that parsed it. Every caller must be seen and agree, as for a construction
+site; the function must not be handed around as a value (its calls could not all be seen).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rnn_lint.project.index import UNKNOWN_VALUE, Symbol
+
+if TYPE_CHECKING:
+    from rnn_lint.project.index import ProjectIndex
+
+#: How many enclosing functions a value is followed through (``main(args)`` → ``build(args)``
+#: → ``Decoder(...)`` is two).
+MAX_DEPTH = 4
+
+
+def through_callers(index: ProjectIndex, path: str, call: dict[str, Any], given: list[Any]) -> tuple[Any, str]:
+    """The value of ``given`` (``["param", name]`` or ``["param", name, attr]``), an argument of
+    ``call`` in file ``path``, with its note; ``(UNKNOWN_VALUE, "")`` when a caller cannot be
+    seen, gives something unknown, or the callers disagree."""
+    attr = given[2] if len(given) > 2 else None
+    return _parameter(index, path, call.get("scope", "<module>"), given[1], attr, 0)
+
+
+def _parameter(index: ProjectIndex, path: str, scope: str, name: str, attr: str | None, depth: int) -> tuple[Any, str]:
+    unknown = (UNKNOWN_VALUE, "")
+    if depth >= MAX_DEPTH:
+        return unknown
+    found = _callers(index, path, scope)
+    if found is None:
+        return unknown
+    label, params, callers = found
+    values: list[tuple[Any, str, str]] = []
+    for caller_path, caller in callers:
+        value, note = _given(index, caller_path, caller, params, name, attr, depth)
+        if value is UNKNOWN_VALUE:
+            return unknown
+        values.append((value, note, f"{index.display(caller_path)}:{caller['line']}"))
+    first = values[0][0]
+    if not all(type(value) is type(first) and value == first for value, _, _ in values):
+        return unknown
+    notes = sorted({note for _, note, _ in values if note})
+    places = list(dict.fromkeys(place for _, _, place in values))
+    passed = f"{label} at {' and '.join(places[:3])}{', …' if len(places) > 3 else ''}"
+    # "the --n_layers default, passed to main() at train.py:30, then to build() at train.py:12"
+    if not notes:
+        return first, f"passed to {passed}"
+    link = "then to" if any("passed to" in note for note in notes) else "passed to"
+    return first, f"{', '.join(notes)}, {link} {passed}"
+
+
+def _callers(
+    index: ProjectIndex, path: str, scope: str
+) -> tuple[str, dict[str, Any], list[tuple[str, dict[str, Any]]]] | None:
+    """The function a scope names (a module function, or a class's ``__init__``), its parameters
+    and every call of it; None when some call cannot be seen."""
+    parts = scope.split(".")
+    if len(parts) == 2:
+        function = Symbol("function", path, parts[1])
+        info = index.function_summary(function)
+        if info is None or function in index.referenced_functions():
+            return None
+        callers = [(p, c) for p, _i, c in index.calls_of(function)]
+        label, params = f"{parts[1]}()", info["params"]
+    elif len(parts) == 3 and parts[2] == "__init__":
+        cls = Symbol("class", path, parts[1])
+        info = index.class_summary(cls)
+        sites = index.sites(cls)
+        if info is None or info["params"] is None or sites is None:
+            return None
+        callers, label, params = sites, f"{parts[1]}()", info["params"]
+    else:
+        return None  # a method, a nested function: its callers are not recorded by name
+    return (label, params, callers) if callers else None
+
+
+def _given(
+    index: ProjectIndex,
+    path: str,
+    call: dict[str, Any],
+    params: dict[str, Any],
+    name: str,
+    attr: str | None,
+    depth: int,
+) -> tuple[Any, str]:
+    """What ``call`` gives parameter ``name`` (or that value's ``attr``)."""
+    unknown = (UNKNOWN_VALUE, "")
+    given: list[Any] | None = call["kwargs"].get(name)
+    if given is None and name in params["positional"]:
+        position = params["positional"].index(name)
+        if position < len(call["args"]):
+            given = call["args"][position]
+    if given is None:
+        default = params["defaults"].get(name)
+        if call["star"] or attr is not None or default is None or default[0] != "const":
+            return unknown
+        return default[1], "its default"
+    if given[0] == "param":
+        inner_attr = given[2] if len(given) > 2 else None
+        if inner_attr is not None and attr is not None:
+            return unknown  # build(args.sub) … args.sub.n_layers: not followed
+        return _parameter(index, path, call.get("scope", "<module>"), given[1], inner_attr or attr, depth + 1)
+    if attr is not None:
+        if given[0] != "namespace":
+            return unknown
+        default = index.summaries[path].get("argparse", {}).get(attr)
+        return unknown if default is None else index.value(path, default)
+    return index.value(path, given)
