@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rnn_lint.project.index import ProjectIndex
+from rnn_lint.project.index import ProjectIndex, Symbol
 
 MODEL = """
 import torch.nn as nn
@@ -40,3 +40,47 @@ def test_notebooks_are_not_read_for_the_index(tmp_path: Path) -> None:
     assert str(tmp_path / "run.ipynb") not in index.summaries
     assert str(tmp_path / "run.ipynb") not in index.resolver.files
     assert str(tmp_path / "net.py") in index.summaries
+
+
+def sites(index: ProjectIndex, root: Path) -> list[str]:
+    net = Symbol("class", str(root / "net.py"), "Net")
+    found = index.parameter_sites(net, "n_layers") or []
+    return sorted(f"{Path(site.path).relative_to(root)}:{site.value}" for site in found)
+
+
+def test_a_mention_that_cannot_reach_the_definition_is_not_parsed(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "net.py": MODEL,
+            "train.py": "from net import Net\nm = Net(8, 2)\n",
+            # the same name, from elsewhere: a library's Net, and one defined in the file itself
+            "other/keras_user.py": "from keras.models import Net\nm = Net(8, 1)\n",
+            "other/own.py": "class Net:\n    def __init__(self, a, n_layers):\n        pass\nNet(1, 3)\n",
+            "other/unimported.py": "m = Net(8, 4)  # a name from nowhere\n",
+        },
+    )
+    index = build(tmp_path)
+    for left_out in ("other/keras_user.py", "other/unimported.py"):
+        assert str(tmp_path / left_out) not in index.summaries
+    assert sites(index, tmp_path) == ["train.py:2"]
+
+
+def test_every_import_chain_to_the_definition_is_followed(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "net.py": MODEL,
+            "pkg/__init__.py": "",
+            "pkg/models/__init__.py": "from ...net import Net\n",  # a re-export
+            "pkg/star.py": "from net import *\n",  # passes every name on, mentions none
+            "a.py": "from pkg.models import Net\nNet(8, 1)\n",
+            "b.py": "from pkg.star import Net\nNet(8, 1)\n",
+            "c.py": "import net as n\nn.Net(8, 1)\n",
+            "pkg/d.py": "from .. import net\nnet.Net(8, 1)\n",
+            "e.py": "def late():\n    from net import Net\n    return Net(8, 1)\n",
+        },
+    )
+    index = build(tmp_path)
+    for reached in ("pkg/models/__init__.py", "pkg/star.py", "a.py", "b.py", "c.py", "pkg/d.py", "e.py"):
+        assert str(tmp_path / reached) in index.summaries, reached
