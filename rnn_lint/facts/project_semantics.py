@@ -160,6 +160,9 @@ class ProjectView:
     def digest(self) -> str:
         """A digest of everything the project can tell this file (its facts depend on nothing
         else): for caching a file's results next to its content hash."""
+        stored = self.index.stored_answer(self.path)
+        if stored is not None:  # the tree is as when a run before computed it
+            return stored
         summary = self.index.summaries.get(self.path)
         questions: dict[str, Any] = {}
         if summary is not None:
