@@ -146,6 +146,8 @@ class ProjectView:
         self.path = os.path.abspath(path)
         self._answers: dict[str, Any] = {}
         self._forwards: dict[Symbol, ForeignForward | None] = {}
+        #: the interpreters that ran other files (one per file, whichever of its classes is asked)
+        self._interpreters: dict[str, Any] = {}
 
     def involves(self) -> bool:
         """Whether the project can add to what the file's own text shows: one of its classes
@@ -226,7 +228,7 @@ class ProjectView:
             if symbol.path not in _RUNNING:
                 _RUNNING.add(symbol.path)
                 try:
-                    self._forwards[symbol] = _run_forward(self.index, symbol)
+                    self._forwards[symbol] = _run_forward(self.index, symbol, self._interpreters)
                 finally:
                     _RUNNING.discard(symbol.path)
         return self._forwards[symbol]
@@ -311,21 +313,31 @@ def _parameters(info: dict[str, Any]) -> list[str]:
     return [*params["positional"], *params["keyword_only"]]
 
 
-def _run_forward(index: ProjectIndex, symbol: Symbol) -> ForeignForward | None:
-    """Interpret the file of ``symbol`` and run its class's ``forward`` with unknown inputs."""
+def _run_forward(index: ProjectIndex, symbol: Symbol, interpreters: dict[str, Any]) -> ForeignForward | None:
+    """Interpret the file of ``symbol`` (once: ``interpreters`` keeps it) and run its class's
+    ``forward`` with unknown inputs."""
     import libcst as cst
 
     from rnn_lint.facts.interpreter import Interpreter
     from rnn_lint.facts.values import FunctionRef
+    from rnn_lint.guard import MAX_BYTES
 
     try:
-        module = cst.parse_module(Path(symbol.path).read_bytes().decode("utf-8", "replace"))
-        interpreter = Interpreter(module, symbol.path, ProjectView(index, symbol.path))
-        interpreter.run()
-        found = interpreter._method(symbol.name, "forward")
+        if symbol.path not in interpreters:
+            interpreters[symbol.path] = None
+            text = Path(symbol.path).read_bytes().decode("utf-8", "replace")
+            if len(text) > MAX_BYTES:
+                return None  # a file too large to lint is too large to run for another
+            module = cst.parse_module(text)
+            interpreter = Interpreter(module, symbol.path, ProjectView(index, symbol.path))
+            interpreter.run()
+            interpreters[symbol.path] = interpreter
+        interpreter = interpreters[symbol.path]
+        found = None if interpreter is None else interpreter._method(symbol.name, "forward")
         if found is None:
             return None
         owner, function = found
+        first_call = len(interpreter.facts.calls)
         value = interpreter._call_function(FunctionRef(function, owner, bound=Instance(symbol.name)), None, {})
     except (OSError, cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
         return None
@@ -336,7 +348,7 @@ def _run_forward(index: ProjectIndex, symbol: Symbol) -> ForeignForward | None:
         for key, meaning in interpreter.size_meaning.items():
             if key.startswith(prefix) and key[len(prefix) :].isdigit():
                 input_axes[int(key[len(prefix) :])] = meaning
-    return ForeignForward(value, list(interpreter.facts.calls), input_axes)
+    return ForeignForward(value, list(interpreter.facts.calls[first_call:]), input_axes)
 
 
 def call_foreign(interpreter: Any, model: ForeignModel, node: Any, frame: Any) -> Any:
