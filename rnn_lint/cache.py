@@ -30,6 +30,10 @@ _CACHEDIR_TAG = (
 )
 
 
+def _identity(status: os.stat_result) -> tuple[int, ...]:
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
 def digest(*parts: str | bytes) -> str:
     """A stable key from the parts a value depends on (order matters)."""
     hasher = hashlib.blake2b(digest_size=20)
@@ -52,6 +56,29 @@ class Cache:
         try:
             return json.loads(self._path(namespace, key).read_bytes())
         except (OSError, ValueError):
+            return None
+
+    def load_with_identity(self, namespace: str, key: str) -> tuple[Any | None, tuple[int, ...] | None]:
+        """``load``, plus the identity of the file the value was read from (see ``identity``;
+        None when there is no file)."""
+        try:
+            with open(self._path(namespace, key), "rb") as handle:
+                identity = _identity(os.fstat(handle.fileno()))
+                data = handle.read()
+        except OSError:
+            return None, None
+        try:
+            return json.loads(data), identity
+        except ValueError:
+            return None, identity
+
+    def identity(self, namespace: str, key: str) -> tuple[int, ...] | None:
+        """What tells whether the entry was written again since it was read: its file's device,
+        inode, size and mtime (every store is a new file renamed into place); None when there is
+        none."""
+        try:
+            return _identity(os.stat(self._path(namespace, key)))
+        except OSError:
             return None
 
     def store(self, namespace: str, key: str, value: Any) -> bool:

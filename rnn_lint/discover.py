@@ -434,4 +434,11 @@ def _is_within(path: str, directory: str) -> bool:
 
 
 def _display(path: str, cwd: str) -> str:
-    return os.path.relpath(path, cwd) if _is_within(path, cwd) else path
+    """``path`` relative to ``cwd`` when inside it. Both are absolute and normalised, so that is
+    the part after ``cwd`` (``os.path.relpath`` normalised both again: a third of a warm run's
+    discovery of 10,000 files)."""
+    if not _is_within(path, cwd):
+        return path
+    if path == cwd:
+        return "."
+    return path[len(cwd.rstrip(os.sep)) + 1 :]

@@ -99,7 +99,8 @@ class ResultCache:
     def __init__(self, directory: str | os.PathLike, key: str) -> None:
         self.store = Cache(directory)
         self.key = key
-        self.entries: dict[str, list[Any]] = self._load()
+        document, self._read_from = self.store.load_with_identity(NAMESPACE, key)
+        self.entries: dict[str, list[Any]] = self._entries(document)
         self.updates: dict[str, list[Any]] = {}
 
     @classmethod
@@ -186,16 +187,20 @@ class ResultCache:
         have written since it was read. A cache that cannot be written costs speed, never a run."""
         if not self.updates:
             return True
-        merged = self._load()
+        if self._read_from is not None and self.store.identity(NAMESPACE, self.key) == self._read_from:
+            merged = dict(self.entries)  # nobody wrote the index since it was read: no need to read it again
+        else:
+            merged = self._entries(self.store.load(NAMESPACE, self.key))
         merged.update(self.updates)
         saved = self.store.store(NAMESPACE, self.key, {"version": __version__, "files": merged})
         if saved:
-            self.entries.update(self.updates)
+            self.entries = merged
             self.updates = {}
+            self._read_from = None
         return saved
 
-    def _load(self) -> dict[str, list[Any]]:
-        document = self.store.load(NAMESPACE, self.key)
+    @staticmethod
+    def _entries(document: Any) -> dict[str, list[Any]]:
         if not isinstance(document, dict) or document.get("version") != __version__:
             return {}
         files = document.get("files")

@@ -78,3 +78,37 @@ def test_user_files_are_fsynced_and_cache_entries_are_not(tmp_path, monkeypatch)
     assert cache.store("results", "ab" * 8, {"findings": []})
     assert len(synced) == 1
     assert cache.load("results", "ab" * 8) == {"findings": []}
+
+
+def _stamp(size: int):
+    from rnn_lint.result_cache import Stamp
+
+    return Stamp(size, 1, 1, "hash", True)
+
+
+def test_a_save_keeps_what_another_run_saved_since_the_index_was_read(tmp_path) -> None:
+    from rnn_lint.result_cache import ResultCache
+
+    earlier = ResultCache(tmp_path, "key")
+    earlier.record("/0.py", _stamp(0), [])
+    assert earlier.save()
+    first, second = ResultCache(tmp_path, "key"), ResultCache(tmp_path, "key")  # both read it
+    first.record("/a.py", _stamp(1), [])
+    assert first.save()
+    second.record("/b.py", _stamp(2), [])
+    assert second.save()
+    assert set(ResultCache(tmp_path, "key").entries) == {"/0.py", "/a.py", "/b.py"}
+
+
+def test_an_index_nobody_wrote_since_it_was_read_is_not_read_again(tmp_path, monkeypatch) -> None:
+    from rnn_lint.result_cache import ResultCache
+
+    cache = ResultCache(tmp_path, "key")
+    cache.record("/a.py", _stamp(1), [])
+    assert cache.save()
+    reopened = ResultCache(tmp_path, "key")
+    reopened.record("/b.py", _stamp(2), [])
+    monkeypatch.setattr(Cache, "load", lambda *args: pytest.fail("read again"))
+    assert reopened.save()
+    monkeypatch.undo()
+    assert set(ResultCache(tmp_path, "key").entries) == {"/a.py", "/b.py"}

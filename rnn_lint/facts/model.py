@@ -337,9 +337,8 @@ class FileFacts:
         subclasses = {c.name for c in self.classes.values() if class_name in c.in_file_bases}
         if any("__init__" in self.classes[c].methods for c in subclasses):
             return contract.UNKNOWN
-        for made in self.instantiations:
-            if made.class_name != class_name and made.class_name not in subclasses:
-                continue
+        made_here = self._instantiations_by_class
+        for made in [made for name in (class_name, *subclasses) for made in made_here.get(name, ())]:
             if any(arg.star for arg in made.node.args):
                 return contract.UNKNOWN
             passed = made.kwargs.get(name, UNKNOWN if name in made.kwargs else None)
@@ -351,14 +350,27 @@ class FileFacts:
 
     def _holder_of(self, class_name: str) -> str | None:
         """A class of this file whose instances hold an instance of ``class_name`` (one level up)."""
+        return self._holders.get(class_name)
+
+    # Indexes for the rules' queries, built once the facts are complete (rules run after the
+    # interpreter): a file of n model classes must not cost n * n.
+    @cached_property
+    def _holders(self) -> dict[str, str]:
         from rnn_lint.facts.values import Instance
 
+        holders: dict[str, str] = {}
         for info in self.classes.values():
-            if any(
-                isinstance(value, Instance) and value.class_name == class_name for value in info.attributes.values()
-            ):
-                return info.name
-        return None
+            for value in info.attributes.values():
+                if isinstance(value, Instance):
+                    holders.setdefault(value.class_name, info.name)
+        return holders
+
+    @cached_property
+    def _instantiations_by_class(self) -> dict[str, list[Instantiation]]:
+        by_class: dict[str, list[Instantiation]] = {}
+        for made in self.instantiations:
+            by_class.setdefault(made.class_name, []).append(made)
+        return by_class
 
     def sites(self) -> list[list[Construction]]:
         """The constructions grouped by the call that makes them: one each, except for a run-time

@@ -153,3 +153,21 @@ def test_symlinked_directories_are_not_followed(tmp_path):
     write_tree(tmp_path, {"src/a.py": ""})
     (tmp_path / "src" / "loop").symlink_to(tmp_path / "src", target_is_directory=True)
     assert found(tmp_path) == [os.path.join("src", "a.py")]
+
+
+@pytest.mark.parametrize(
+    ("path", "cwd"),
+    [
+        ("/r/a/b.py", "/r"),
+        ("/r/a/b.py", "/r/a"),
+        ("/r", "/r"),
+        ("/r/a/b.py", "/"),
+        ("/ra/b.py", "/r"),  # a sibling sharing the folder's name as a prefix: outside it
+        ("/x/b.py", "/r/a"),
+    ],
+)
+def test_displayed_paths_are_what_relpath_gives_inside_the_current_folder(path: str, cwd: str) -> None:
+    from rnn_lint.discover import _display, _is_within
+
+    expected = os.path.relpath(path, cwd) if _is_within(path, cwd) else path
+    assert _display(path, cwd) == expected
