@@ -30,6 +30,7 @@ from rnn_lint.facts import tensors
 from rnn_lint.facts.carried_states import CarriedStates
 from rnn_lint.facts.devices import Devices
 from rnn_lint.facts.factories import forwarded_keywords, named_at_caller
+from rnn_lint.facts.foreign_models import call_foreign
 from rnn_lint.facts.idioms import (
     BATCH_NAMES,
     CREATION_METHODS,
@@ -62,7 +63,6 @@ from rnn_lint.facts.packing import Packing
 from rnn_lint.facts.parameter_semantics import Parameters
 from rnn_lint.facts.project_semantics import (
     ForeignModel,
-    call_foreign,
     constructor_value,
     project_attribute,
     project_base,
