@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rnn_lint.cache import Cache
 from rnn_lint.project.index import ProjectIndex, Symbol
 
 MODEL = """
@@ -84,3 +85,27 @@ def test_every_import_chain_to_the_definition_is_followed(tmp_path: Path) -> Non
     index = build(tmp_path)
     for reached in ("pkg/models/__init__.py", "pkg/star.py", "a.py", "b.py", "c.py", "pkg/d.py", "e.py"):
         assert str(tmp_path / reached) in index.summaries, reached
+
+
+def test_a_changed_tree_reads_only_the_files_that_changed(tmp_path: Path, monkeypatch) -> None:
+    write(
+        tmp_path,
+        {
+            "net.py": MODEL,
+            "train.py": "from net import Net\nm = Net(8, 2)\n",
+            "other.py": "import os\n",
+            "more.py": "from net import Net\n",
+        },
+    )
+    cache = Cache(tmp_path / ".rnn_lint_cache")
+    ProjectIndex.build(tmp_path, [str(p) for p in tmp_path.rglob("*.py")], cache)
+    read: list[str] = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    write(tmp_path, {"train.py": "from net import Net\nm = Net(8, 1)\n", "new.py": "from net import Net\nNet(8, 1)\n"})
+    files = [str(p) for p in tmp_path.rglob("*.py")]
+    changed = ProjectIndex.build(tmp_path, files, cache)
+    assert sorted(name for name in read if name.endswith(".py")) == ["new.py", "train.py"]  # not the others
+    fresh = ProjectIndex.build(tmp_path, files)
+    assert changed.summaries == fresh.summaries
+    assert sites(changed, tmp_path) == sites(fresh, tmp_path) == ["new.py:1", "train.py:1"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rnn_lint.cache import Cache, digest
-from rnn_lint.project.prefilter import TextPrefilter, builds_recurrent
+from rnn_lint.project.prefilter import RECORD_FIELDS, RECORD_FORMAT, TextPrefilter
 from rnn_lint.project.root import ModuleResolver
 from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
 
@@ -30,6 +30,8 @@ SUMMARY_FORMAT = "9"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
+#: What the pre-filter found in each file of a root, with the file's stat (one entry per root).
+RECORDS_NAMESPACE = "project-files"
 #: How far imports are followed through re-exports (``from .encoder import Encoder`` in an
 #: ``__init__.py``) before giving up.
 MAX_HOPS = 8
@@ -74,6 +76,7 @@ class ProjectIndex:
         #: files the pre-filter left out, summarised when an import reaches them (a helper module)
         self._reached: set[str] = set()
         self._complete = False
+        self._prefilter: TextPrefilter | None = None  # while building
         self.resolver = ModuleResolver(root, files)
         self._symbols: dict[tuple[str, str], Symbol | None] = {}
         self._calls: list[tuple[str, int, dict[str, Any], Symbol | None]] | None = None
@@ -107,22 +110,35 @@ class ProjectIndex:
                 index = cls(root, stored["summaries"], set(stored["files"]), cache)
                 index._complete = True
                 return index
-        texts: dict[str, str] = {}
+        # What the last run found in each file, kept with the file's stat: a file whose stat is
+        # unchanged is not read again (one file edited in a big tree costs that file's parse).
+        records_key = digest(RECORD_FORMAT, SUMMARY_FORMAT, str(root))
+        stored = cache.load(RECORDS_NAMESPACE, records_key) if cache is not None else None
+        known: dict[str, list[Any]] = {}
+        if isinstance(stored, dict) and stored.get("format") == RECORD_FORMAT:
+            known = stored.get("files") or {}
+        prefilter = TextPrefilter(ModuleResolver(root, set(paths)), _content_key)
         for path in paths:
+            stamp = _stamp(path)
+            record = known.get(path)
+            if stamp is not None and isinstance(record, list) and len(record) == 1 + len(RECORD_FIELDS):
+                if record[0] == stamp:
+                    prefilter.add(path, stamp, record=record)
+                    continue
             try:
-                texts[path] = Path(path).read_bytes().decode("utf-8", "replace")
+                text = Path(path).read_bytes().decode("utf-8", "replace")
             except OSError:
                 continue
+            prefilter.add(path, stamp or "", text=text)
         summaries: dict[str, dict[str, Any]] = {}
 
         def take(path: str) -> None:
-            summary = _summary(texts[path], cache)
+            summary = _summary(prefilter, path, cache)
             if summary is not None:
                 summaries[path] = summary
 
-        prefilter = TextPrefilter(texts, ModuleResolver(root, set(texts)))
-        for path, text in texts.items():
-            if builds_recurrent(text):
+        for path in prefilter.paths:
+            if prefilter.builds_recurrent(path):
                 take(path)
         words: set[str] = set()
         for _ in range(MAX_ROUNDS):
@@ -136,11 +152,15 @@ class ProjectIndex:
                 reached |= prefilter.naming(name, mentions, defining)
             for path in sorted(reached - summaries.keys()):
                 take(path)
-        index = cls(root, summaries, set(texts), cache)
+        index = cls(root, summaries, set(prefilter.paths), cache)
+        index._prefilter = prefilter  # the files the reach below summarises are read through it
         index._reach_imports()
-        if snapshot_key is not None:
-            snapshot = {"format": SUMMARY_FORMAT, "summaries": index.summaries, "files": sorted(texts)}
-            cache.store(SNAPSHOT_NAMESPACE, snapshot_key, snapshot)
+        index._prefilter = None
+        if cache is not None:
+            cache.store(RECORDS_NAMESPACE, records_key, {"format": RECORD_FORMAT, "files": prefilter.records()})
+            if snapshot_key is not None:
+                snapshot = {"format": SUMMARY_FORMAT, "summaries": index.summaries, "files": prefilter.paths}
+                cache.store(SNAPSHOT_NAMESPACE, snapshot_key, snapshot)
         return index
 
     def _reach_imports(self) -> None:
@@ -222,11 +242,9 @@ class ProjectIndex:
         summary = self.summaries.get(path)
         if summary is None and not self._complete and path in self.resolver.files and path not in self._reached:
             self._reached.add(path)
-            try:
-                text = Path(path).read_bytes().decode("utf-8", "replace")
-            except OSError:
+            if self._prefilter is None:
                 return None
-            summary = _summary(text, self.cache)
+            summary = _summary(self._prefilter, path, self.cache)
             if summary is not None:
                 self.summaries[path] = summary
         return summary
@@ -514,26 +532,38 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _stamp(path: str) -> str | None:
+    """The file's path, size, modification time and inode (None when it cannot be read)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}"
+
+
 def _stamps_key(paths: list[str]) -> str | None:
-    """A key from every file's path, size, modification time and inode (None when one cannot be
-    read: then the files themselves are read)."""
+    """A key from every file's stamp (None when one cannot be read: then the files themselves
+    are read)."""
     parts = [SUMMARY_FORMAT]
     for path in paths:
-        try:
-            stat = os.stat(path)
-        except OSError:
+        stamp = _stamp(path)
+        if stamp is None:
             return None
-        parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}")
+        parts.append(stamp)
     return digest(*parts)
 
 
-def _summary(text: str, cache: Cache | None) -> dict[str, Any] | None:
-    key = digest(SUMMARY_FORMAT, text)
+def _content_key(text: str) -> str:
+    return digest(SUMMARY_FORMAT, text)
+
+
+def _summary(prefilter: TextPrefilter, path: str, cache: Cache | None) -> dict[str, Any] | None:
+    key = prefilter.content_key(path)
     if cache is not None:
         stored = cache.load(NAMESPACE, key)
         if isinstance(stored, dict) and stored.get("format") == SUMMARY_FORMAT:
             return stored.get("summary")
-    summary = summarise(text)
+    summary = summarise(prefilter.text(path))
     if cache is not None:
         cache.store(NAMESPACE, key, {"format": SUMMARY_FORMAT, "summary": summary})
     return summary
