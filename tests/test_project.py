@@ -554,3 +554,80 @@ def test_values_flow_through_enclosing_functions(tmp_path: Path, script: str, ex
 def test_no_flow_where_the_parameter_is_not_the_callers_value(tmp_path: Path, builder: str) -> None:
     write(tmp_path, {"net.py": MODEL, "builder.py": builder, "run.py": "from builder import build\nbuild(1)\n"})
     assert ProjectView(build(tmp_path), str(tmp_path / "net.py")).constructor_value("Net", "n_layers") is None
+
+
+# --- submodules passed in from the training script (fixtures/projects/translator) ----------------
+
+TRANSLATOR = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "translator"
+
+
+@pytest.fixture
+def translator(tmp_path: Path) -> Path:
+    target = tmp_path / "translator"
+    shutil.copytree(TRANSLATOR, target, ignore=shutil.ignore_patterns(".rnn_lint_cache", "__pycache__"))
+    return target
+
+
+def test_encoder_passed_in_is_interpreted_with_its_configuration(translator: Path, monkeypatch) -> None:
+    """Seq2Seq(encoder) with encoder = Encoder(..., bidirectional=True) in train.py: the shape
+    rules see the encoder's h_n inside Seq2Seq.forward; disagreeing, unknown, non-recurrent and
+    subclassed holders stay silent (their lines carry no marker)."""
+    monkeypatch.chdir(translator)
+    assert findings_of([translator], translator) == project_expectations(translator)
+    assert findings_of([translator], translator, project=False) == set()
+
+
+def test_messages_name_where_the_encoder_is_built(translator: Path, monkeypatch) -> None:
+    monkeypatch.chdir(translator)
+    messages = messages_of([translator], translator)
+    site = "the Encoder built in train.py:{} with n_layers=2 (the --layers default) and bidirectional=True"
+    assert site.format(16) in messages[("seq2seq.py", 16)]
+    assert site.format(18) in messages[("classifier.py", 17)]
+
+
+@pytest.mark.parametrize(
+    "name", ["translator/models/seq2seq.py", "translator/models/classifier.py", "translator/single.py"]
+)
+def test_linting_the_holder_alone_sees_the_encoder(translator: Path, monkeypatch, name: str) -> None:
+    monkeypatch.chdir(translator)
+    whole = findings_of([translator], translator)
+    target = str(translator / name)
+    assert findings_of([target], translator) == {f for f in whole if f[0] == target} != set()
+
+
+def test_an_edited_encoder_changes_the_holders_verdict(translator: Path, monkeypatch) -> None:
+    """The holder's cached results depend on the encoder's file: made unidirectional, the
+    encoder's h_n[-1] is the whole summary."""
+    monkeypatch.chdir(translator)
+    holder = str(translator / "translator/models/seq2seq.py")
+    assert (holder, 16, "RNN104") in findings_of([holder], translator)
+    encoders = translator / "translator/models/encoders.py"
+    encoders.write_text(encoders.read_text().replace("bidirectional=bidirectional)", "bidirectional=False)", 1))
+    assert (holder, 16, "RNN104") not in findings_of([holder], translator)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "from m import Holder, Enc\nh = Holder(Enc(True))\nh2 = Holder(Enc(True))\n",
+        "from m import Holder, Enc\nimport torch.nn as nn\nh = Holder(Enc(True))\nh2 = Holder(nn.GRU(4, 4))\n",
+        "from m import Holder, Enc\nh = Holder(Enc(True))\nholder_class = Holder\n",
+        "from m import Holder, Enc\nh = Holder(encoder=Enc(True))\n",
+        "from m import Holder, Enc\nh = Holder(*[Enc(True)])\n",
+        "from m import Holder, Enc\nh = Holder()\n",
+    ],
+    ids=["agree", "torch-module", "handed-around", "keyword", "star", "default"],
+)
+def test_submodule_needs_every_site_to_pass_one_project_class(tmp_path: Path, script: str) -> None:
+    model = (
+        "import torch.nn as nn\n\nclass Enc(nn.Module):\n    def __init__(self, bi):\n        super().__init__()\n"
+        "        self.rnn = nn.GRU(4, 4, bidirectional=bi)\n\n"
+        "class Holder(nn.Module):\n    def __init__(self, encoder=None):\n        super().__init__()\n"
+        "        self.encoder = encoder\n"
+    )
+    write(tmp_path, {"m.py": model, "run.py": script})
+    held = ProjectView(build(tmp_path), str(tmp_path / "m.py")).submodule("Holder", "encoder")
+    expected = script.endswith(("h2 = Holder(Enc(True))\n", "h = Holder(encoder=Enc(True))\n"))
+    assert (held is not None) is expected
+    if expected:
+        assert held[0] == Symbol("class", str(tmp_path / "m.py"), "Enc")
