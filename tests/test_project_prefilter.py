@@ -7,6 +7,7 @@ matter are never parsed, and that the narrowing loses no file that can.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from rnn_lint.cache import Cache
@@ -109,3 +110,23 @@ def test_a_changed_tree_reads_only_the_files_that_changed(tmp_path: Path, monkey
     fresh = ProjectIndex.build(tmp_path, files)
     assert changed.summaries == fresh.summaries
     assert sites(changed, tmp_path) == sites(fresh, tmp_path) == ["new.py:1", "train.py:1"]
+
+
+def test_an_unchanged_tree_answers_from_the_cache_without_its_summaries(tmp_path: Path) -> None:
+    from rnn_lint.facts.project_semantics import ProjectView
+    from rnn_lint.project import load_project
+    from rnn_lint.project.index import SNAPSHOT_NAMESPACE
+
+    write(tmp_path, {".git/HEAD": "", "net.py": MODEL, "train.py": "from net import Net\nm = Net(8, 1)\n"})
+    net = str(tmp_path / "net.py")
+    cold = load_project([tmp_path])
+    answers = {path: ProjectView(cold, path).digest() for path in (net, str(tmp_path / "train.py"))}
+    warm = load_project([tmp_path])
+    assert {path: ProjectView(warm, path).digest() for path in answers} == answers
+    assert warm._summaries is None  # every answer came from the stored ones
+    assert warm.summaries == cold.summaries  # read when a file must be linted after all
+    # the stored index gone (a cache cleaned by another run): it is made again
+    shutil.rmtree(Cache(tmp_path / ".rnn_lint_cache").root / SNAPSHOT_NAMESPACE)
+    again = load_project([tmp_path])
+    assert again.summaries == cold.summaries
+    assert ProjectView(again, net).constructor_value("Net", "n_layers").value == 1
