@@ -631,3 +631,89 @@ def test_submodule_needs_every_site_to_pass_one_project_class(tmp_path: Path, sc
     assert (held is not None) is expected
     if expected:
         assert held[0] == Symbol("class", str(tmp_path / "m.py"), "Enc")
+
+
+# --- project functions that return a recurrent class ------------------------------------------------
+
+FACTORIES = """
+import torch.nn as nn
+
+RNNS = {"lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def ternary(kind):
+    return nn.LSTM if kind == "lstm" else nn.GRU
+
+
+def chain(kind="lstm"):
+    \"\"\"An if/elif chain.\"\"\"
+    if kind.lower() == "lstm":
+        return nn.LSTM
+    elif kind.lower() in ("gru", "g"):
+        return nn.GRU
+    raise ValueError(kind)
+
+
+def table(name):
+    return RNNS[name]
+
+
+def fixed():
+    return nn.GRU
+
+
+def looked_up(kind):
+    return getattr(nn, kind.upper())
+
+
+def two_parameters(kind, other):
+    if kind == "lstm":
+        return nn.LSTM
+    if other == "x":
+        return nn.GRU
+    return nn.RNN
+"""
+
+
+@pytest.mark.parametrize(
+    "call, kind",
+    [
+        ("ternary('lstm')", "LSTM"),
+        ("ternary('gru')", "GRU"),
+        ("ternary(kind='other')", "GRU"),
+        ("chain()", "LSTM"),
+        ("chain('GRU')", "GRU"),
+        ("chain('rnn')", None),  # raises: no class
+        ("table('gru')", "GRU"),
+        ("table('rnn')", None),  # a KeyError
+        ("fixed()", "GRU"),
+        # unknowable: the argument is not known, the function is no recognised choice
+        ("ternary(cell)", None),
+        ("ternary(*cells)", None),
+        ("looked_up('lstm')", None),
+        ("two_parameters('gru', 'x')", None),
+    ],
+)
+def test_factory_of_recurrent_classes_resolves_with_a_known_argument(tmp_path: Path, monkeypatch, call, kind) -> None:
+    """A GRU whose state is unpacked as (h, c) is RNN107: reported exactly when the factory is
+    known to return a GRU; an LSTM's (h, c) is right; an unknown class says nothing."""
+    (tmp_path / "pyproject.toml").write_text("")
+    model = (
+        "import torch.nn as nn\n\nfrom factories import chain, fixed, looked_up, table, ternary, two_parameters\n\n\n"
+        "class Model(nn.Module):\n    def __init__(self, cell, cells):\n        super().__init__()\n"
+        f"        self.rnn = {call}(8, 8, 2)\n\n"
+        "    def forward(self, x):\n        output, (hidden, c) = self.rnn(x)\n        return output\n"
+    )
+    write(tmp_path, {"factories.py": FACTORIES, "model.py": model})
+    monkeypatch.chdir(tmp_path)
+    codes = {f.code for f in lint_paths(["model.py"], Settings(root=tmp_path), jobs=1)}
+    assert ("RNN107" in codes) is (kind == "GRU")
+    assert not codes - {"RNN107"}
+    import libcst as cst
+
+    from rnn_lint.facts.interpreter import build as build_facts
+
+    facts = build_facts(
+        cst.parse_module(model), str(tmp_path / "model.py"), ProjectView(build(tmp_path), str(tmp_path / "model.py"))
+    )
+    assert [c.kind for c in facts.constructions] == ([kind] if kind else [])

@@ -8,6 +8,9 @@ the encoder's module whose configuration keeps only what the project knows for c
 parameter's default does not count: the sites decide) and whose name is the path this file
 reaches it by (``self.encoder.rnn``), with the site the instance is built at for messages.
 Anything the encoder computed from them (``torch.cat``, ``tanh(fc(...))``) is unknown here.
+
+A function of another file that returns a recurrent *class* (``make_rnn(kind)``) is answered here
+too (``factory_class``): the class it picks for the argument given, when that is known.
 """
 
 from __future__ import annotations
@@ -17,9 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from rnn_lint.facts import tensors
-from rnn_lint.facts.model import Construction, ModuleCall
-from rnn_lint.facts.project_semantics import ForeignForward, ForeignModel, ProjectView, site_values
-from rnn_lint.facts.values import ONE, UNKNOWN, Axis, Const, FloatNumber, Instance, Opaque, Sym, Tensor, TupleValue
+from rnn_lint.facts.imports import dotted
+from rnn_lint.facts.model import Construction, ModuleCall, plain
+from rnn_lint.facts.project_semantics import ForeignForward, ForeignModel, ProjectView, chosen_class, site_values
+from rnn_lint.facts.values import (
+    ONE,
+    UNKNOWN,
+    Axis,
+    Const,
+    FloatNumber,
+    Instance,
+    Opaque,
+    RecurrentClass,
+    Sym,
+    Tensor,
+    TupleValue,
+)
 from rnn_lint.project.index import ProjectIndex, Symbol
 
 
@@ -159,3 +175,25 @@ def _like(original: Any, fresh: Any) -> Any:
     if any(axis.label == "B" and axis.size == ONE for axis in original.axes):
         return fresh.with_axes(tuple(Axis("B", ONE) if axis.label == "B" else axis for axis in fresh.axes))
     return fresh
+
+
+def factory_class(interpreter: Any, node: Any, frame: Any) -> Any:
+    """``make_rnn("lstm")`` with ``make_rnn`` a function of another project file that returns a
+    recurrent class: that class (``RecurrentClass``), when the argument is known; UNKNOWN when it
+    is not (nothing is guessed); None when the callee is no such factory."""
+    project: ProjectView | None = interpreter.project
+    name = dotted(node.func)
+    choice = project.class_factory(name) if project is not None and name is not None else None
+    if choice is None:
+        return None
+    args, kwargs = interpreter._arguments(node, frame)
+    value: Any = UNKNOWN
+    if choice["param"] is not None:
+        value = kwargs.get(choice["param"], UNKNOWN)
+        if choice["param"] not in kwargs:
+            if choice["position"] is not None and choice["position"] < len(args):
+                value = args[choice["position"]]
+            elif choice["default"] is not None and not any(arg.star for arg in node.args):
+                value = Const(choice["default"])
+    kind = chosen_class(choice, plain(value))
+    return RecurrentClass((kind,)) if kind is not None else UNKNOWN

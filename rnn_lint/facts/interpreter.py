@@ -30,7 +30,7 @@ from rnn_lint.facts import tensors
 from rnn_lint.facts.carried_states import CarriedStates
 from rnn_lint.facts.devices import Devices
 from rnn_lint.facts.factories import forwarded_keywords, named_at_caller
-from rnn_lint.facts.foreign_models import call_foreign
+from rnn_lint.facts.foreign_models import call_foreign, factory_class
 from rnn_lint.facts.idioms import (
     BATCH_NAMES,
     CREATION_METHODS,
@@ -1045,7 +1045,8 @@ class Interpreter(
             self.facts.instantiations.append(Instantiation(callee.name, node, args, kwargs))
             return Instance(callee.name)
         if isinstance(func, cst.Name) and callee is UNKNOWN:
-            return self._call_builtin(func.value, node, frame)
+            chosen = factory_class(self, node, frame)  # make_rnn(cell) imported relatively
+            return chosen if chosen is not None else self._call_builtin(func.value, node, frame)
         return self._call_unknown(node, frame)
 
     def _qualified_callee(self, func: cst.Attribute, frame: Frame) -> str | None:
@@ -1149,6 +1150,9 @@ class Interpreter(
             args, _ = self._arguments(node, frame)
             return args[0] if args else UNKNOWN
         if not qualified.startswith("torch"):
+            chosen = factory_class(self, node, frame)
+            if chosen is not None:  # make_rnn("lstm"), a project function returning nn.LSTM
+                return chosen
             if qualified.startswith(("pytorch_lightning.", "lightning.")) and qualified.endswith("Trainer"):
                 self.facts.trains = True
             return self._call_unknown(node, frame)

@@ -1,6 +1,6 @@
 """What the rest of the project tells the interpreter about one file (the project index's view).
 
-The interpreter asks four questions here, and nowhere else crosses files:
+The interpreter asks five questions here, and nowhere else crosses files:
 
 - ``constructor_value``: the value every construction of a class of this file gives one of its
   ``__init__`` parameters (``Decoder(hidden, vocab, n_layers=1)`` in train.py). It is a
@@ -19,6 +19,10 @@ The interpreter asks four questions here, and nowhere else crosses files:
   file (``foreign_forward``, ``foreign_models.py``) and whose recurrent results come back as
   tensors of a ``ForeignConstruction``: the shape rules then see what this file does with the encoder's
   ``h_n`` (``hidden[-1]`` of a bidirectional encoder, ``hidden.view(batch, -1)``).
+
+- ``class_factory``: how a function of another file picks the recurrent class it returns
+  (``def make_rnn(kind): return nn.LSTM if kind == "lstm" else nn.GRU``), so that
+  ``make_rnn("lstm")(...)`` builds an LSTM here when the argument is known (``chosen_class``).
 
 ``digest`` sums up every answer the file can get, for caching the file's results.
 """
@@ -140,7 +144,7 @@ class ProjectView:
                 held = self.submodule(name, parameter)
                 if held is not None and held[0].path != self.path:
                     return True  # Seq2Seq(encoder, decoder) with the encoder's LSTM in another file
-        return False
+        return bool(self._class_factories())  # make_rnn(cell)(...) with make_rnn in another file
 
     # --- constructor parameters -------------------------------------------------------------
     def constructor_value(self, class_name: str, parameter: str, kind: str = "class") -> SiteValue | None:
@@ -211,6 +215,26 @@ class ProjectView:
                     _RUNNING.discard(symbol.path)
         return self._forwards[symbol]
 
+    # --- factories of recurrent classes -----------------------------------------------------
+    def class_factory(self, dotted: str) -> dict[str, Any] | None:
+        """How the project function ``dotted`` names in this file picks the recurrent class it
+        returns (``summary._class_choice``), when it is defined in another file."""
+        symbol = self.index.symbol(self.path, dotted)
+        info = self.index.function_summary(symbol) if symbol is not None and symbol.path != self.path else None
+        answer = info.get("returns_class") if info is not None else None
+        self._answers[f"factory:{dotted}"] = answer
+        return answer
+
+    def _class_factories(self) -> dict[str, dict[str, Any]]:
+        """The factories of recurrent classes this file calls, by the name it calls them."""
+        summary = self.index.summaries.get(self.path)
+        found: dict[str, dict[str, Any]] = {}
+        for call in summary["calls"] if summary is not None else ():
+            choice = self.class_factory(call["callee"])
+            if choice is not None:
+                found[call["callee"]] = choice
+        return found
+
     # --- bases ------------------------------------------------------------------------------
     def base(self, dotted: str) -> BaseClass | None:
         """The project class ``dotted`` names in this file when it is defined in another file."""
@@ -273,6 +297,7 @@ class ProjectView:
                 for base in info["bases"]:
                     found = self.base(base)
                     questions[f"base:{base}"] = None if found is None else [found.recurrent_attributes, found.opaque]
+            questions["factories"] = self._class_factories()
             for name, function in summary["functions"].items():
                 for parameter in [*function["params"]["positional"], *function["params"]["keyword_only"]]:
                     value = self.constructor_value(name, parameter, "function")
@@ -330,6 +355,23 @@ def submodule_value(project: ProjectView | None, class_name: str, parameter: str
     if symbol.path == project.path:
         return Instance(symbol.name) if symbol.name in local_classes else None
     return ForeignModel(symbol, where)
+
+
+def chosen_class(choice: dict[str, Any], value: Any) -> str | None:
+    """The recurrent class a factory's ``choice`` returns for its parameter's ``value`` (a plain
+    value; None when that is not a string the choice knows)."""
+    if choice["param"] is None:
+        return choice["otherwise"]
+    if not isinstance(value, str):
+        return None
+    if choice["transform"] == "lower":
+        value = value.lower()
+    elif choice["transform"] == "upper":
+        value = value.upper()
+    for literals, kind in choice["cases"]:
+        if value in literals:
+            return kind
+    return choice["otherwise"]
 
 
 def project_attribute(info: Any, attr: str) -> Any:

@@ -26,7 +26,7 @@ from rnn_lint.project.root import ModuleResolver
 from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "9"
+SUMMARY_FORMAT = "10"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -684,7 +684,11 @@ def _interesting_names(summaries: Iterable[dict[str, Any]], known: set[str]) -> 
         for name, info in summary["classes"].items():
             if info["holds_recurrent"] or info["recurrent_attributes"]:
                 names.add(name)
-        names.update(name for name, info in summary["functions"].items() if info.get("builds_recurrent"))
+        names.update(
+            name
+            for name, info in summary["functions"].items()
+            if info.get("builds_recurrent") or info.get("returns_class")  # a factory of modules or of classes
+        )
         for call in summary["calls"]:
             if call["callee"].rsplit(".", 1)[-1] in known:
                 scope = call.get("scope", "<module>").split(".")
