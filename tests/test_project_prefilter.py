@@ -106,7 +106,10 @@ def test_a_changed_tree_reads_only_the_files_that_changed(tmp_path: Path, monkey
     write(tmp_path, {"train.py": "from net import Net\nm = Net(8, 1)\n", "new.py": "from net import Net\nNet(8, 1)\n"})
     files = [str(p) for p in tmp_path.rglob("*.py")]
     changed = ProjectIndex.build(tmp_path, files, cache)
-    assert sorted(name for name in read if name.endswith(".py")) == ["new.py", "train.py"]  # not the others
+    read_again = sorted(name for name in read if name.endswith(".py"))
+    # not the files found to build, define or mention something (a file that mentions no
+    # capitalised name is read again: finding that out costs less than storing its words)
+    assert read_again == ["new.py", "other.py", "train.py"]
     fresh = ProjectIndex.build(tmp_path, files)
     assert changed.summaries == fresh.summaries
     assert sites(changed, tmp_path) == sites(fresh, tmp_path) == ["new.py:1", "train.py:1"]
@@ -130,3 +133,28 @@ def test_an_unchanged_tree_answers_from_the_cache_without_its_summaries(tmp_path
     again = load_project([tmp_path])
     assert again.summaries == cold.summaries
     assert ProjectView(again, net).constructor_value("Net", "n_layers").value == 1
+
+
+def test_mentions_are_whole_words_whichever_way_they_are_found(tmp_path: Path) -> None:
+    from rnn_lint.project.prefilter import TextPrefilter
+    from rnn_lint.project.root import ModuleResolver
+
+    texts = {
+        "a.py": "x = Network()\n",
+        "b.py": "x = NetworkX(Ne)  # Netw\n",
+        "c.py": "import net\nnet.Net(1)\n",
+        "d.py": "encoder = build_encoder()\n",
+        "e.py": "nothing here\n",
+    }
+    write(tmp_path, texts)
+    paths = sorted(str(tmp_path / name) for name in texts)
+
+    def mentioning(names: set[str]) -> dict[str, list[str]]:
+        prefilter = TextPrefilter(ModuleResolver(tmp_path, set(paths)), content_key=str)
+        for path in paths:
+            prefilter.add(path, "stamp", text=Path(path).read_text())
+        return {name: sorted(Path(p).name for p in found) for name, found in prefilter.mentioning(names).items()}
+
+    # capitalised names only: found by one search for all of them; with a function name: by words
+    assert mentioning({"Net", "Network", "Ne"}) == {"Network": ["a.py"], "Ne": ["b.py"], "Net": ["c.py"]}
+    assert mentioning({"Net", "build_encoder"}) == {"Net": ["c.py"], "build_encoder": ["d.py"]}
