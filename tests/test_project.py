@@ -717,3 +717,27 @@ def test_factory_of_recurrent_classes_resolves_with_a_known_argument(tmp_path: P
         cst.parse_module(model), str(tmp_path / "model.py"), ProjectView(build(tmp_path), str(tmp_path / "model.py"))
     )
     assert [c.kind for c in facts.constructions] == ([kind] if kind else [])
+
+
+def test_a_holder_of_the_same_file_changes_verdict_with_its_sites(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Encoder and holder in model.py, built in train.py: model.py's cached results follow
+    train.py (what it passes decides)."""
+    from rnn_lint.cli import main
+
+    (tmp_path / "pyproject.toml").write_text("")
+    model = (
+        "import torch.nn as nn\n\n\nclass Encoder(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.rnn = nn.GRU(8, 8, bidirectional=True)\n\n"
+        "    def forward(self, x):\n        _, hidden = self.rnn(x)\n        return hidden\n\n\n"
+        "class Other(nn.Module):\n    def forward(self, x):\n        return x\n\n\n"
+        "class Holder(nn.Module):\n    def __init__(self, encoder):\n        super().__init__()\n"
+        "        self.encoder = encoder\n\n    def forward(self, x):\n        return self.encoder(x)[-1]\n"
+    )
+    write(tmp_path, {"model.py": model, "train.py": "from model import Encoder, Holder\nh = Holder(Encoder())\n"})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RNN_LINT_CACHE_DIR", raising=False)
+    main(["model.py"])
+    assert "model.py:25:" in capsys.readouterr().out and (tmp_path / ".rnn_lint_cache").exists()
+    (tmp_path / "train.py").write_text("from model import Other, Holder\nh = Holder(Other())\n")
+    main(["model.py"])
+    assert "RNN104" not in capsys.readouterr().out

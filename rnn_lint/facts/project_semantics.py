@@ -290,8 +290,8 @@ class ProjectView:
                     value = self.constructor_value(name, parameter)
                     questions[f"{name}.{parameter}"] = None if value is None else [repr(value.value), value.where]
                     held = self.submodule(name, parameter)
-                    if held is not None and held[0].path != self.path:
-                        told = self._file_digest(held[0], depth)
+                    if held is not None:  # of this file or (with its text) of another
+                        told = self._file_digest(held[0], depth) if held[0].path != self.path else []
                         questions[f"{name}.{parameter}:held"] = [held[0].name, held[1], *told]
                 questions[f"weights:{name}"] = self.weights_from_elsewhere(name)
                 for base in info["bases"]:
