@@ -21,7 +21,15 @@ accelerator test and the left-padding test still read the original text. Kept:
   ``THRESHOLD``);
 - every import at module level, and the header of each class one of whose members is kept.
 
-Nothing is sliced when one anchor *builds or binds* a recurrent module (the model's class, its
+A file of 64 KB or more that does build or bind a recurrent module keeps everything but its
+module-level assignments of literal data (``VOCABULARY = ["the", ...]``, a table of numbers) that
+nothing in the file reads: they call and build nothing, and a 1 MB one-line list took 8 CPU
+seconds and 700 MB to parse for nothing.
+
+A long run of removed lines becomes one string statement spanning exactly those lines (libcst
+takes about 20 µs per empty line; a string's lines cost nothing).
+
+Otherwise nothing is sliced when one anchor *builds or binds* a recurrent module (the model's class, its
 training loop and its callers all matter then), when the project index can make the file
 concern a rule by itself (a base class in another file), when a selected rule has no pattern to
 find anchors with (third-party rules may need anything), or when the text has line breaks or
@@ -46,8 +54,12 @@ from rnn_lint.text import line_starts
 _WEAK_ANCHOR = re.compile(r"isinstance\s*\(|\bbias_(?:ih|hh)")
 #: Below this size parsing the whole file costs too little to be worth an ``ast`` pass.
 MIN_BYTES = 16 * 1024
-#: Slicing that keeps more than this share of the lines would save too little.
+#: Slicing that keeps more than this share of the text would save too little.
 MAX_KEPT_SHARE = 0.6
+#: A file that builds a recurrent module is sliced only from this size, and only of unread data.
+MIN_DATA_BYTES = 64 * 1024
+#: Runs of removed lines at least this long become one string statement (see ``_render``).
+MIN_STRING_RUN = 8
 
 
 @dataclass
@@ -71,35 +83,126 @@ def relevant_part(source: str, rules: Sequence[type[Rule]], project: Any = None)
     if project is not None and project.involves():
         return None
     found = _anchors(source, rules)
-    if found is None or not found[0]:
+    if found is None:
         return None
     anchors, elsewhere = found
+    if not anchors and len(source) < MIN_DATA_BYTES:
+        return None
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # the whole-file path reports it
-    if not elsewhere <= _string_only_lines(tree):
-        return None  # a line that builds or binds a recurrent module
-    units = list(_units(tree))
-    kept = _closure(units, anchors)
+    lines = source.split("\n")
+    if anchors and elsewhere <= _string_only_lines(tree):
+        keep = _what_the_anchors_need(tree, anchors, len(lines))
+    elif len(source) >= MIN_DATA_BYTES:
+        keep = _all_but_unread_data(tree, len(lines))
+    else:
+        return None
+    if keep is None or sum(len(line) + 1 for number, line in enumerate(lines, 1) if keep[number]) > (
+        MAX_KEPT_SHARE * len(source)
+    ):
+        return None
+    text = _render(lines, keep)
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # a layout this module did not foresee: analyse the whole file
+    return text
+
+
+def _what_the_anchors_need(tree: ast.Module, anchors: set[int], count: int) -> list[bool] | None:
+    """Per line (1-based; index 0 unused): whether it is kept, for a file whose every anchor
+    only tests for a recurrent module or names its biases."""
+    kept = _closure(list(_units(tree)), anchors)
     if kept is None:
         return None
-    lines = source.split("\n")
-    keep = [False] * (len(lines) + 1)
+    keep = [False] * (count + 1)
     for unit in kept:
         for number in range(unit.start, unit.end + 1):
             keep[number] = True
     for owner in {id(unit.owner): unit.owner for unit in kept if unit.owner is not None}.values():
         for number in range(_first_line(owner), _first_line(owner.body[0])):
             keep[number] = True  # the class header, up to its first member (blanked or kept)
-    if sum(keep) > MAX_KEPT_SHARE * len(lines):
+    return keep
+
+
+def _all_but_unread_data(tree: ast.Module, count: int) -> list[bool] | None:
+    """Per line: whether it is kept, for a large file that builds a recurrent module: everything
+    but module-level assignments of literal data (a vocabulary, a table of numbers) whose names
+    nothing in the file reads. Such a statement calls nothing and builds nothing; its value can
+    only matter through its name. None when there is none."""
+    read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store)}
+    keep = [True] * (count + 1)
+    dropped: list[range] = []
+    shared: set[int] = set()
+    for statement in tree.body:
+        lines = range(_first_line(statement), (statement.end_lineno or statement.lineno) + 1)
+        if _unread_data(statement, read):
+            dropped.append(lines)
+        else:
+            shared.update(lines)
+    if not dropped:
         return None
-    text = "\n".join(line if keep[number] else "" for number, line in enumerate(lines, start=1))
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None  # a layout this module did not foresee: analyse the whole file
-    return text
+    for lines in dropped:
+        for number in lines:
+            if number not in shared:  # ``x = [1, 2]; rnn = nn.LSTM(8, 8)`` keeps its line
+                keep[number] = False
+    return keep
+
+
+def _unread_data(statement: ast.stmt, read: set[str]) -> bool:
+    if isinstance(statement, ast.Assign):
+        targets, value = statement.targets, statement.value
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        targets, value = [statement.target], statement.value
+    else:
+        return False
+    if not all(isinstance(target, ast.Name) and target.id not in read for target in targets):
+        return False
+    return all(isinstance(node, _LITERAL_NODES) for node in ast.walk(value))
+
+
+#: What a literal data value is made of: constants in lists, tuples, sets and dicts, signed.
+_LITERAL_NODES = (
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Set,
+    ast.Dict,
+    ast.UnaryOp,
+    ast.USub,
+    ast.UAdd,
+    ast.Load,
+)
+
+
+def _render(lines: list[str], keep: list[bool]) -> str:
+    """The kept lines in place, the others empty; a long run of removed lines becomes one string
+    statement spanning exactly those lines (libcst takes about 20 µs per empty line, and a
+    string's lines cost nothing), indented as the kept line after it."""
+    out: list[str] = []
+    number = 1
+    total = len(lines)
+    while number <= total:
+        if keep[number]:
+            out.append(lines[number - 1])
+            number += 1
+            continue
+        end = number
+        while end + 1 <= total and not keep[end + 1]:
+            end += 1
+        run = end - number + 1
+        following = lines[end] if end < total else ""
+        indent = following[: len(following) - len(following.lstrip(" \t"))]
+        if run >= MIN_STRING_RUN and end < total:
+            out.append(indent + '"""')
+            out.extend([""] * (run - 2))
+            out.append('"""')
+        else:
+            out.extend([""] * run)
+        number = end + 1
+    return "\n".join(out)
 
 
 def _anchors(source: str, rules: Sequence[type[Rule]]) -> tuple[set[int], set[int]] | None:

@@ -554,3 +554,190 @@ def test_values_flow_through_enclosing_functions(tmp_path: Path, script: str, ex
 def test_no_flow_where_the_parameter_is_not_the_callers_value(tmp_path: Path, builder: str) -> None:
     write(tmp_path, {"net.py": MODEL, "builder.py": builder, "run.py": "from builder import build\nbuild(1)\n"})
     assert ProjectView(build(tmp_path), str(tmp_path / "net.py")).constructor_value("Net", "n_layers") is None
+
+
+# --- submodules passed in from the training script (fixtures/projects/translator) ----------------
+
+TRANSLATOR = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "translator"
+
+
+@pytest.fixture
+def translator(tmp_path: Path) -> Path:
+    target = tmp_path / "translator"
+    shutil.copytree(TRANSLATOR, target, ignore=shutil.ignore_patterns(".rnn_lint_cache", "__pycache__"))
+    return target
+
+
+def test_encoder_passed_in_is_interpreted_with_its_configuration(translator: Path, monkeypatch) -> None:
+    """Seq2Seq(encoder) with encoder = Encoder(..., bidirectional=True) in train.py: the shape
+    rules see the encoder's h_n inside Seq2Seq.forward; disagreeing, unknown, non-recurrent and
+    subclassed holders stay silent (their lines carry no marker)."""
+    monkeypatch.chdir(translator)
+    assert findings_of([translator], translator) == project_expectations(translator)
+    assert findings_of([translator], translator, project=False) == set()
+
+
+def test_messages_name_where_the_encoder_is_built(translator: Path, monkeypatch) -> None:
+    monkeypatch.chdir(translator)
+    messages = messages_of([translator], translator)
+    site = "the Encoder built in train.py:{} with n_layers=2 (the --layers default) and bidirectional=True"
+    assert site.format(16) in messages[("seq2seq.py", 16)]
+    assert site.format(18) in messages[("classifier.py", 17)]
+
+
+@pytest.mark.parametrize(
+    "name", ["translator/models/seq2seq.py", "translator/models/classifier.py", "translator/single.py"]
+)
+def test_linting_the_holder_alone_sees_the_encoder(translator: Path, monkeypatch, name: str) -> None:
+    monkeypatch.chdir(translator)
+    whole = findings_of([translator], translator)
+    target = str(translator / name)
+    assert findings_of([target], translator) == {f for f in whole if f[0] == target} != set()
+
+
+def test_an_edited_encoder_changes_the_holders_verdict(translator: Path, monkeypatch) -> None:
+    """The holder's cached results depend on the encoder's file: made unidirectional, the
+    encoder's h_n[-1] is the whole summary."""
+    monkeypatch.chdir(translator)
+    holder = str(translator / "translator/models/seq2seq.py")
+    assert (holder, 16, "RNN104") in findings_of([holder], translator)
+    encoders = translator / "translator/models/encoders.py"
+    encoders.write_text(encoders.read_text().replace("bidirectional=bidirectional)", "bidirectional=False)", 1))
+    assert (holder, 16, "RNN104") not in findings_of([holder], translator)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "from m import Holder, Enc\nh = Holder(Enc(True))\nh2 = Holder(Enc(True))\n",
+        "from m import Holder, Enc\nimport torch.nn as nn\nh = Holder(Enc(True))\nh2 = Holder(nn.GRU(4, 4))\n",
+        "from m import Holder, Enc\nh = Holder(Enc(True))\nholder_class = Holder\n",
+        "from m import Holder, Enc\nh = Holder(encoder=Enc(True))\n",
+        "from m import Holder, Enc\nh = Holder(*[Enc(True)])\n",
+        "from m import Holder, Enc\nh = Holder()\n",
+    ],
+    ids=["agree", "torch-module", "handed-around", "keyword", "star", "default"],
+)
+def test_submodule_needs_every_site_to_pass_one_project_class(tmp_path: Path, script: str) -> None:
+    model = (
+        "import torch.nn as nn\n\nclass Enc(nn.Module):\n    def __init__(self, bi):\n        super().__init__()\n"
+        "        self.rnn = nn.GRU(4, 4, bidirectional=bi)\n\n"
+        "class Holder(nn.Module):\n    def __init__(self, encoder=None):\n        super().__init__()\n"
+        "        self.encoder = encoder\n"
+    )
+    write(tmp_path, {"m.py": model, "run.py": script})
+    held = ProjectView(build(tmp_path), str(tmp_path / "m.py")).submodule("Holder", "encoder")
+    expected = script.endswith(("h2 = Holder(Enc(True))\n", "h = Holder(encoder=Enc(True))\n"))
+    assert (held is not None) is expected
+    if expected:
+        assert held[0] == Symbol("class", str(tmp_path / "m.py"), "Enc")
+
+
+# --- project functions that return a recurrent class ------------------------------------------------
+
+FACTORIES = """
+import torch.nn as nn
+
+RNNS = {"lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def ternary(kind):
+    return nn.LSTM if kind == "lstm" else nn.GRU
+
+
+def chain(kind="lstm"):
+    \"\"\"An if/elif chain.\"\"\"
+    if kind.lower() == "lstm":
+        return nn.LSTM
+    elif kind.lower() in ("gru", "g"):
+        return nn.GRU
+    raise ValueError(kind)
+
+
+def table(name):
+    return RNNS[name]
+
+
+def fixed():
+    return nn.GRU
+
+
+def looked_up(kind):
+    return getattr(nn, kind.upper())
+
+
+def two_parameters(kind, other):
+    if kind == "lstm":
+        return nn.LSTM
+    if other == "x":
+        return nn.GRU
+    return nn.RNN
+"""
+
+
+@pytest.mark.parametrize(
+    "call, kind",
+    [
+        ("ternary('lstm')", "LSTM"),
+        ("ternary('gru')", "GRU"),
+        ("ternary(kind='other')", "GRU"),
+        ("chain()", "LSTM"),
+        ("chain('GRU')", "GRU"),
+        ("chain('rnn')", None),  # raises: no class
+        ("table('gru')", "GRU"),
+        ("table('rnn')", None),  # a KeyError
+        ("fixed()", "GRU"),
+        # unknowable: the argument is not known, the function is no recognised choice
+        ("ternary(cell)", None),
+        ("ternary(*cells)", None),
+        ("looked_up('lstm')", None),
+        ("two_parameters('gru', 'x')", None),
+    ],
+)
+def test_factory_of_recurrent_classes_resolves_with_a_known_argument(tmp_path: Path, monkeypatch, call, kind) -> None:
+    """A GRU whose state is unpacked as (h, c) is RNN107: reported exactly when the factory is
+    known to return a GRU; an LSTM's (h, c) is right; an unknown class says nothing."""
+    (tmp_path / "pyproject.toml").write_text("")
+    model = (
+        "import torch.nn as nn\n\nfrom factories import chain, fixed, looked_up, table, ternary, two_parameters\n\n\n"
+        "class Model(nn.Module):\n    def __init__(self, cell, cells):\n        super().__init__()\n"
+        f"        self.rnn = {call}(8, 8, 2)\n\n"
+        "    def forward(self, x):\n        output, (hidden, c) = self.rnn(x)\n        return output\n"
+    )
+    write(tmp_path, {"factories.py": FACTORIES, "model.py": model})
+    monkeypatch.chdir(tmp_path)
+    codes = {f.code for f in lint_paths(["model.py"], Settings(root=tmp_path), jobs=1)}
+    assert ("RNN107" in codes) is (kind == "GRU")
+    assert not codes - {"RNN107"}
+    import libcst as cst
+
+    from rnn_lint.facts.interpreter import build as build_facts
+
+    facts = build_facts(
+        cst.parse_module(model), str(tmp_path / "model.py"), ProjectView(build(tmp_path), str(tmp_path / "model.py"))
+    )
+    assert [c.kind for c in facts.constructions] == ([kind] if kind else [])
+
+
+def test_a_holder_of_the_same_file_changes_verdict_with_its_sites(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Encoder and holder in model.py, built in train.py: model.py's cached results follow
+    train.py (what it passes decides)."""
+    from rnn_lint.cli import main
+
+    (tmp_path / "pyproject.toml").write_text("")
+    model = (
+        "import torch.nn as nn\n\n\nclass Encoder(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.rnn = nn.GRU(8, 8, bidirectional=True)\n\n"
+        "    def forward(self, x):\n        _, hidden = self.rnn(x)\n        return hidden\n\n\n"
+        "class Other(nn.Module):\n    def forward(self, x):\n        return x\n\n\n"
+        "class Holder(nn.Module):\n    def __init__(self, encoder):\n        super().__init__()\n"
+        "        self.encoder = encoder\n\n    def forward(self, x):\n        return self.encoder(x)[-1]\n"
+    )
+    write(tmp_path, {"model.py": model, "train.py": "from model import Encoder, Holder\nh = Holder(Encoder())\n"})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RNN_LINT_CACHE_DIR", raising=False)
+    main(["model.py"])
+    assert "model.py:25:" in capsys.readouterr().out and (tmp_path / ".rnn_lint_cache").exists()
+    (tmp_path / "train.py").write_text("from model import Other, Holder\nh = Holder(Other())\n")
+    main(["model.py"])
+    assert "RNN104" not in capsys.readouterr().out

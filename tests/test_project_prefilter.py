@@ -7,8 +7,10 @@ matter are never parsed, and that the narrowing loses no file that can.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+from rnn_lint.cache import Cache
 from rnn_lint.project.index import ProjectIndex, Symbol
 
 MODEL = """
@@ -84,3 +86,75 @@ def test_every_import_chain_to_the_definition_is_followed(tmp_path: Path) -> Non
     index = build(tmp_path)
     for reached in ("pkg/models/__init__.py", "pkg/star.py", "a.py", "b.py", "c.py", "pkg/d.py", "e.py"):
         assert str(tmp_path / reached) in index.summaries, reached
+
+
+def test_a_changed_tree_reads_only_the_files_that_changed(tmp_path: Path, monkeypatch) -> None:
+    write(
+        tmp_path,
+        {
+            "net.py": MODEL,
+            "train.py": "from net import Net\nm = Net(8, 2)\n",
+            "other.py": "import os\n",
+            "more.py": "from net import Net\n",
+        },
+    )
+    cache = Cache(tmp_path / ".rnn_lint_cache")
+    ProjectIndex.build(tmp_path, [str(p) for p in tmp_path.rglob("*.py")], cache)
+    read: list[str] = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    write(tmp_path, {"train.py": "from net import Net\nm = Net(8, 1)\n", "new.py": "from net import Net\nNet(8, 1)\n"})
+    files = [str(p) for p in tmp_path.rglob("*.py")]
+    changed = ProjectIndex.build(tmp_path, files, cache)
+    read_again = sorted(name for name in read if name.endswith(".py"))
+    # not the files found to build, define or mention something (a file that mentions no
+    # capitalised name is read again: finding that out costs less than storing its words)
+    assert read_again == ["new.py", "other.py", "train.py"]
+    fresh = ProjectIndex.build(tmp_path, files)
+    assert changed.summaries == fresh.summaries
+    assert sites(changed, tmp_path) == sites(fresh, tmp_path) == ["new.py:1", "train.py:1"]
+
+
+def test_an_unchanged_tree_answers_from_the_cache_without_its_summaries(tmp_path: Path) -> None:
+    from rnn_lint.facts.project_semantics import ProjectView
+    from rnn_lint.project import load_project
+    from rnn_lint.project.index import SNAPSHOT_NAMESPACE
+
+    write(tmp_path, {".git/HEAD": "", "net.py": MODEL, "train.py": "from net import Net\nm = Net(8, 1)\n"})
+    net = str(tmp_path / "net.py")
+    cold = load_project([tmp_path])
+    answers = {path: ProjectView(cold, path).digest() for path in (net, str(tmp_path / "train.py"))}
+    warm = load_project([tmp_path])
+    assert {path: ProjectView(warm, path).digest() for path in answers} == answers
+    assert warm._summaries is None  # every answer came from the stored ones
+    assert warm.summaries == cold.summaries  # read when a file must be linted after all
+    # the stored index gone (a cache cleaned by another run): it is made again
+    shutil.rmtree(Cache(tmp_path / ".rnn_lint_cache").root / SNAPSHOT_NAMESPACE)
+    again = load_project([tmp_path])
+    assert again.summaries == cold.summaries
+    assert ProjectView(again, net).constructor_value("Net", "n_layers").value == 1
+
+
+def test_mentions_are_whole_words_whichever_way_they_are_found(tmp_path: Path) -> None:
+    from rnn_lint.project.prefilter import TextPrefilter
+    from rnn_lint.project.root import ModuleResolver
+
+    texts = {
+        "a.py": "x = Network()\n",
+        "b.py": "x = NetworkX(Ne)  # Netw\n",
+        "c.py": "import net\nnet.Net(1)\n",
+        "d.py": "encoder = build_encoder()\n",
+        "e.py": "nothing here\n",
+    }
+    write(tmp_path, texts)
+    paths = sorted(str(tmp_path / name) for name in texts)
+
+    def mentioning(names: set[str]) -> dict[str, list[str]]:
+        prefilter = TextPrefilter(ModuleResolver(tmp_path, set(paths)), content_key=str)
+        for path in paths:
+            prefilter.add(path, "stamp", text=Path(path).read_text())
+        return {name: sorted(Path(p).name for p in found) for name, found in prefilter.mentioning(names).items()}
+
+    # capitalised names only: found by one search for all of them; with a function name: by words
+    assert mentioning({"Net", "Network", "Ne"}) == {"Network": ["a.py"], "Ne": ["b.py"], "Net": ["c.py"]}
+    assert mentioning({"Net", "build_encoder"}) == {"Net": ["c.py"], "build_encoder": ["d.py"]}

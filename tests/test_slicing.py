@@ -95,7 +95,7 @@ def test_kept_lines_are_verbatim_and_in_place() -> None:
     source = (FIXTURES / "RNN202" / "init_helpers_module.py").read_text() + PADDING
     sliced = _sliced(source)
     assert sliced is not None
-    kept = [(a, b) for a, b in zip(source.split("\n"), sliced.split("\n"), strict=True) if b]
+    kept = [(a, b) for a, b in zip(source.split("\n"), sliced.split("\n"), strict=True) if b.strip() not in ("", '"""')]
     assert kept and all(a == b for a, b in kept)
     assert len(kept) < 80  # the padding is gone
     assert "def scale_3" not in sliced and "class Record" not in sliced
@@ -273,3 +273,64 @@ def test_a_file_over_the_size_budget_is_skipped_unparsed_not_sliced() -> None:
     assert _sliced(source) is None
     [finding] = lint_source(source, "big.py", RULES)
     assert finding.code == "RNN000" and "too large" in finding.message
+
+
+def test_long_runs_of_removed_lines_become_one_string_at_the_same_lines() -> None:
+    """libcst takes about 20 µs per empty line: a run of removed lines is one string statement
+    spanning exactly those lines, indented as the statement after it."""
+    body = (FIXTURES / "RNN202" / "init_helpers_module.py").read_text()
+    source = PADDING + body  # the padding is a long run before kept code
+    sliced = _kept(source)
+    original, new = source.split("\n"), sliced.split("\n")
+    assert len(new) == len(original)
+    first_kept = next(i for i, line in enumerate(new) if line.strip() not in ("", '"""'))
+    assert new[0] == '"""' and new[first_kept - 1] == '"""' and first_kept > PADDING.count("\n")
+    assert sliced.count('"""') < 12  # a few runs, not one string per removed statement
+    tree = ast.parse(sliced)
+    strings = [s for s in tree.body if isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)]
+    assert strings and all(set(s.value.value) <= {"\n"} for s in strings)
+    assert _findings(source) == {
+        (line + PADDING.count("\n"), col, code, message) for line, col, code, message in _findings(body)
+    }
+
+
+DATA = "VOCABULARY = [" + ", ".join(f"'w{i}'" for i in range(12000)) + "]\n"
+TABLE = "TABLE = {\n" + "".join(f"    {i}: ({i}, -{i}.5),\n" for i in range(3000)) + "}\n"
+MODEL = textwrap.dedent(
+    """
+    import torch.nn as nn
+
+
+    class Model(nn.Module):
+        def __init__(self, vocab):
+            super().__init__()
+            self.rnn = nn.GRU(8, 16, dropout=0.5)
+    """
+)
+
+
+def test_a_large_model_file_is_analysed_without_the_data_nothing_reads() -> None:
+    source = MODEL + DATA + TABLE
+    assert len(source) > 64 * 1024
+    sliced = _kept(source)
+    assert "VOCABULARY" not in sliced and "TABLE" not in sliced and "nn.GRU(8, 16" in sliced
+    assert [(f.line, f.code) for f in lint_source(source, "m.py", RULES)] == [
+        (f.line, f.code) for f in lint_source(MODEL, "m.py", RULES)
+    ]
+
+
+@pytest.mark.parametrize(
+    "reader",
+    ["size = len(VOCABULARY)\n", "def f():\n    return TABLE[0]\n", "globals_used = VOCABULARY or TABLE\n"],
+)
+def test_data_that_the_file_reads_is_kept(reader: str) -> None:
+    source = MODEL + DATA + TABLE + reader
+    sliced = _sliced(source)
+    if sliced is not None:  # the other table may still go
+        assert ("VOCABULARY" in reader) <= ("VOCABULARY = [" in sliced)
+        assert ("TABLE" in reader) <= ("TABLE = {" in sliced)
+
+
+def test_data_built_by_calls_is_not_literal_data() -> None:
+    source = MODEL + "WEIGHTS = [make(i) for i in range(10)]\n" + "ROWS = [" + "f(1), " * 12000 + "]\n"
+    assert _sliced(source) is None

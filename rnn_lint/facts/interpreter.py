@@ -30,6 +30,7 @@ from rnn_lint.facts import tensors
 from rnn_lint.facts.carried_states import CarriedStates
 from rnn_lint.facts.devices import Devices
 from rnn_lint.facts.factories import forwarded_keywords, named_at_caller
+from rnn_lint.facts.foreign_models import call_foreign, factory_class
 from rnn_lint.facts.idioms import (
     BATCH_NAMES,
     CREATION_METHODS,
@@ -60,7 +61,13 @@ from rnn_lint.facts.model import (
 from rnn_lint.facts.module_semantics import RecurrentModules, recurrent_kind_of
 from rnn_lint.facts.packing import Packing
 from rnn_lint.facts.parameter_semantics import Parameters
-from rnn_lint.facts.project_semantics import constructor_value, project_attribute, project_base
+from rnn_lint.facts.project_semantics import (
+    ForeignModel,
+    constructor_value,
+    project_attribute,
+    project_base,
+    submodule_value,
+)
 from rnn_lint.facts.readings import Readings
 from rnn_lint.facts.tensor_semantics import Tensors
 from rnn_lint.facts.uses import KNOWN_LAYERS, SHAPE_KEEPING_FUNCTIONS, Uses
@@ -118,6 +125,8 @@ class Frame:
     returns: list[Any] = field(default_factory=list)
     #: name → the name it was computed from by a batch-preserving call (``x = self.embed(tokens)``)
     provenance: dict[str, str] = field(default_factory=dict)
+    #: run for a caller that goes on with what it returns (its uses are recorded there)
+    inlined: bool = False
 
     def lookup(self, name: str) -> Any:
         frame: Frame | None = self
@@ -276,7 +285,7 @@ class Interpreter(
             return UNKNOWN
         info = self.facts.classes.get(ref.class_name) if ref.class_name else None
         key = f"{ref.class_name}.{function.name.value}" if ref.class_name else function.name.value
-        frame = Frame(key, {}, ref.outer or self.module_frame, info)
+        frame = Frame(key, {}, ref.outer or self.module_frame, info, inlined=not standalone)
         decorators = {dotted(d.decorator) or "" for d in function.decorators}
         is_method = info is not None and "staticmethod" not in decorators
         self._bind_parameters(
@@ -352,6 +361,9 @@ class Interpreter(
                 built = constructor_value(self.project, frame.class_info.name, name)
                 if built is not None:  # every construction in the project gives it this value
                     return built
+                held = submodule_value(self.project, frame.class_info.name, name, self.facts.classes)
+                if held is not None:  # Seq2Seq(encoder, decoder): every construction passes an Encoder
+                    return held
             elif frame.class_info is None and frame.outer is self.module_frame and frame.key in self.functions:
                 built = constructor_value(self.project, frame.key, name, "function")
                 if built is not None:  # every call of this module function gives it this value
@@ -441,7 +453,8 @@ class Interpreter(
             self._exec_augmented(small, frame)
         elif isinstance(small, cst.Return):
             value = self._eval(small.value, frame) if small.value is not None else Const(None)
-            self._note_use(small, value, "return")
+            if not frame.inlined:  # an inlined call hands the value to its caller, whose uses count
+                self._note_use(small, value, "return")
             frame.returns.append(value)
             return True
         elif isinstance(small, cst.Raise):
@@ -1006,6 +1019,8 @@ class Interpreter(
             receiver = self._eval(func.value, frame)
             if isinstance(receiver, Instance):
                 member = self._eval_attribute(func, frame)
+                if isinstance(member, ForeignModel):  # self.encoder(src), the Encoder of another file
+                    return call_foreign(self, member, node, frame)
                 if isinstance(member, (ModuleRef, Instance, FunctionRef)):
                     return self._call_value(member, node, frame)
                 if isinstance(member, TorchLayer) or _starts_with_layer(member):
@@ -1019,6 +1034,8 @@ class Interpreter(
             return self._call_qualified(callee.path, node, frame)
         if isinstance(callee, (ModuleRef, Instance, FunctionRef)):
             return self._call_value(callee, node, frame)
+        if isinstance(callee, ForeignModel):
+            return call_foreign(self, callee, node, frame)
         if isinstance(callee, RecurrentClass):
             return self._construct_one_of(callee.kinds, node, frame)
         if isinstance(callee, TorchLayer) or _starts_with_layer(callee):
@@ -1028,7 +1045,8 @@ class Interpreter(
             self.facts.instantiations.append(Instantiation(callee.name, node, args, kwargs))
             return Instance(callee.name)
         if isinstance(func, cst.Name) and callee is UNKNOWN:
-            return self._call_builtin(func.value, node, frame)
+            chosen = factory_class(self, node, frame)  # make_rnn(cell) imported relatively
+            return chosen if chosen is not None else self._call_builtin(func.value, node, frame)
         return self._call_unknown(node, frame)
 
     def _qualified_callee(self, func: cst.Attribute, frame: Frame) -> str | None:
@@ -1132,6 +1150,9 @@ class Interpreter(
             args, _ = self._arguments(node, frame)
             return args[0] if args else UNKNOWN
         if not qualified.startswith("torch"):
+            chosen = factory_class(self, node, frame)
+            if chosen is not None:  # make_rnn("lstm"), a project function returning nn.LSTM
+                return chosen
             if qualified.startswith(("pytorch_lightning.", "lightning.")) and qualified.endswith("Trainer"):
                 self.facts.trains = True
             return self._call_unknown(node, frame)

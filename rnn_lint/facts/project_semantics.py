@@ -1,6 +1,6 @@
 """What the rest of the project tells the interpreter about one file (the project index's view).
 
-The interpreter asks three questions here, and nowhere else crosses files:
+The interpreter asks five questions here, and nowhere else crosses files:
 
 - ``constructor_value``: the value every construction of a class of this file gives one of its
   ``__init__`` parameters (``Decoder(hidden, vocab, n_layers=1)`` in train.py). It is a
@@ -12,6 +12,17 @@ The interpreter asks three questions here, and nowhere else crosses files:
   ``self.rnn_cell(...)`` builds a module as if the base were local.
 - ``weights_from_elsewhere``: where an instance of a class of this file gets its weights loaded
   or an initialisation applied in another file (RNN201 stays silent then).
+- ``submodule``: the project class whose instance every construction of a class of this file
+  passes to one of its ``__init__`` parameters (``Seq2Seq(encoder, decoder)`` with ``encoder =
+  Encoder(...)`` in train.py). A class of this file is then an ``Instance`` the interpreter runs as
+  any other; a class of another file is a ``ForeignModel``, whose ``forward`` is run in its own
+  file (``foreign_forward``, ``foreign_models.py``) and whose recurrent results come back as
+  tensors of a ``ForeignConstruction``: the shape rules then see what this file does with the encoder's
+  ``h_n`` (``hidden[-1]`` of a bidirectional encoder, ``hidden.view(batch, -1)``).
+
+- ``class_factory``: how a function of another file picks the recurrent class it returns
+  (``def make_rnn(kind): return nn.LSTM if kind == "lstm" else nn.GRU``), so that
+  ``make_rnn("lstm")(...)`` builds an LSTM here when the argument is known (``chosen_class``).
 
 ``digest`` sums up every answer the file can get, for caching the file's results.
 """
@@ -19,11 +30,12 @@ The interpreter asks three questions here, and nowhere else crosses files:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from rnn_lint.facts.values import Const
-from rnn_lint.project.index import UNKNOWN_VALUE, ProjectIndex, Site, Symbol, fingerprint
+from rnn_lint.facts.values import Const, Instance
+from rnn_lint.project.index import UNKNOWN_VALUE, ProjectIndex, Site, Symbol, digest, fingerprint
 
 
 class SiteValue(Const):
@@ -80,6 +92,32 @@ class BaseClass:
     opaque: bool
 
 
+@dataclass(frozen=True)
+class ForeignModel:
+    """An instance of a project class defined in another file, held by a class of this file:
+    every construction of the holder passes one (``Seq2Seq(encoder, decoder)``)."""
+
+    symbol: Symbol
+    #: where those instances are built ("train.py:40"), for messages
+    where: tuple[str, ...]
+
+
+@dataclass
+class ForeignForward:
+    """What a foreign model's ``forward`` returns, run in its own file: the value, the recurrent
+    calls whose results it may hold, and what the sizes of its first input are (``BATCH``/``TIME``
+    by axis) when that input reaches a recurrent module."""
+
+    value: Any
+    calls: list[Any]  # model.ModuleCall
+    input_axes: dict[int, str] = field(default_factory=dict)
+
+
+#: Files whose foreign forward is being run now (a model holding a model of a file that holds
+#: one of the first file's: stop there).
+_RUNNING: set[str] = set()
+
+
 class ProjectView:
     """The index seen from one file (``path``: absolute)."""
 
@@ -87,6 +125,9 @@ class ProjectView:
         self.index = index
         self.path = os.path.abspath(path)
         self._answers: dict[str, Any] = {}
+        self._forwards: dict[Symbol, ForeignForward | None] = {}
+        #: the interpreters that ran other files (one per file, whichever of its classes is asked)
+        self._interpreters: dict[str, Any] = {}
 
     def involves(self) -> bool:
         """Whether the project can add to what the file's own text shows: one of its classes
@@ -94,12 +135,16 @@ class ProjectView:
         summary = self.index.summaries.get(self.path)
         if summary is None:
             return False
-        for info in summary["classes"].values():
+        for name, info in summary["classes"].items():
             for base in info["bases"]:
                 found = self.base(base)
                 if found is not None and found.recurrent_attributes:
                     return True
-        return False
+            for parameter in _parameters(info):
+                held = self.submodule(name, parameter)
+                if held is not None and held[0].path != self.path:
+                    return True  # Seq2Seq(encoder, decoder) with the encoder's LSTM in another file
+        return bool(self._class_factories())  # make_rnn(cell)(...) with make_rnn in another file
 
     # --- constructor parameters -------------------------------------------------------------
     def constructor_value(self, class_name: str, parameter: str, kind: str = "class") -> SiteValue | None:
@@ -116,6 +161,79 @@ class ProjectView:
             None if answer is None else [answer.value, answer.where]
         )
         return answer
+
+    # --- submodules passed in ---------------------------------------------------------------
+    def submodule(self, class_name: str, parameter: str) -> tuple[Symbol, tuple[str, ...]] | None:
+        """The project class every construction of ``class_name`` passes an instance of to
+        ``parameter`` (``Seq2Seq(Encoder(...), ...)``, or a name bound to one), with where those
+        instances are built; None when some construction cannot be seen, leaves the parameter to
+        its default, or passes something else (another class, a torch module, a value)."""
+        cls = Symbol("class", self.path, class_name)
+        info = self.index.class_summary(cls)
+        sites = self.index.sites(cls)
+        answer = None
+        if info is not None and info["params"] is not None and sites:
+            answer = self._held(info["params"], sites, parameter)
+        self._answers[f"submodule:{class_name}.{parameter}"] = (
+            None if answer is None else [answer[0].path, answer[0].name, answer[1]]
+        )
+        return answer
+
+    def _held(
+        self, params: dict[str, Any], sites: list[tuple[str, dict[str, Any]]], parameter: str
+    ) -> tuple[Symbol, tuple[str, ...]] | None:
+        found: Symbol | None = None
+        places: list[str] = []
+        for path, call in sites:
+            given = call["kwargs"].get(parameter)
+            if given is None and parameter in params["positional"]:
+                position = params["positional"].index(parameter)
+                if position < len(call["args"]) and not call["star"]:
+                    given = call["args"][position]
+            if given is None or given[0] != "call":
+                return None
+            made = self.index.summaries[path]["calls"][given[1]]
+            symbol = self.index.symbol(path, made["callee"])
+            if symbol is None or symbol.kind != "class" or found not in (None, symbol):
+                return None
+            found = symbol
+            places.append(f"{self.index.display(path)}:{made['line']}")
+        return (found, tuple(dict.fromkeys(places))) if found is not None else None
+
+    def foreign_forward(self, symbol: Symbol) -> ForeignForward | None:
+        """Run ``forward`` of the project class ``symbol`` (defined in another file) in its own
+        file, as the interpreter runs any method there; None when it cannot be run."""
+        if symbol not in self._forwards:
+            self._forwards[symbol] = None
+            if symbol.path not in _RUNNING:
+                _RUNNING.add(symbol.path)
+                try:
+                    from rnn_lint.facts.foreign_models import run_forward  # loads libcst
+
+                    self._forwards[symbol] = run_forward(self.index, symbol, self._interpreters)
+                finally:
+                    _RUNNING.discard(symbol.path)
+        return self._forwards[symbol]
+
+    # --- factories of recurrent classes -----------------------------------------------------
+    def class_factory(self, dotted: str) -> dict[str, Any] | None:
+        """How the project function ``dotted`` names in this file picks the recurrent class it
+        returns (``summary._class_choice``), when it is defined in another file."""
+        symbol = self.index.symbol(self.path, dotted)
+        info = self.index.function_summary(symbol) if symbol is not None and symbol.path != self.path else None
+        answer = info.get("returns_class") if info is not None else None
+        self._answers[f"factory:{dotted}"] = answer
+        return answer
+
+    def _class_factories(self) -> dict[str, dict[str, Any]]:
+        """The factories of recurrent classes this file calls, by the name it calls them."""
+        summary = self.index.summaries.get(self.path)
+        found: dict[str, dict[str, Any]] = {}
+        for call in summary["calls"] if summary is not None else ():
+            choice = self.class_factory(call["callee"])
+            if choice is not None:
+                found[call["callee"]] = choice
+        return found
 
     # --- bases ------------------------------------------------------------------------------
     def base(self, dotted: str) -> BaseClass | None:
@@ -157,26 +275,48 @@ class ProjectView:
         self._answers[f"weights:{class_name}"] = where
         return where
 
-    def digest(self) -> str:
+    def digest(self, depth: int = 0) -> str:
         """A digest of everything the project can tell this file (its facts depend on nothing
-        else): for caching a file's results next to its content hash."""
+        else): for caching a file's results next to its content hash. A model held from another
+        file brings that file's text and what the project tells it."""
+        stored = self.index.stored_answer(self.path) if depth == 0 else None
+        if stored is not None:  # the tree is as when a run before computed it
+            return stored
         summary = self.index.summaries.get(self.path)
         questions: dict[str, Any] = {}
         if summary is not None:
             for name, info in summary["classes"].items():
-                params = info["params"] or {"positional": [], "keyword_only": []}
-                for parameter in [*params["positional"], *params["keyword_only"]]:
+                for parameter in _parameters(info):
                     value = self.constructor_value(name, parameter)
                     questions[f"{name}.{parameter}"] = None if value is None else [repr(value.value), value.where]
+                    held = self.submodule(name, parameter)
+                    if held is not None:  # of this file or (with its text) of another
+                        told = self._file_digest(held[0], depth) if held[0].path != self.path else []
+                        questions[f"{name}.{parameter}:held"] = [held[0].name, held[1], *told]
                 questions[f"weights:{name}"] = self.weights_from_elsewhere(name)
                 for base in info["bases"]:
                     found = self.base(base)
                     questions[f"base:{base}"] = None if found is None else [found.recurrent_attributes, found.opaque]
+            questions["factories"] = self._class_factories()
             for name, function in summary["functions"].items():
                 for parameter in [*function["params"]["positional"], *function["params"]["keyword_only"]]:
                     value = self.constructor_value(name, parameter, "function")
                     questions[f"{name}().{parameter}"] = None if value is None else [repr(value.value), value.where]
         return fingerprint(questions)
+
+    def _file_digest(self, symbol: Symbol, depth: int) -> list[str]:
+        """The text of the file defining ``symbol`` and what the project tells it."""
+        try:
+            text = Path(symbol.path).read_bytes()
+        except OSError:
+            return ["unreadable"]
+        told = ProjectView(self.index, symbol.path).digest(depth + 1) if depth < 3 else "deep"
+        return [digest(text.decode("utf-8", "replace")), told]
+
+
+def _parameters(info: dict[str, Any]) -> list[str]:
+    params = info["params"] or {"positional": [], "keyword_only": []}
+    return [*params["positional"], *params["keyword_only"]]
 
 
 def _is_torch_module(base: str, summary: dict[str, Any] | None) -> bool:
@@ -203,6 +343,35 @@ def constructor_value(
 
 def project_base(project: ProjectView | None, dotted: str) -> BaseClass | None:
     return None if project is None else project.base(dotted)
+
+
+def submodule_value(project: ProjectView | None, class_name: str, parameter: str, local_classes: Any) -> Any:
+    """An ``__init__`` parameter's value when every construction passes an instance of one
+    project class: an ``Instance`` of a class of this file, a ``ForeignModel`` of another's."""
+    held = None if project is None else project.submodule(class_name, parameter)
+    if held is None:
+        return None
+    symbol, where = held
+    if symbol.path == project.path:
+        return Instance(symbol.name) if symbol.name in local_classes else None
+    return ForeignModel(symbol, where)
+
+
+def chosen_class(choice: dict[str, Any], value: Any) -> str | None:
+    """The recurrent class a factory's ``choice`` returns for its parameter's ``value`` (a plain
+    value; None when that is not a string the choice knows)."""
+    if choice["param"] is None:
+        return choice["otherwise"]
+    if not isinstance(value, str):
+        return None
+    if choice["transform"] == "lower":
+        value = value.lower()
+    elif choice["transform"] == "upper":
+        value = value.upper()
+    for literals, kind in choice["cases"]:
+        if value in literals:
+            return kind
+    return choice["otherwise"]
 
 
 def project_attribute(info: Any, attr: str) -> Any:

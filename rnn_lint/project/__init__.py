@@ -32,7 +32,11 @@ def load_project(
     cache = None
     if use_cache:
         cache = Cache(Path(cache_dir) if cache_dir is not None else root / CACHE_DIR_NAME)
-    return ProjectIndex.build(root, files, cache)
+    index = ProjectIndex.build(root, files, cache)
+    from rnn_lint.facts.project_semantics import ProjectView
+
+    index.keep_answers(lambda path: ProjectView(index, path).digest())
+    return index
 
 
 def _scope(root: Path, paths: Sequence[str | os.PathLike]) -> list[Path | str | os.PathLike]:

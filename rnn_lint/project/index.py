@@ -14,22 +14,29 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rnn_lint.cache import Cache, digest
-from rnn_lint.project.prefilter import TextPrefilter, builds_recurrent
+from rnn_lint.project.prefilter import RECORD_FIELDS, RECORD_FORMAT, TextPrefilter
 from rnn_lint.project.root import ModuleResolver
 from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "9"
+SUMMARY_FORMAT = "10"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
+#: What the project tells each file of an unchanged tree (``ProjectIndex.keep_answers``).
+ANSWERS_NAMESPACE = "project-answers"
+ANSWERS_FORMAT = "1"
+#: The answers' key for every file the index did not summarise (no file has this path).
+OTHER_FILES = "\0other files"
+#: What the pre-filter found in each file of a root, with the file's stat (one entry per root).
+RECORDS_NAMESPACE = "project-files"
 #: How far imports are followed through re-exports (``from .encoder import Encoder`` in an
 #: ``__init__.py``) before giving up.
 MAX_HOPS = 8
@@ -66,25 +73,59 @@ NO_INSTANCE = "no instance"
 
 class ProjectIndex:
     def __init__(
-        self, root: Path, summaries: dict[str, dict[str, Any]], files: set[str], cache: Cache | None = None
+        self,
+        root: Path,
+        summaries: dict[str, dict[str, Any]] | None,
+        files: set[str] | None,
+        cache: Cache | None = None,
     ) -> None:
         self.root = root
-        self.summaries = summaries
         self.cache = cache
+        #: None until needed, on a warm run whose answers were stored (``_read_snapshot``)
+        self._summaries = summaries
+        self._files = files
+        self._resolver: ModuleResolver | None = None
+        #: the key of the stored index of this tree (None: not stored)
+        self.snapshot_key: str | None = None
+        #: path → what the project tells it (``ProjectView.digest``), as a run before computed it
+        self._stored_answers: dict[str, str] | None = None
+        #: how to make the index again when the stored one is gone (a warm run)
+        self._rebuild: Callable[[], ProjectIndex] | None = None
         #: files the pre-filter left out, summarised when an import reaches them (a helper module)
         self._reached: set[str] = set()
         self._complete = False
-        self.resolver = ModuleResolver(root, files)
+        self._prefilter: TextPrefilter | None = None  # while building
         self._symbols: dict[tuple[str, str], Symbol | None] = {}
         self._calls: list[tuple[str, int, dict[str, Any], Symbol | None]] | None = None
         self._opaque: set[Symbol] | None = None
         self._referenced: set[Symbol] | None = None
+        self._referenced_by_kind: dict[str, set[Symbol]] = {}
         self._by_callee: dict[Symbol, list[tuple[str, int, dict[str, Any]]]] | None = None
         self._subclasses: dict[Symbol, list[Symbol]] | None = None
         self._covered: dict[Symbol, str | None] = {}
         self._effects: dict[tuple[str, int], str] | None = None
         self._pretrained: dict[Symbol, str] = {}
         self._passed_into: dict[tuple[str, int], list[int]] = {}
+
+    @property
+    def summaries(self) -> dict[str, dict[str, Any]]:
+        if self._summaries is None:
+            self._read_snapshot()
+        assert self._summaries is not None
+        return self._summaries
+
+    @property
+    def files(self) -> set[str]:
+        if self._files is None:
+            self._read_snapshot()
+        assert self._files is not None
+        return self._files
+
+    @property
+    def resolver(self) -> ModuleResolver:
+        if self._resolver is None:
+            self._resolver = ModuleResolver(self.root, self.files)
+        return self._resolver
 
     # --- building ---------------------------------------------------------------------------
     @classmethod
@@ -93,7 +134,7 @@ class ProjectIndex:
             return cls._build(root, files, cache)
 
     @classmethod
-    def _build(cls, root: Path, files: Iterable[str], cache: Cache | None) -> ProjectIndex:
+    def _build(cls, root: Path, files: Iterable[str], cache: Cache | None, use_snapshot: bool = True) -> ProjectIndex:
         # Notebooks are linted, not indexed: no import resolves to one, and their JSON text, read
         # as Python, is one dict literal that defines and calls nothing (on a corpus of 73 public
         # repositories they were two thirds of the bytes the pre-filter searched).
@@ -101,28 +142,48 @@ class ProjectIndex:
         # A warm run over an unchanged tree: every file's stat is as recorded, the index is read
         # back whole (one entry) instead of reading and hashing every file.
         snapshot_key = _stamps_key(paths) if cache is not None else None
-        if snapshot_key is not None:
-            stored = cache.load(SNAPSHOT_NAMESPACE, snapshot_key)
-            if isinstance(stored, dict) and stored.get("format") == SUMMARY_FORMAT:
-                index = cls(root, stored["summaries"], set(stored["files"]), cache)
-                index._complete = True
+        if snapshot_key is not None and use_snapshot:
+            index = cls(root, None, None, cache)
+            index.snapshot_key = snapshot_key
+            index._complete = True
+            answers = cache.load(ANSWERS_NAMESPACE, _answers_key(snapshot_key))
+            if isinstance(answers, dict) and answers.get("format") == ANSWERS_FORMAT:
+                # Every file's answers are known: the summaries are read only if a file must be
+                # linted again (``_read_snapshot``), and rebuilt if they are gone by then.
+                index._stored_answers = answers["answers"]
+                index._rebuild = lambda: cls._build(root, paths, cache, use_snapshot=False)
                 return index
-        texts: dict[str, str] = {}
+            if index._read_snapshot():
+                return index
+        # What the last run found in each file, kept with the file's stat: a file whose stat is
+        # unchanged is not read again (one file edited in a big tree costs that file's parse).
+        records_key = digest(RECORD_FORMAT, SUMMARY_FORMAT, str(root))
+        stored = cache.load(RECORDS_NAMESPACE, records_key) if cache is not None else None
+        known: dict[str, list[Any]] = {}
+        if isinstance(stored, dict) and stored.get("format") == RECORD_FORMAT:
+            known = stored.get("files") or {}
+        prefilter = TextPrefilter(ModuleResolver(root, set(paths)), _content_key)
         for path in paths:
+            stamp = _stamp(path)
+            record = known.get(path)
+            if stamp is not None and isinstance(record, list) and len(record) == 1 + len(RECORD_FIELDS):
+                if record[0] == stamp:
+                    prefilter.add(path, stamp, record=record)
+                    continue
             try:
-                texts[path] = Path(path).read_bytes().decode("utf-8", "replace")
+                text = Path(path).read_bytes().decode("utf-8", "replace")
             except OSError:
                 continue
+            prefilter.add(path, stamp or "", text=text)
         summaries: dict[str, dict[str, Any]] = {}
 
         def take(path: str) -> None:
-            summary = _summary(texts[path], cache)
+            summary = _summary(prefilter, path, cache)
             if summary is not None:
                 summaries[path] = summary
 
-        prefilter = TextPrefilter(texts, ModuleResolver(root, set(texts)))
-        for path, text in texts.items():
-            if builds_recurrent(text):
+        for path in prefilter.paths:
+            if prefilter.builds_recurrent(path):
                 take(path)
         words: set[str] = set()
         for _ in range(MAX_ROUNDS):
@@ -136,12 +197,50 @@ class ProjectIndex:
                 reached |= prefilter.naming(name, mentions, defining)
             for path in sorted(reached - summaries.keys()):
                 take(path)
-        index = cls(root, summaries, set(texts), cache)
+        index = cls(root, summaries, set(prefilter.paths), cache)
+        index.snapshot_key = snapshot_key
+        index._prefilter = prefilter  # the files the reach below summarises are read through it
         index._reach_imports()
-        if snapshot_key is not None:
-            snapshot = {"format": SUMMARY_FORMAT, "summaries": index.summaries, "files": sorted(texts)}
-            cache.store(SNAPSHOT_NAMESPACE, snapshot_key, snapshot)
+        index._prefilter = None
+        if cache is not None:
+            cache.store(RECORDS_NAMESPACE, records_key, {"format": RECORD_FORMAT, "files": prefilter.records()})
+            if snapshot_key is not None:
+                snapshot = {"format": SUMMARY_FORMAT, "summaries": index.summaries, "files": prefilter.paths}
+                cache.store(SNAPSHOT_NAMESPACE, snapshot_key, snapshot)
         return index
+
+    def _read_snapshot(self) -> bool:
+        """Read the stored index of this tree (``snapshot_key``); rebuild it when it cannot be
+        read any more. False when there is none to read."""
+        stored = self.cache.load(SNAPSHOT_NAMESPACE, self.snapshot_key) if self.cache and self.snapshot_key else None
+        if isinstance(stored, dict) and stored.get("format") == SUMMARY_FORMAT:
+            self._summaries, self._files = stored["summaries"], set(stored["files"])
+            return True
+        if self._rebuild is None:
+            return False
+        fresh = self._rebuild()
+        self._summaries, self._files = fresh.summaries, fresh.files
+        return True
+
+    def stored_answer(self, path: str) -> str | None:
+        """What the project tells ``path`` (``ProjectView.digest``) as stored with this tree's
+        index by a run before (None: not stored; compute it)."""
+        if self._stored_answers is None:
+            return None
+        return self._stored_answers.get(path, self._stored_answers.get(OTHER_FILES))
+
+    def keep_answers(self, answer: Callable[[str], str]) -> None:
+        """Store ``answer(path)`` (``ProjectView.digest``) for every summarised file — and once
+        for all the other files, which the project tells nothing — next to the stored index, so
+        that a run over the unchanged tree whose results are all cached reads neither."""
+        if self.cache is None or self.snapshot_key is None or self._stored_answers is not None:
+            return
+        answers = {path: answer(path) for path in sorted(self.summaries)}
+        answers[OTHER_FILES] = answer(OTHER_FILES)
+        self.cache.store(
+            ANSWERS_NAMESPACE, _answers_key(self.snapshot_key), {"format": ANSWERS_FORMAT, "answers": answers}
+        )
+        self._stored_answers = answers
 
     def _reach_imports(self) -> None:
         """Summarise the project files that the summarised ones take something from: a base
@@ -222,11 +321,9 @@ class ProjectIndex:
         summary = self.summaries.get(path)
         if summary is None and not self._complete and path in self.resolver.files and path not in self._reached:
             self._reached.add(path)
-            try:
-                text = Path(path).read_bytes().decode("utf-8", "replace")
-            except OSError:
+            if self._prefilter is None:
                 return None
-            summary = _summary(text, self.cache)
+            summary = _summary(self._prefilter, path, self.cache)
             if summary is not None:
                 self.summaries[path] = summary
         return summary
@@ -305,11 +402,17 @@ class ProjectIndex:
 
     def referenced_classes(self) -> set[Symbol]:
         """Classes handed around as values, or whose module is looked into by name."""
-        return {symbol for symbol in self._referenced_symbols() if symbol.kind == "class"}
+        return self._referenced_of("class")
 
     def referenced_functions(self) -> set[Symbol]:
         """Module functions handed around as values (a callback, ``model.apply(fn)``)."""
-        return {symbol for symbol in self._referenced_symbols() if symbol.kind == "function"}
+        return self._referenced_of("function")
+
+    def _referenced_of(self, kind: str) -> set[Symbol]:
+        # asked once per class of every linted file: made once
+        if kind not in self._referenced_by_kind:
+            self._referenced_by_kind[kind] = {symbol for symbol in self._referenced_symbols() if symbol.kind == kind}
+        return self._referenced_by_kind[kind]
 
     def _referenced_symbols(self) -> set[Symbol]:
         if self._referenced is None:
@@ -514,26 +617,52 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _stamp(path: str) -> str | None:
+    """The file's path, size, modification time and inode (None when it cannot be read)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}"
+
+
 def _stamps_key(paths: list[str]) -> str | None:
-    """A key from every file's path, size, modification time and inode (None when one cannot be
-    read: then the files themselves are read)."""
+    """A key from every file's stamp (None when one cannot be read: then the files themselves
+    are read)."""
     parts = [SUMMARY_FORMAT]
     for path in paths:
-        try:
-            stat = os.stat(path)
-        except OSError:
+        stamp = _stamp(path)
+        if stamp is None:
             return None
-        parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}")
+        parts.append(stamp)
     return digest(*parts)
 
 
-def _summary(text: str, cache: Cache | None) -> dict[str, Any] | None:
-    key = digest(SUMMARY_FORMAT, text)
+def _answers_key(snapshot_key: str) -> str:
+    """The stored answers of a snapshot, for this code: the size and modification time of the
+    modules that compute them are part of the key (a stale answer would serve stale results)."""
+    here = Path(__file__).resolve().parent
+    parts = [ANSWERS_FORMAT, snapshot_key]
+    for module in sorted([*here.glob("*.py"), here.parent / "facts" / "project_semantics.py"]):
+        try:
+            stat = module.stat()
+        except OSError:
+            continue
+        parts.append(f"{module}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    return digest(*parts)
+
+
+def _content_key(text: str) -> str:
+    return digest(SUMMARY_FORMAT, text)
+
+
+def _summary(prefilter: TextPrefilter, path: str, cache: Cache | None) -> dict[str, Any] | None:
+    key = prefilter.content_key(path)
     if cache is not None:
         stored = cache.load(NAMESPACE, key)
         if isinstance(stored, dict) and stored.get("format") == SUMMARY_FORMAT:
             return stored.get("summary")
-    summary = summarise(text)
+    summary = summarise(prefilter.text(path))
     if cache is not None:
         cache.store(NAMESPACE, key, {"format": SUMMARY_FORMAT, "summary": summary})
     return summary
@@ -555,7 +684,11 @@ def _interesting_names(summaries: Iterable[dict[str, Any]], known: set[str]) -> 
         for name, info in summary["classes"].items():
             if info["holds_recurrent"] or info["recurrent_attributes"]:
                 names.add(name)
-        names.update(name for name, info in summary["functions"].items() if info.get("builds_recurrent"))
+        names.update(
+            name
+            for name, info in summary["functions"].items()
+            if info.get("builds_recurrent") or info.get("returns_class")  # a factory of modules or of classes
+        )
         for call in summary["calls"]:
             if call["callee"].rsplit(".", 1)[-1] in known:
                 scope = call.get("scope", "<module>").split(".")

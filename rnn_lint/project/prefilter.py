@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
 from rnn_lint.project.root import ModuleResolver
 from rnn_lint.rule import RECURRENT_CODE
@@ -36,37 +38,119 @@ _IMPORT = re.compile(r"import[ \t]+([^\n;#]*)")
 _STAR = re.compile(r"import\s*\*")
 _DEFINITION = re.compile(r"(?:class|def)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 
+#: Bump when what a record holds, or how it is found, changes.
+RECORD_FORMAT = "1"
+#: What a stored record holds after the file's stamp, each None until a run needed it.
+RECORD_FIELDS = ("content key", "builds recurrent", "words", "definitions", "imports", "imports *")
+_KEY, _RECURRENT, _WORDS, _DEFINED, _IMPORTS, _STARRED = range(len(RECORD_FIELDS))
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    """A pattern matching any of ``words``, as a trie (``ab|ac`` is ``a(?:b|c)``): ``re`` tries
+    alternatives one after the other at every place, a trie tries one branch per character."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for character in word:
+            node = node.setdefault(character, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(character) + pattern(node[character]) for character in sorted(node) if character]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(trie)
+
 
 def builds_recurrent(text: str) -> bool:
     return any(needle in text for needle in RECURRENT_NEEDLES) and RECURRENT_CODE.search(text) is not None
 
 
 class TextPrefilter:
-    """The project's texts, and the files among them that can name a given definition."""
+    """The project's files as the pre-filter sees them, and those among them that can name a
+    given definition. What it finds in a file (does it build a recurrent module, its words, its
+    definitions, its imports, its content key) is found once, and can be stored with the file's
+    stat (``records``) so that the next run reads again only the files that changed."""
 
-    def __init__(self, texts: dict[str, str], resolver: ModuleResolver) -> None:
-        self.texts = texts
+    def __init__(self, resolver: ModuleResolver, content_key: Callable[[str], str]) -> None:
         self.resolver = resolver
+        self._content_key = content_key
         self.root = resolver.root
+        self.paths: list[str] = []
+        self._stamps: dict[str, str] = {}
+        self._texts: dict[str, str] = {}
+        self._found: dict[str, list[Any]] = {}  # path → a record (see RECORD_FIELDS), None = not yet
         self._identifiers: dict[str, frozenset[str]] = {}
+        self._definitions: dict[str, frozenset[str]] = {}
         self._imports: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._ancestors: dict[str, frozenset[str]] = {}
-        self._definitions: dict[str, frozenset[str]] = {}
         self._star_files: list[str] | None = None
+
+    def add(self, path: str, stamp: str, text: str | None = None, record: list[Any] | None = None) -> None:
+        """A project file: its text (read now), or what a run before found in it when its stamp
+        (path, size, modification time, inode) is the one recorded then."""
+        self.paths.append(path)
+        self._stamps[path] = stamp
+        if text is not None:
+            self._texts[path] = text
+        self._found[path] = list(record[1:]) if record is not None else [None] * len(RECORD_FIELDS)
+
+    def records(self) -> dict[str, list[Any]]:
+        """path → [stamp, *what was found] (None: never needed), to be given back to ``add``."""
+        return {path: [self._stamps[path], *self._found[path]] for path in self.paths}
+
+    def text(self, path: str) -> str:
+        text = self._texts.get(path)
+        if text is None:
+            try:
+                text = Path(path).read_bytes().decode("utf-8", "replace")
+            except OSError:
+                text = ""  # gone since its stat was taken: nothing to find in it
+            self._texts[path] = text
+        return text
+
+    def _field(self, path: str, field: int, compute: Callable[[str], Any]) -> Any:
+        found = self._found[path]
+        if found[field] is None:
+            found[field] = compute(self.text(path))
+        return found[field]
+
+    def content_key(self, path: str) -> str:
+        """The key of the file's summary in the cache (its content and the summary format)."""
+        return self._field(path, _KEY, self._content_key)
+
+    def builds_recurrent(self, path: str) -> bool:
+        return self._field(path, _RECURRENT, builds_recurrent)
 
     def identifiers(self, path: str) -> frozenset[str]:
         """Every identifier-like word of the file (found once)."""
         found = self._identifiers.get(path)
         if found is None:
-            found = self._identifiers[path] = frozenset(_IDENTIFIER.findall(self.texts[path]))
+            words = self._field(path, _WORDS, lambda text: " ".join(sorted(set(_IDENTIFIER.findall(text)))))
+            found = self._identifiers[path] = frozenset(words.split())
         return found
 
-    def mentioning(self, names: set[str], skip: Iterable[str] = ()) -> dict[str, list[str]]:
-        """name → the files (not in ``skip``) whose text mentions it as a word."""
-        skipped = set(skip)
+    def definitions(self, path: str) -> frozenset[str]:
+        """The names after ``class`` or ``def`` in the file (found once)."""
+        found = self._definitions.get(path)
+        if found is None:
+            names = self._field(path, _DEFINED, lambda text: " ".join(sorted(set(_DEFINITION.findall(text)))))
+            found = self._definitions[path] = frozenset(names.split())
+        return found
+
+    def mentioning(self, names: set[str]) -> dict[str, list[str]]:
+        """name → the files whose text mentions it as a word."""
         found: dict[str, list[str]] = {}
-        for path in self.texts:
-            if path in skipped:
+        # Names that start with a capital (classes) are rare in code: one search for all of them
+        # skips the files that mention none (a tenth of the cost of splitting every file into
+        # words). Lower-case names (functions) start at almost every place: then each file is
+        # split into words once, for every round.
+        anywhere = re.compile(_alternatives(names)) if all(name[:1].isupper() for name in names) else None
+        for path in self.paths:
+            if anywhere is not None and self._found[path][_WORDS] is None and anywhere.search(self.text(path)) is None:
                 continue
             for name in names.intersection(self.identifiers(path)):
                 found.setdefault(name, []).append(path)
@@ -102,16 +186,11 @@ class TextPrefilter:
             if not grown:
                 return reached
 
-    def definitions(self, path: str) -> frozenset[str]:
-        """The names after ``class`` or ``def`` in the file (found once)."""
-        found = self._definitions.get(path)
-        if found is None:
-            found = self._definitions[path] = frozenset(_DEFINITION.findall(self.texts[path]))
-        return found
-
     def star_files(self) -> list[str]:
         if self._star_files is None:
-            self._star_files = [path for path, text in self.texts.items() if _STAR.search(text)]
+            self._star_files = [
+                path for path in self.paths if self._field(path, _STARRED, lambda text: _STAR.search(text) is not None)
+            ]
         return self._star_files
 
     def imports(self, path: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -119,12 +198,15 @@ class TextPrefilter:
         as the path of the module without ``.py`` (a package: its folder)."""
         found = self._imports.get(path)
         if found is None:
-            found = self._imports[path] = self._find_imports(path, self.texts[path])
+            modules, starred = self._field(path, _IMPORTS, lambda text: self._find_imports(path, text))
+            found = self._imports[path] = (frozenset(modules), frozenset(starred))
         return found
 
-    def _find_imports(self, path: str, text: str) -> tuple[frozenset[str], frozenset[str]]:
+    def _find_imports(self, path: str, text: str) -> list[list[str]]:
         modules: set[str] = set()
         starred: set[str] = set()
+        if "import" not in text:
+            return [[], []]
         bases: list[str] | None = None
         for match in _FROM_IMPORT.finditer(text):
             dots, module, star = match.groups()
@@ -152,7 +234,7 @@ class TextPrefilter:
                     parts = parts[:1]  # ``import a.b`` binds ``a``: a.anything may follow
                 bases = bases if bases is not None else self.resolver._bases(path)
                 modules.update(os.path.join(base, *parts) for base in bases)
-        return frozenset(modules), frozenset(starred)
+        return [sorted(modules), sorted(starred)]
 
     def ancestors(self, path: str) -> frozenset[str]:
         """The module path of ``path`` and every folder above it up to the root: an import of

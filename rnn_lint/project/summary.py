@@ -10,7 +10,8 @@ re-read while the file does not change. It holds only what other files need:
   the callees constructed into ``self`` attributes (held submodules), whether its methods touch
   parameters (an initialisation of its own);
 - ``functions``: module-level functions, whether they touch parameters (an init helper) or load
-  weights (a restore helper);
+  weights (a restore helper), and which recurrent class they return by the value of a parameter
+  (``returns_class``: ``def make_rnn(kind): return nn.LSTM if kind == "lstm" else nn.GRU``);
 - ``calls``: every call of a name the project may define (not builtins, not ``torch.*``), with its
   argument values as far as this file knows them: literals, module constants, dicts of literals,
   ``argparse`` defaults read through ``args.x`` or ``getattr(args, "x", default)``; names bound to
@@ -167,6 +168,7 @@ class _Summariser:
         self.constants: dict[str, Any] = {}
         self.assigned: dict[str, int] = {}  # module-level name → how many assignments
         self.dicts: dict[str, dict[str, Any]] = {}
+        self.class_dicts: dict[str, dict[str, str]] = {}  # module dicts of recurrent classes
         self.arg_defaults: dict[str, list[Any]] = {}  # argparse dest → value
         self.arg_names: set[str] = set()  # names bound to parse_args()
         self.args_mutated: set[str] = set()  # dests assigned after parsing (args.x = ...)
@@ -239,6 +241,9 @@ class _Summariser:
                                 self.constants[target.id] = value
                             elif isinstance(node.value, ast.Dict):
                                 self.dicts[target.id] = self._dict_literal(node.value)
+                                classes = _class_table(node.value, self.imports)
+                                if classes is not None:  # RNNS = {"lstm": nn.LSTM, "gru": nn.GRU}
+                                    self.class_dicts[target.id] = classes
             elif isinstance(node, (ast.If, ast.Try, ast.With)):
                 for block in _blocks(node):
                     self._declare(block)
@@ -330,6 +335,9 @@ class _Summariser:
                 and (_RECURRENT_WORDS.search(text) is not None),
                 "loads": any(word in text for word in LOAD_METHODS) or "torch.load" in text,
                 "builds_recurrent": _recurrent_text(text),
+                "returns_class": _class_choice(node, self.imports, self.class_dicts)
+                if any(word in text for word in ("RNN", "LSTM", "GRU"))
+                else None,
             }
         elif isinstance(node, (ast.If, ast.Try, ast.With)):
             for block in _blocks(node):
@@ -720,6 +728,159 @@ def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool) -
         "var_positional": arguments.vararg is not None,
         "var_keyword": arguments.kwarg is not None,
     }
+
+
+def _class_choice(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, imports: dict[str, list[Any]], tables: dict[str, dict[str, str]]
+) -> dict[str, Any] | None:
+    """What a factory returning a recurrent *class* returns, by the value of one parameter:
+    ``{"param", "position", "default", "transform", "cases": [[literals, kind], ...],
+    "otherwise"}`` (the first case whose literals hold the parameter's value, else
+    ``otherwise``; None for an error). Recognised bodies (a docstring aside): ``return nn.LSTM``;
+    ``return nn.LSTM if kind == "lstm" else nn.GRU``; ``return RNNS[kind]`` (a dict of classes);
+    an ``if``/``elif`` chain on ``kind == "..."`` (or ``kind.lower()``, ``kind in (...)``) whose
+    branches each return a class or raise. None for any other function."""
+    body = [
+        s
+        for s in function.body
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str))
+    ]
+    params = _params(function, skip_self=False)
+    names = set(params["positional"]) | set(params["keyword_only"])
+    choice = _Choice(names, imports, tables)
+    try:
+        if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
+            choice.returned(body[0].value)
+        elif body and isinstance(body[0], ast.If) and len(body) <= 2:
+            choice.chain(body[0], body[1:])
+        else:
+            return None
+    except _NotAChoice:
+        return None
+    if choice.param is None and choice.cases:
+        return None
+    position = params["positional"].index(choice.param) if choice.param in params["positional"] else None
+    default = params["defaults"].get(choice.param) if choice.param else None
+    return {
+        "param": choice.param,
+        "position": position,
+        "default": default[1] if default and default[0] == "const" else None,
+        "transform": choice.transform,
+        "cases": choice.cases,
+        "otherwise": choice.otherwise,
+    }
+
+
+class _NotAChoice(Exception):
+    pass
+
+
+class _Choice:
+    """Reads a factory's body into cases on one parameter (``_class_choice``)."""
+
+    def __init__(self, names: set[str], imports: dict[str, list[Any]], tables: dict[str, dict[str, str]]) -> None:
+        self.names = names
+        self.imports = imports
+        self.tables = tables
+        self.param: str | None = None
+        self.transform: str | None = None
+        self.cases: list[list[Any]] = []
+        self.otherwise: str | None = None
+
+    def returned(self, node: ast.expr) -> None:
+        """``return <node>``: a class, a conditional expression of classes, a table lookup."""
+        if isinstance(node, ast.IfExp):
+            literals, equal = self._test(node.test)
+            first, second = (node.body, node.orelse) if equal else (node.orelse, node.body)
+            self.cases.append([literals, self._kind(first)])
+            self.returned(second)
+            return
+        if isinstance(node, ast.Subscript):
+            table = self._table(node.value)
+            self._subject(node.slice)
+            self.cases.extend([[key], kind] for key, kind in table.items())
+            self.otherwise = None  # a KeyError
+            return
+        self.otherwise = self._kind(node)
+
+    def chain(self, node: ast.If, after: list[ast.stmt]) -> None:
+        while True:
+            literals, equal = self._test(node.test)
+            if not equal or len(node.body) != 1 or not isinstance(node.body[0], ast.Return):
+                raise _NotAChoice
+            self.cases.append([literals, self._kind(node.body[0].value)])
+            if len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
+                node = node.orelse[0]  # elif: what follows the chain still follows it
+                continue
+            if node.orelse and after:
+                raise _NotAChoice
+            rest = node.orelse or after
+            if not rest or (len(rest) == 1 and isinstance(rest[0], ast.Raise)):
+                self.otherwise = None  # falls off the end (None) or raises: no class
+            elif len(rest) == 1 and isinstance(rest[0], ast.Return) and rest[0].value is not None:
+                self.otherwise = self._kind(rest[0].value)
+            else:
+                raise _NotAChoice
+            return
+
+    def _kind(self, node: ast.expr | None) -> str:
+        kind = _recurrent_class(node, self.imports) if node is not None else None
+        if kind is None:
+            raise _NotAChoice
+        return kind
+
+    def _table(self, node: ast.expr) -> dict[str, str]:
+        if isinstance(node, ast.Dict):
+            table = _class_table(node, self.imports)
+        elif isinstance(node, ast.Name):
+            table = self.tables.get(node.id)
+        else:
+            table = None
+        if table is None:
+            raise _NotAChoice
+        return table
+
+    def _test(self, test: ast.expr) -> tuple[list[str], bool]:
+        """``kind == "lstm"`` → (["lstm"], True); ``!=`` → False; ``kind in ("lstm", "LSTM")``."""
+        if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+            raise _NotAChoice
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if isinstance(left, ast.Constant) and isinstance(op, (ast.Eq, ast.NotEq)):
+            left, right = right, left
+        self._subject(left)
+        if isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(right, ast.Constant) and isinstance(right.value, str):
+            return [right.value], isinstance(op, ast.Eq)
+        if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+            literals = [e.value for e in right.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            if len(literals) != len(right.elts):
+                raise _NotAChoice
+            return literals, isinstance(op, ast.In)
+        raise _NotAChoice
+
+    def _subject(self, node: ast.expr) -> None:
+        """The parameter tested: ``kind``, ``kind.lower()`` or ``kind.upper()``, the same one
+        throughout."""
+        transform = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args and not node.keywords:
+            if node.func.attr not in ("lower", "upper"):
+                raise _NotAChoice
+            transform, node = node.func.attr, node.func.value
+        if not isinstance(node, ast.Name) or node.id not in self.names:
+            raise _NotAChoice
+        if self.param is not None and (self.param, self.transform) != (node.id, transform):
+            raise _NotAChoice
+        self.param, self.transform = node.id, transform
+
+
+def _class_table(node: ast.Dict, imports: dict[str, list[Any]]) -> dict[str, str] | None:
+    """``{"lstm": nn.LSTM, "gru": nn.GRU}``: string keys, recurrent classes for values."""
+    table: dict[str, str] = {}
+    for key, value in zip(node.keys, node.values):
+        kind = _recurrent_class(value, imports)
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)) or kind is None:
+            return None
+        table[key.value] = kind
+    return table or None
 
 
 def _flowing_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool = False) -> frozenset[str]:
