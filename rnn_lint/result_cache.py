@@ -32,7 +32,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import stat
 import sys
 import time
 from collections.abc import Sequence
@@ -43,6 +42,7 @@ from typing import Any
 from rnn_lint import __version__
 from rnn_lint.cache import CACHE_DIR_NAME, Cache, digest
 from rnn_lint.config import Settings
+from rnn_lint.reading import read_with_status
 from rnn_lint.rule import CellLocation, Edit, Finding, Fix, Rule
 
 NAMESPACE = "results"
@@ -75,12 +75,7 @@ def read_stamped(path: str) -> tuple[Stamp, bytes] | None:
     """The bytes of ``path`` and their stamp (the ``stat`` is taken before reading, so a change
     made meanwhile makes the stamp older than the bytes, never newer); None when unreadable."""
     try:
-        # Opened without blocking: a FIFO must not hang the run (the engine reports it as RNN000).
-        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
-            status = os.fstat(handle.fileno())
-            if not stat.S_ISREG(status.st_mode):
-                return None
-            data = handle.read()
+        status, data = read_with_status(path)  # a FIFO does not hang the run: the engine reports it
     except OSError:
         return None
     newest = max(status.st_mtime_ns, status.st_ctime_ns)
