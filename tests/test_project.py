@@ -741,3 +741,33 @@ def test_a_holder_of_the_same_file_changes_verdict_with_its_sites(tmp_path: Path
     (tmp_path / "train.py").write_text("from model import Other, Holder\nh = Holder(Other())\n")
     main(["model.py"])
     assert "RNN104" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "encoder",
+    [
+        # the encoder's file does not parse (the index read an older text, or a stray edit)
+        "import torch.nn as nn\n\nclass Enc(nn.Module):\n    def __init__(self):\n        self.rnn = nn.GRU(4, 4\n",
+        # the encoder's file builds the holder and runs one itself: the holder's file is run
+        # from the encoder's while the encoder's is run for the holder's (each once)
+        "import torch.nn as nn\nfrom holder import Holder\n\nclass Enc(nn.Module):\n"
+        "    def __init__(self, inner):\n        super().__init__()\n        self.inner = inner\n"
+        "        self.rnn = nn.GRU(4, 4, bidirectional=True)\n\n"
+        "    def forward(self, x):\n        self.inner(x)\n        return self.rnn(x)\n\n"
+        "e = Enc(Holder(Enc(None)))\n",
+    ],
+    ids=["unparsable", "each-runs-the-other"],
+)
+def test_foreign_runs_that_fail_or_nest_stay_quiet(tmp_path: Path, monkeypatch, encoder) -> None:
+    holder = (
+        "import torch.nn as nn\n\nclass Holder(nn.Module):\n    def __init__(self, encoder):\n"
+        "        super().__init__()\n        self.encoder = encoder\n\n"
+        "    def forward(self, x):\n        _, h = self.encoder(x)\n        return h[-1]\n"
+    )
+    (tmp_path / "pyproject.toml").write_text("")
+    run = "from enc import Enc\nfrom holder import Holder\n"
+    write(tmp_path, {"enc.py": encoder, "holder.py": holder, "run.py": run})
+    monkeypatch.chdir(tmp_path)
+    findings = lint_paths(["holder.py"], Settings(root=tmp_path), jobs=1)
+    # a bidirectional Enc passed by every site: its h_n[-1] (no error of ours, no finding invented)
+    assert [(f.line, f.code) for f in findings] == ([(10, "RNN104")] if "Holder(" in encoder else [])
