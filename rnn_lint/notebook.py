@@ -9,8 +9,9 @@
   ``%%capture`` and the like run Python, so only their first line is neutralised.
 - **Neutralised, not parsed.** IPython syntax — line magics (``%matplotlib inline``), shell
   escapes (``!pip install``), ``x = !ls`` / ``x = %time f()``, help (``nn.LSTM?``, ``?x``),
-  autocall (``/f a``, ``,f a b``, ``;f a b``) — becomes ``pass`` at the line's indentation, with any ``\\`` continuation lines: the line count
-  stays, so positions need no mapping but the cell's. Lines inside strings and brackets are
+  autocall (``/f a``, ``,f a b``, ``;f a b``) — becomes ``pass`` at the line's indentation,
+  with any ``\\`` continuation lines: the line count stays, so positions need no mapping but the
+  cell's. Lines inside strings and brackets are
   never taken for magics (a small scanner follows strings, comments and brackets per cell).
 - **Positions.** Cells are numbered from 1 over *every* cell of the notebook, markdown
   included (as ruff numbers them); lines and columns count within the cell. For formats that
