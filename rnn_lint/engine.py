@@ -75,6 +75,22 @@ def lint_file(
     return lint_source(source, shown, rules, project=project)
 
 
+def may_find(path: str | Path, rules: Sequence[type[Rule]], data: bytes, *, project: Any = None) -> bool:
+    """False when ``lint_file(path, rules, data=data, project=project)`` surely finds nothing,
+    known without parsing: the text concerns no rule (the check ``lint_source`` starts with) and
+    the project cannot make it concern one. The runner settles such files (nearly all of a big
+    tree) itself instead of sending them to its workers."""
+    if str(path).endswith(".ipynb"):
+        return True
+    try:
+        source = _decode(data)
+    except (UnicodeDecodeError, SyntaxError):
+        return True  # the RNN000 finding is lint_file's to word
+    if prefilter(source, rules):
+        return True
+    return project is not None and project.involves()
+
+
 def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project: Any = None) -> list[Finding]:
     """Lint ``source`` (the text of ``path``) with ``rules``; findings sorted by position.
 

@@ -27,20 +27,30 @@ _KINDS = (
 
 def read_regular_file(path: str | os.PathLike) -> bytes:
     """The bytes of ``path`` if it is a regular file (after symlinks); ``NotARegularFile``
-    otherwise. Opened without blocking and checked on the open descriptor, so a FIFO never hangs
-    the run and a file swapped for one between a check and the read is still refused."""
+    otherwise. See ``read_with_status``."""
+    return read_with_status(path)[1]
+
+
+def read_with_status(path: str | os.PathLike) -> tuple[os.stat_result, bytes]:
+    """The status and the bytes of ``path`` if it is a regular file (after symlinks);
+    ``NotARegularFile`` otherwise. Opened without blocking and checked on the open descriptor, so
+    a FIFO never hangs the run and a file swapped for one between a check and the read is still
+    refused; the status is taken before reading, so a change made meanwhile makes it older than
+    the bytes, never newer. Read with ``os.read`` (half the cost of a buffered file object, over
+    10,000 files)."""
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            kind = next((name for test, name in _KINDS if test(status.st_mode)), "not a regular file")
             raise NotARegularFile(f"not a regular file: it is {kind}")
-        with os.fdopen(descriptor, "rb") as stream:
-            descriptor = -1
-            return stream.read()
+        # One read for a file of the size it had; more when it grew meanwhile or a read came back short.
+        parts = [os.read(descriptor, status.st_size + 1)]
+        while parts[-1]:
+            parts.append(os.read(descriptor, 1 << 16))
+        return status, b"".join(parts)
     finally:
-        if descriptor >= 0:
-            os.close(descriptor)
+        os.close(descriptor)
 
 
 def unreadable_reason(path: str | os.PathLike, error: OSError) -> str:

@@ -174,3 +174,36 @@ def test_the_finer_pre_filter_keeps_every_way_of_building_a_module() -> None:
     skipped = ["mode = 'RNN_TANH'", "# an LSTM-based tagger", "from .rnn import RNNBase", "x = _VF.lstm(...)"]
     assert all(RECURRENT_CODE.search(text) for text in kept)
     assert not any(RECURRENT_CODE.search(text) for text in skipped)
+
+
+def _quiet_candidates(tmp_path) -> list:
+    """Every fixture (scripts, notebooks, project files), plus texts that mention recurrent
+    networks without building one, and files that cannot be read or decoded."""
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    paths = sorted(p for p in fixtures.rglob("*") if p.suffix in (".py", ".ipynb"))
+    extra = {
+        "plain.py": b"def f(x):\n    return x + 1\n",
+        "mention.py": b"# an LSTM baseline lives elsewhere\nRNN_HIDDEN = 128\n",
+        "latin1.py": b"# -*- coding: latin-1 -*-\nx = '\xe9'\n",
+        "broken.py": b"x = '\xff\xfe'\n",
+        "notebook.ipynb": b"not json",
+    }
+    for name, data in extra.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    return paths
+
+
+def test_may_find_is_false_only_for_files_without_findings(tmp_path) -> None:
+    from rnn_lint.engine import may_find
+
+    quiet = 0
+    for path in _quiet_candidates(tmp_path):
+        data = path.read_bytes()
+        if not may_find(path, RULES, data):
+            quiet += 1
+            assert lint_file(path, RULES, data=data) == [], path
+    assert quiet >= 2  # plain.py and mention.py at least: the check is not vacuous
+    assert may_find("broken.py", RULES, b"x = '\xff\xfe'\n")  # its RNN000 comes from lint_file

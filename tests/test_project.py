@@ -717,3 +717,57 @@ def test_factory_of_recurrent_classes_resolves_with_a_known_argument(tmp_path: P
         cst.parse_module(model), str(tmp_path / "model.py"), ProjectView(build(tmp_path), str(tmp_path / "model.py"))
     )
     assert [c.kind for c in facts.constructions] == ([kind] if kind else [])
+
+
+def test_a_holder_of_the_same_file_changes_verdict_with_its_sites(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Encoder and holder in model.py, built in train.py: model.py's cached results follow
+    train.py (what it passes decides)."""
+    from rnn_lint.cli import main
+
+    (tmp_path / "pyproject.toml").write_text("")
+    model = (
+        "import torch.nn as nn\n\n\nclass Encoder(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.rnn = nn.GRU(8, 8, bidirectional=True)\n\n"
+        "    def forward(self, x):\n        _, hidden = self.rnn(x)\n        return hidden\n\n\n"
+        "class Other(nn.Module):\n    def forward(self, x):\n        return x\n\n\n"
+        "class Holder(nn.Module):\n    def __init__(self, encoder):\n        super().__init__()\n"
+        "        self.encoder = encoder\n\n    def forward(self, x):\n        return self.encoder(x)[-1]\n"
+    )
+    write(tmp_path, {"model.py": model, "train.py": "from model import Encoder, Holder\nh = Holder(Encoder())\n"})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RNN_LINT_CACHE_DIR", raising=False)
+    main(["model.py"])
+    assert "model.py:25:" in capsys.readouterr().out and (tmp_path / ".rnn_lint_cache").exists()
+    (tmp_path / "train.py").write_text("from model import Other, Holder\nh = Holder(Other())\n")
+    main(["model.py"])
+    assert "RNN104" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "encoder",
+    [
+        # the encoder's file does not parse (the index read an older text, or a stray edit)
+        "import torch.nn as nn\n\nclass Enc(nn.Module):\n    def __init__(self):\n        self.rnn = nn.GRU(4, 4\n",
+        # the encoder's file builds the holder and runs one itself: the holder's file is run
+        # from the encoder's while the encoder's is run for the holder's (each once)
+        "import torch.nn as nn\nfrom holder import Holder\n\nclass Enc(nn.Module):\n"
+        "    def __init__(self, inner):\n        super().__init__()\n        self.inner = inner\n"
+        "        self.rnn = nn.GRU(4, 4, bidirectional=True)\n\n"
+        "    def forward(self, x):\n        self.inner(x)\n        return self.rnn(x)\n\n"
+        "e = Enc(Holder(Enc(None)))\n",
+    ],
+    ids=["unparsable", "each-runs-the-other"],
+)
+def test_foreign_runs_that_fail_or_nest_stay_quiet(tmp_path: Path, monkeypatch, encoder) -> None:
+    holder = (
+        "import torch.nn as nn\n\nclass Holder(nn.Module):\n    def __init__(self, encoder):\n"
+        "        super().__init__()\n        self.encoder = encoder\n\n"
+        "    def forward(self, x):\n        _, h = self.encoder(x)\n        return h[-1]\n"
+    )
+    (tmp_path / "pyproject.toml").write_text("")
+    run = "from enc import Enc\nfrom holder import Holder\n"
+    write(tmp_path, {"enc.py": encoder, "holder.py": holder, "run.py": run})
+    monkeypatch.chdir(tmp_path)
+    findings = lint_paths(["holder.py"], Settings(root=tmp_path), jobs=1)
+    # a bidirectional Enc passed by every site: its h_n[-1] (no error of ours, no finding invented)
+    assert [(f.line, f.code) for f in findings] == ([(10, "RNN104")] if "Holder(" in encoder else [])

@@ -30,6 +30,7 @@ The interpreter asks five questions here, and nowhere else crosses files:
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,9 @@ class ForeignForward:
 #: Files whose foreign forward is being run now (a model holding a model of a file that holds
 #: one of the first file's: stop there).
 _RUNNING: set[str] = set()
+#: Per index, the foreign forwards run so far and the interpreter of each file that ran them:
+#: every holder of an encoder, in whichever file, reuses one run of the encoder's file.
+_RUNS: weakref.WeakKeyDictionary[ProjectIndex, tuple[dict[Symbol, Any], dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
 class ProjectView:
@@ -125,9 +129,11 @@ class ProjectView:
         self.index = index
         self.path = os.path.abspath(path)
         self._answers: dict[str, Any] = {}
-        self._forwards: dict[Symbol, ForeignForward | None] = {}
-        #: the interpreters that ran other files (one per file, whichever of its classes is asked)
-        self._interpreters: dict[str, Any] = {}
+        if index not in _RUNS:
+            _RUNS[index] = ({}, {})
+        #: foreign forwards run, and the interpreters that ran other files (one per file,
+        #: whichever of its classes is asked), shared by the views of one index
+        self._forwards, self._interpreters = _RUNS[index]
 
     def involves(self) -> bool:
         """Whether the project can add to what the file's own text shows: one of its classes
@@ -290,8 +296,8 @@ class ProjectView:
                     value = self.constructor_value(name, parameter)
                     questions[f"{name}.{parameter}"] = None if value is None else [repr(value.value), value.where]
                     held = self.submodule(name, parameter)
-                    if held is not None and held[0].path != self.path:
-                        told = self._file_digest(held[0], depth)
+                    if held is not None:  # of this file or (with its text) of another
+                        told = self._file_digest(held[0], depth) if held[0].path != self.path else []
                         questions[f"{name}.{parameter}:held"] = [held[0].name, held[1], *told]
                 questions[f"weights:{name}"] = self.weights_from_elsewhere(name)
                 for base in info["bases"]:

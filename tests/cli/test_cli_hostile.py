@@ -320,3 +320,15 @@ def test_no_python_files_is_said_not_passed(cli, tmp_path):
 def test_files_without_findings_still_pass(cli, tmp_path):
     write_tree(tmp_path, {"a.py": "x = 1\n"})
     assert cli(".").out == "All checks passed!\n"
+
+
+def test_a_file_is_read_whole_when_reads_come_back_short(tmp_path, monkeypatch) -> None:
+    from rnn_lint import reading
+
+    data = bytes(range(256)) * 40
+    (tmp_path / "f.py").write_bytes(data)
+    real_read = os.read
+    monkeypatch.setattr(reading.os, "read", lambda descriptor, size: real_read(descriptor, min(size, 7)))
+    assert reading.read_regular_file(tmp_path / "f.py") == data
+    status, read = reading.read_with_status(tmp_path / "f.py")
+    assert (status.st_size, read) == (len(data), data)

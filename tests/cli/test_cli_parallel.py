@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 
 import pytest
@@ -38,8 +39,8 @@ def test_fixing_in_workers(cli, many_files):
 
 def test_pool_only_for_enough_files(monkeypatch, many_files):
     started = []
-    real_pool = runner.ProcessPoolExecutor
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", lambda **kw: started.append(kw) or real_pool(**kw))
+    real_pool = concurrent.futures.ProcessPoolExecutor  # imported by the runner when it starts workers
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", lambda **kw: started.append(kw) or real_pool(**kw))
     settings = Settings(root=many_files)
     few = runner.lint_paths([many_files / "pkg1"], settings, jobs=4)
     assert started == [] and few
@@ -66,3 +67,11 @@ def test_a_threaded_host_gets_fresh_worker_interpreters(many_files):
     finally:
         release.set()
         helper.join()
+
+
+def test_the_garbage_collector_is_put_back(many_files):
+    import gc
+
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    findings = runner.lint_paths([many_files], Settings(root=many_files), jobs=2)
+    assert findings and (gc.get_threshold(), gc.get_freeze_count()) == before
