@@ -21,6 +21,9 @@ recorded for files whose timestamps were at least ``RACY_SECONDS`` old when they
 write in the same clock tick as the read could leave the timestamps unchanged (git's "racily
 clean" problem), so such files are verified by their hash next time.
 
+When a run writes the index it drops the entries of files that no longer exist (one ``lstat``
+per entry the run did not look up), so renames and deletions do not make it grow forever.
+
 Concurrent runs each write the whole index atomically after merging it with what is on disk, so
 the worst a race costs is a few entries to recompute; a run that is killed never leaves a partial
 index (the previous one stays); an index that cannot be read or decoded is treated as empty.
@@ -97,6 +100,7 @@ class ResultCache:
         document, self._read_from = self.store.load_with_identity(NAMESPACE, key)
         self.entries: dict[str, list[Any]] = self._entries(document)
         self.updates: dict[str, list[Any]] = {}
+        self.asked: set[str] = set()  # paths this run looked up: they exist, or were just linted
 
     @classmethod
     def open(
@@ -128,6 +132,7 @@ class ResultCache:
         """The findings recorded for ``path`` (absolute), shown as ``display``, if its content and
         what the project tells it (``cross_file_digest``) are the ones they were computed from;
         None otherwise."""
+        self.asked.add(path)
         entry = self.entries.get(path)
         if entry is None:
             return None
@@ -187,6 +192,9 @@ class ResultCache:
         else:
             merged = self._entries(self.store.load(NAMESPACE, self.key))
         merged.update(self.updates)
+        for path in [path for path in merged if path not in self.asked and path not in self.updates]:
+            if not os.path.lexists(path):  # deleted or renamed since: the index must not grow forever
+                del merged[path]
         saved = self.store.store(NAMESPACE, self.key, {"version": __version__, "files": merged})
         if saved:
             self.entries = merged

@@ -86,29 +86,42 @@ def _stamp(size: int):
     return Stamp(size, 1, 1, "hash", True)
 
 
+def _existing(folder, *names: str) -> dict[str, str]:
+    """Files that exist: a save drops the entries of files that are gone."""
+    paths = {}
+    for name in names:
+        (folder / name).write_text("")
+        paths[name] = str(folder / name)
+    return paths
+
+
 def test_a_save_keeps_what_another_run_saved_since_the_index_was_read(tmp_path) -> None:
     from rnn_lint.result_cache import ResultCache
 
+    paths = _existing(tmp_path, "0.py", "a.py", "b.py")
+
     earlier = ResultCache(tmp_path, "key")
-    earlier.record("/0.py", _stamp(0), [])
+    earlier.record(paths["0.py"], _stamp(0), [])
     assert earlier.save()
     first, second = ResultCache(tmp_path, "key"), ResultCache(tmp_path, "key")  # both read it
-    first.record("/a.py", _stamp(1), [])
+    first.record(paths["a.py"], _stamp(1), [])
     assert first.save()
-    second.record("/b.py", _stamp(2), [])
+    second.record(paths["b.py"], _stamp(2), [])
     assert second.save()
-    assert set(ResultCache(tmp_path, "key").entries) == {"/0.py", "/a.py", "/b.py"}
+    assert set(ResultCache(tmp_path, "key").entries) == {paths["0.py"], paths["a.py"], paths["b.py"]}
 
 
 def test_an_index_nobody_wrote_since_it_was_read_is_not_read_again(tmp_path, monkeypatch) -> None:
     from rnn_lint.result_cache import ResultCache
 
+    paths = _existing(tmp_path, "a.py", "b.py")
+
     cache = ResultCache(tmp_path, "key")
-    cache.record("/a.py", _stamp(1), [])
+    cache.record(paths["a.py"], _stamp(1), [])
     assert cache.save()
     reopened = ResultCache(tmp_path, "key")
-    reopened.record("/b.py", _stamp(2), [])
+    reopened.record(paths["b.py"], _stamp(2), [])
     monkeypatch.setattr(Cache, "load", lambda *args: pytest.fail("read again"))
     assert reopened.save()
     monkeypatch.undo()
-    assert set(ResultCache(tmp_path, "key").entries) == {"/a.py", "/b.py"}
+    assert set(ResultCache(tmp_path, "key").entries) == {paths["a.py"], paths["b.py"]}

@@ -313,3 +313,22 @@ def test_engine_and_fixer_lint_the_bytes_they_are_given(tmp_path):
     assert [f.code for f in engine.lint_file(path, rules, data=data)] == ["RNN301"]
     fixed = fixer.fix_file(path, rules, data=data, write=False)
     assert fixed.fixed == 1 and "-rnn = nn.LSTM(8, 16, dropout=0.5)" in fixed.diff
+
+
+def test_entries_of_deleted_files_are_dropped_and_the_others_kept(tmp_path):
+    """A run on one file keeps the entries of the files it did not look at, but not those of
+    files that are gone (renamed, deleted): the index does not grow forever."""
+    files = {name: tmp_path / name for name in ("kept.py", "asked.py", "gone.py", "new.py")}
+    for path in files.values():
+        path.write_text("x = 1\n")
+    cache = result_cache.ResultCache(tmp_path / "cache", "key")
+    for name in ("kept.py", "asked.py", "gone.py"):
+        cache.record(str(files[name]), result_cache.read_stamped(str(files[name]))[0], [])
+    assert cache.save()
+    files["gone.py"].unlink()
+    later = result_cache.ResultCache(tmp_path / "cache", "key")
+    assert later.lookup(str(files["asked.py"]), "asked.py") == []
+    later.record(str(files["new.py"]), result_cache.read_stamped(str(files["new.py"]))[0], [])
+    assert later.save()
+    stored = result_cache.ResultCache(tmp_path / "cache", "key").entries
+    assert sorted(os.path.basename(path) for path in stored) == ["asked.py", "kept.py", "new.py"]

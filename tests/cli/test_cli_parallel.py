@@ -67,3 +67,11 @@ def test_a_threaded_host_gets_fresh_worker_interpreters(many_files):
     finally:
         release.set()
         helper.join()
+
+
+def test_the_garbage_collector_is_put_back(many_files):
+    import gc
+
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    findings = runner.lint_paths([many_files], Settings(root=many_files), jobs=2)
+    assert findings and (gc.get_threshold(), gc.get_freeze_count()) == before
