@@ -8,9 +8,10 @@
   magic (``%%bash``, ``%%writefile``, ``%%html`` …) is left out; ``%%time``, ``%%timeit``,
   ``%%capture`` and the like run Python, so only their first line is neutralised.
 - **Neutralised, not parsed.** IPython syntax — line magics (``%matplotlib inline``), shell
-  escapes (``!pip install``), ``x = !ls`` / ``x = %time f()``, help (``nn.LSTM?``, ``?x``) —
-  becomes ``pass`` at the line's indentation, with any ``\\`` continuation lines: the line count
-  stays, so positions need no mapping but the cell's. Lines inside strings and brackets are
+  escapes (``!pip install``), ``x = !ls`` / ``x = %time f()``, help (``nn.LSTM?``, ``?x``),
+  autocall (``/f a``, ``,f a b``, ``;f a b``) — becomes ``pass`` at the line's indentation,
+  with any ``\\`` continuation lines: the line count stays, so positions need no mapping but the
+  cell's. Lines inside strings and brackets are
   never taken for magics (a small scanner follows strings, comments and brackets per cell).
 - **Positions.** Cells are numbered from 1 over *every* cell of the notebook, markdown
   included (as ruff numbers them); lines and columns count within the cell. For formats that
@@ -252,6 +253,8 @@ def _is_ipython(body: str, scanner: _Scanner) -> bool:
     stripped = body.lstrip()
     if stripped[:1] in ("%", "!", "?"):
         return True
+    if stripped[:1] in ("/", ",", ";") and (stripped[1:2].isidentifier()):
+        return True  # autocall: ``/f a`` is f(a), ``,f a b`` is f("a", "b"); no statement starts so
     if _ASSIGNED_MAGIC.match(stripped):
         return True
     return "?" in body and scanner.has_question_mark(body)

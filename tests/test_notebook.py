@@ -98,6 +98,8 @@ def test_findings_are_sorted_by_cell_then_line(tmp_path) -> None:
         ("value = (1 +\n%2)\n", set()),  # inside brackets: Python's business (a syntax error)
         ("x = 5 % 2\ny = x != 1\n", set()),
         ("%%time\nx = 1\n", {0}),
+        ("/print 1\n,greet a b\n;greet a b\nx = 1\n", {0, 1, 2}),  # autocall
+        ("total = (1\n/ 2)\nitems = [1\n, 2]\n", set()),  # a line continued inside brackets
     ],
 )
 def test_ipython_syntax_is_neutralised_line_by_line(source, neutralised) -> None:

@@ -583,6 +583,11 @@ def test_messages_name_where_the_encoder_is_built(translator: Path, monkeypatch)
     site = "the Encoder built in train.py:{} with n_layers=2 (the --layers default) and bidirectional=True"
     assert site.format(16) in messages[("seq2seq.py", 16)]
     assert site.format(18) in messages[("classifier.py", 17)]
+    # an encoder of the holder's own file is named the same way
+    assert (
+        "`self.encoder.rnn (the Encoder built in translator/single.py:29 with bidirectional=True)`"
+        in (messages[("single.py", 26)])
+    )
 
 
 @pytest.mark.parametrize(

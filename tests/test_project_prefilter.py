@@ -60,12 +60,16 @@ def test_a_mention_that_cannot_reach_the_definition_is_not_parsed(tmp_path: Path
             "other/keras_user.py": "from keras.models import Net\nm = Net(8, 1)\n",
             "other/own.py": "class Net:\n    def __init__(self, a, n_layers):\n        pass\nNet(1, 3)\n",
             "other/unimported.py": "m = Net(8, 4)  # a name from nowhere\n",
+            # imports the module but names Net neither by import, as an attribute nor as a string
+            "bare.py": "import net\nNet = make()\nm = Net(8, 5)\n",
+            "star.py": "from net import *\nm = Net(8, 2)\n",
         },
     )
     index = build(tmp_path)
-    for left_out in ("other/keras_user.py", "other/unimported.py"):
+    for left_out in ("other/keras_user.py", "other/unimported.py", "bare.py"):
         assert str(tmp_path / left_out) not in index.summaries
-    assert sites(index, tmp_path) == ["train.py:2"]
+    assert str(tmp_path / "star.py") in index.summaries
+    assert sites(index, tmp_path) == ["star.py:2", "train.py:2"]
 
 
 def test_every_import_chain_to_the_definition_is_followed(tmp_path: Path) -> None:
@@ -81,10 +85,11 @@ def test_every_import_chain_to_the_definition_is_followed(tmp_path: Path) -> Non
             "c.py": "import net as n\nn.Net(8, 1)\n",
             "pkg/d.py": "from .. import net\nnet.Net(8, 1)\n",
             "e.py": "def late():\n    from net import Net\n    return Net(8, 1)\n",
+            "f.py": "import net\nm = getattr(net, 'Net')(8)\n",  # looked up by name
         },
     )
     index = build(tmp_path)
-    for reached in ("pkg/models/__init__.py", "pkg/star.py", "a.py", "b.py", "c.py", "pkg/d.py", "e.py"):
+    for reached in ("pkg/models/__init__.py", "pkg/star.py", "a.py", "b.py", "c.py", "pkg/d.py", "e.py", "f.py"):
         assert str(tmp_path / reached) in index.summaries, reached
 
 

@@ -94,6 +94,16 @@ class BaseClass:
 
 
 @dataclass(frozen=True)
+class HeldInstance(Instance):
+    """An instance of a class of this file that every construction of its holder passes in
+    (``Seq2Seq(Encoder(...), ...)`` with both classes here): run as any instance, its raw
+    recurrent results named for the path the holder reaches them by."""
+
+    #: where those instances are built ("train.py:40"), for messages
+    where: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ForeignModel:
     """An instance of a project class defined in another file, held by a class of this file:
     every construction of the holder passes one (``Seq2Seq(encoder, decoder)``)."""
@@ -359,7 +369,7 @@ def submodule_value(project: ProjectView | None, class_name: str, parameter: str
         return None
     symbol, where = held
     if symbol.path == project.path:
-        return Instance(symbol.name) if symbol.name in local_classes else None
+        return HeldInstance(symbol.name, where) if symbol.name in local_classes else None
     return ForeignModel(symbol, where)
 
 

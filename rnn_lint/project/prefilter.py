@@ -36,13 +36,18 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FROM_IMPORT = re.compile(r"from\s+(\.*)\s*([\w.]*)\s+import\b(\s*\*)?")
 _IMPORT = re.compile(r"import[ \t]+([^\n;#]*)")
 _STAR = re.compile(r"import\s*\*")
+#: What follows ``import``: a name list, in parentheses or continued with backslashes.
+_IMPORTED = re.compile(r"import\s*\(([^)]*)\)|import[ \t]+((?:[^\n;#\\]|\\\n)*)")
+#: A name read as an attribute (``models.Encoder``, ``pkg.build_rnn``), or looked up by name
+#: (``getattr(models, "Encoder")``).
+_ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_][A-Za-z0-9_]*)|[\"']([A-Za-z_][A-Za-z0-9_]*)[\"']")
 _DEFINITION = re.compile(r"(?:class|def)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 
 #: Bump when what a record holds, or how it is found, changes.
-RECORD_FORMAT = "1"
+RECORD_FORMAT = "2"
 #: What a stored record holds after the file's stamp, each None until a run needed it.
-RECORD_FIELDS = ("content key", "builds recurrent", "words", "definitions", "imports", "imports *")
-_KEY, _RECURRENT, _WORDS, _DEFINED, _IMPORTS, _STARRED = range(len(RECORD_FIELDS))
+RECORD_FIELDS = ("content key", "builds recurrent", "words", "definitions", "imports", "imports *", "named")
+_KEY, _RECURRENT, _WORDS, _DEFINED, _IMPORTS, _STARRED, _NAMED = range(len(RECORD_FIELDS))
 
 
 def _alternatives(words: Iterable[str]) -> str:
@@ -65,6 +70,12 @@ def _alternatives(words: Iterable[str]) -> str:
     return pattern(trie)
 
 
+def _named_in(text: str) -> str:
+    imported = " ".join(first or second for first, second in _IMPORTED.findall(text))
+    attributes = {first or second for first, second in _ATTRIBUTE.findall(text)}
+    return " ".join(sorted({*_IDENTIFIER.findall(imported), *attributes}))
+
+
 def builds_recurrent(text: str) -> bool:
     return any(needle in text for needle in RECURRENT_NEEDLES) and RECURRENT_CODE.search(text) is not None
 
@@ -85,6 +96,7 @@ class TextPrefilter:
         self._found: dict[str, list[Any]] = {}  # path → a record (see RECORD_FIELDS), None = not yet
         self._identifiers: dict[str, frozenset[str]] = {}
         self._definitions: dict[str, frozenset[str]] = {}
+        self._named: dict[str, frozenset[str]] = {}
         self._imports: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._ancestors: dict[str, frozenset[str]] = {}
         self._star_files: list[str] | None = None
@@ -167,7 +179,11 @@ class TextPrefilter:
         under: set[str] = set()  # the module paths (without .py) and folders the reached files are in
         for path in reached:
             under |= self.ancestors(path)
-        waiting = [path for path in candidates if path not in reached]
+        # A file names another file's definition only through an import of the name, an
+        # attribute (``models.Encoder``), a lookup by name (``getattr(models, "Encoder")``) or a
+        # ``from m import *``: a bare ``convert(x)`` there is something else.
+        stars = set(self.star_files())
+        waiting = [path for path in candidates if path not in reached and (path in stars or name in self.named(path))]
         while True:
             grown = False
             for path in waiting:
@@ -185,6 +201,14 @@ class TextPrefilter:
                     grown = True
             if not grown:
                 return reached
+
+    def named(self, path: str) -> frozenset[str]:
+        """The names the file imports by name or reads as attributes (found once)."""
+        found = self._named.get(path)
+        if found is None:
+            names = self._field(path, _NAMED, _named_in)
+            found = self._named[path] = frozenset(names.split())
+        return found
 
     def star_files(self) -> list[str]:
         if self._star_files is None:
