@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -49,8 +50,22 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    with _sigterm_stops_the_run():
+    with _sigterm_stops_the_run(), _fewer_garbage_collections():
         return _main(args)
+
+
+@contextlib.contextmanager
+def _fewer_garbage_collections():
+    """A run allocates a great deal (libcst's classes when it is imported, an entry per file) and
+    frees nearly all of it by reference counting: collecting generation 0 every 10,000
+    allocations instead of 700 saves about 5% of a run that lints one changed file. Put back
+    afterwards (``main`` may be called in a longer-lived process)."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(10_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
 
 
 @contextlib.contextmanager

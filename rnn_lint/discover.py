@@ -42,11 +42,12 @@ class PathPatterns:
         self._name = re.compile("|".join(names)) if names else None
         self._absolute = re.compile("|".join(absolutes)) if absolutes else None
 
-    def matches(self, path: str) -> bool:
-        """``path`` is absolute and normalised."""
+    def matches(self, path: str, name: str | None = None) -> bool:
+        """``path`` is absolute and normalised; ``name``, its last component, when the caller
+        has it (a directory entry's)."""
         if self._name is None:
             return False
-        return bool(self._name.match(os.path.basename(path)) or self._absolute.match(path))
+        return bool(self._name.match(os.path.basename(path) if name is None else name) or self._absolute.match(path))
 
     def matches_file_or_folder(self, path: str, root: Path) -> bool:
         """Whether ``path`` or a directory it lies in (below ``root``) matches: ``tests`` and
@@ -375,9 +376,9 @@ class _Discovery:
                         pending.append((entry.path, ignores))
                 elif not is_file:
                     continue
-                elif not self.includes.matches(entry.path):
+                elif not self.includes.matches(entry.path, entry.name):
                     self.skipped["not Python"] += 1
-                elif self.excludes.matches(entry.path):
+                elif self.excludes.matches(entry.path, entry.name):
                     self.skipped["excluded"] += 1
                 elif ignores.ignores(entry.path, False):
                     self.skipped["git-ignored"] += 1

@@ -22,7 +22,14 @@ from typing import Any
 from rnn_lint.facts import tensors
 from rnn_lint.facts.imports import dotted
 from rnn_lint.facts.model import Construction, ModuleCall, plain
-from rnn_lint.facts.project_semantics import ForeignForward, ForeignModel, ProjectView, chosen_class, site_values
+from rnn_lint.facts.project_semantics import (
+    ForeignForward,
+    ForeignModel,
+    HeldInstance,
+    ProjectView,
+    chosen_class,
+    site_values,
+)
 from rnn_lint.facts.values import (
     ONE,
     UNKNOWN,
@@ -103,12 +110,37 @@ def call_foreign(interpreter: Any, model: ForeignModel, node: Any, frame: Any) -
     if first is not None and type(first).__name__ == "Name":  # src: its sizes are the encoder's input's
         for axis, meaning in ran.input_axes.items():
             interpreter.size_meaning.setdefault(f"size:{frame.key}:{first.value}:{axis}", meaning)
+    return _named(interpreter, ran.value, ran.calls, node, model.symbol.name, model.where, certain=True)
+
+
+def call_held(interpreter: Any, instance: HeldInstance, node: Any, frame: Any) -> Any:
+    """``self.encoder(src)`` where ``self.encoder`` is a ``HeldInstance`` (a class of this file):
+    run as any instance, then each raw recurrent result it returns named for ``self.encoder``
+    and the site that built it; what the encoder computed from them stays as it was."""
+    first = len(interpreter.facts.calls)
+    value = interpreter._call_instance(instance, node, frame)
+    calls = interpreter.facts.calls[first:]
+    return _named(interpreter, value, calls, node, instance.class_name, instance.where, certain=False)
+
+
+def _named(
+    interpreter: Any,
+    value: Any,
+    calls: list[ModuleCall],
+    node: Any,
+    class_name: str,
+    where: tuple[str, ...],
+    certain: bool,
+) -> Any:
+    """``value`` with each tensor that is a result of one of ``calls`` as it came out of its
+    module replaced by the same result of a ``ForeignConstruction`` (its call recorded at
+    ``node``); anything else is UNKNOWN when ``certain`` (another file's), else kept."""
     callee = interpreter.module.code_for_node(node.func)
     made: dict[int, tuple[Any, ...]] = {}
 
     def proxied(call: ModuleCall, position: int) -> Any:
         if id(call) not in made:
-            proxy = _proxy(call.module, callee, model)
+            proxy = _proxy(call.module, callee, class_name, where, certain)
             h, c = tensors.state_tensors(proxy)
             fresh = (tensors.output_tensor(proxy), h, c)
             made[id(call)] = tuple(_like(old, new) for old, new in zip(call.results, fresh))
@@ -118,28 +150,32 @@ def call_foreign(interpreter: Any, model: ForeignModel, node: Any, frame: Any) -
         result = made[id(call)][position]
         return UNKNOWN if result is None else result
 
-    def convert(value: Any) -> Any:
-        if isinstance(value, TupleValue):
-            return TupleValue(tuple(convert(item) for item in value.items))
-        if isinstance(value, Tensor):
-            for call in ran.calls:
-                if call.module.is_cell:
+    def convert(item: Any) -> Any:
+        if isinstance(item, TupleValue):
+            return TupleValue(tuple(convert(part) for part in item.items))
+        if isinstance(item, Tensor):
+            for call in calls:
+                if call.module.is_cell or isinstance(call.module, ForeignConstruction):
                     continue
                 for position, result in enumerate(call.results):
-                    if result is value:
+                    if result is item:
                         return proxied(call, position)
-        return UNKNOWN
+        return UNKNOWN if certain else item
 
-    return convert(ran.value)
+    return convert(value)
 
 
-def _proxy(module: Construction, callee: str, model: ForeignModel) -> ForeignConstruction:
-    config = {name: _certain(value) for name, value in module.config.items()}
+def _proxy(
+    module: Construction, callee: str, class_name: str, where: tuple[str, ...], certain: bool
+) -> ForeignConstruction:
+    """``module`` as reached through ``callee`` (``self.encoder``); ``certain``: keep only what
+    another file can be sure of."""
+    config = {name: _certain(value) for name, value in module.config.items()} if certain else dict(module.config)
     # "the Encoder built in train.py:40 with n_layers=2 and bidirectional=True"
     values = site_values(*(module.config.get(name) for name in ("num_layers", "bidirectional", "batch_first")))
-    places = " and ".join(model.where) if len(model.where) <= 3 else f"{len(model.where)} sites"
+    places = " and ".join(where) if len(where) <= 3 else f"{len(where)} sites"
     given = [value.describe() for value in values]
-    site = f"the {model.symbol.name} built in {places}"
+    site = f"the {class_name} built in {places}"
     if given:
         site += " with " + (given[0] if len(given) == 1 else ", ".join(given[:-1]) + " and " + given[-1])
     inner = module.binding[len("self.") :] if module.binding and module.binding.startswith("self.") else None
@@ -197,3 +233,20 @@ def factory_class(interpreter: Any, node: Any, frame: Any) -> Any:
                 value = Const(choice["default"])
     kind = chosen_class(choice, plain(value))
     return RecurrentClass((kind,)) if kind is not None else UNKNOWN
+
+
+def table_class(interpreter: Any, node: Any, frame: Any) -> Any:
+    """``RNNS["gru"]`` with ``RNNS`` a dict of recurrent classes imported from another project
+    file: that class; UNKNOWN for a key that is not known (nothing is guessed); None when the
+    name is no such table."""
+    import libcst as cst
+
+    project: ProjectView | None = interpreter.project
+    if project is None or not isinstance(node.value, cst.Name) or len(node.slice) != 1:
+        return None
+    table = project.class_table(node.value.value)
+    part = node.slice[0].slice
+    if table is None or not isinstance(part, cst.Index):
+        return None
+    key = plain(interpreter._eval(part.value, frame))
+    return RecurrentClass((table[key],)) if isinstance(key, str) and key in table else UNKNOWN

@@ -30,7 +30,7 @@ from rnn_lint.facts import tensors
 from rnn_lint.facts.carried_states import CarriedStates
 from rnn_lint.facts.devices import Devices
 from rnn_lint.facts.factories import forwarded_keywords, named_at_caller
-from rnn_lint.facts.foreign_models import call_foreign, factory_class
+from rnn_lint.facts.foreign_models import call_foreign, call_held, factory_class, table_class
 from rnn_lint.facts.idioms import (
     BATCH_NAMES,
     CREATION_METHODS,
@@ -63,6 +63,7 @@ from rnn_lint.facts.packing import Packing
 from rnn_lint.facts.parameter_semantics import Parameters
 from rnn_lint.facts.project_semantics import (
     ForeignModel,
+    HeldInstance,
     constructor_value,
     project_attribute,
     project_base,
@@ -832,6 +833,10 @@ class Interpreter(
 
     def _eval_subscript(self, node: cst.Subscript, frame: Frame) -> Any:
         base = self._eval(node.value, frame)
+        if base is UNKNOWN or isinstance(base, ImportRef):
+            chosen = table_class(self, node, frame)  # RNNS[cell], the dict of classes of another file
+            if chosen is not None:
+                return chosen
         if isinstance(base, Tensor):
             items = self._subscript_items(node, frame)
             result = tensors.index(base, items)
@@ -1021,6 +1026,8 @@ class Interpreter(
                 member = self._eval_attribute(func, frame)
                 if isinstance(member, ForeignModel):  # self.encoder(src), the Encoder of another file
                     return call_foreign(self, member, node, frame)
+                if isinstance(member, HeldInstance):  # self.encoder(src), the Encoder of this file
+                    return call_held(self, member, node, frame)
                 if isinstance(member, (ModuleRef, Instance, FunctionRef)):
                     return self._call_value(member, node, frame)
                 if isinstance(member, TorchLayer) or _starts_with_layer(member):

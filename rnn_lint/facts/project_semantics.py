@@ -22,7 +22,8 @@ The interpreter asks five questions here, and nowhere else crosses files:
 
 - ``class_factory``: how a function of another file picks the recurrent class it returns
   (``def make_rnn(kind): return nn.LSTM if kind == "lstm" else nn.GRU``), so that
-  ``make_rnn("lstm")(...)`` builds an LSTM here when the argument is known (``chosen_class``).
+  ``make_rnn("lstm")(...)`` builds an LSTM here when the argument is known (``chosen_class``);
+  ``class_table``: a dict of recurrent classes imported from another file (``RNNS[kind](...)``).
 
 ``digest`` sums up every answer the file can get, for caching the file's results.
 """
@@ -91,6 +92,16 @@ class BaseClass:
     recurrent_attributes: dict[str, tuple[str, ...]]
     #: its own code (or an ancestor's) may set parameters, or an ancestor cannot be seen
     opaque: bool
+
+
+@dataclass(frozen=True)
+class HeldInstance(Instance):
+    """An instance of a class of this file that every construction of its holder passes in
+    (``Seq2Seq(Encoder(...), ...)`` with both classes here): run as any instance, its raw
+    recurrent results named for the path the holder reaches them by."""
+
+    #: where those instances are built ("train.py:40"), for messages
+    where: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -231,6 +242,21 @@ class ProjectView:
         self._answers[f"factory:{dotted}"] = answer
         return answer
 
+    def class_table(self, name: str) -> dict[str, str] | None:
+        """The dict of recurrent classes ``name`` imports from another project file (``from
+        cells import RNNS``), key → class."""
+        summary = self.index.summaries.get(self.path)
+        origin = summary["imports"].get(name) if summary is not None else None
+        answer = None
+        if origin is not None and origin[1] is not None:
+            module, imported, level = origin
+            file = self.index.resolver.resolve(self.path, module, level)
+            other = self.index.summaries.get(file) if file is not None and file != self.path else None
+            if other is not None:
+                answer = other.get("class_tables", {}).get(imported)
+        self._answers[f"table:{name}"] = answer
+        return answer
+
     def _class_factories(self) -> dict[str, dict[str, Any]]:
         """The factories of recurrent classes this file calls, by the name it calls them."""
         summary = self.index.summaries.get(self.path)
@@ -239,6 +265,10 @@ class ProjectView:
             choice = self.class_factory(call["callee"])
             if choice is not None:
                 found[call["callee"]] = choice
+        for name in summary["imports"] if summary is not None else ():
+            table = self.class_table(name)
+            if table is not None:
+                found[f"{name}[]"] = {"table": table}
         return found
 
     # --- bases ------------------------------------------------------------------------------
@@ -359,7 +389,7 @@ def submodule_value(project: ProjectView | None, class_name: str, parameter: str
         return None
     symbol, where = held
     if symbol.path == project.path:
-        return Instance(symbol.name) if symbol.name in local_classes else None
+        return HeldInstance(symbol.name, where) if symbol.name in local_classes else None
     return ForeignModel(symbol, where)
 
 
