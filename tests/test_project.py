@@ -663,6 +663,23 @@ def table(name):
     return RNNS[name]
 
 
+def assigned(rnn_type):
+    if rnn_type == "lstm":
+        rnn = nn.LSTM
+    elif rnn_type == "gru":
+        rnn = nn.GRU
+    else:
+        raise NotImplementedError(rnn_type)
+    return rnn
+
+
+def assigned_elsewhere(rnn_type):
+    rnn = nn.RNN
+    if rnn_type == "lstm":
+        rnn = nn.LSTM
+    return rnn
+
+
 def fixed():
     return nn.GRU
 
@@ -691,6 +708,11 @@ def two_parameters(kind, other):
         ("chain('rnn')", None),  # raises: no class
         ("table('gru')", "GRU"),
         ("table('rnn')", None),  # a KeyError
+        ("assigned('gru')", "GRU"),
+        ("assigned('rnn')", None),  # raises
+        ("assigned_elsewhere('lstm')", None),  # not a recognised shape: nothing assumed
+        ("RNNS['gru']", "GRU"),  # the dict of classes itself, imported
+        ("RNNS[cell]", None),
         ("fixed()", "GRU"),
         # unknowable: the argument is not known, the function is no recognised choice
         ("ternary(cell)", None),
@@ -704,7 +726,8 @@ def test_factory_of_recurrent_classes_resolves_with_a_known_argument(tmp_path: P
     known to return a GRU; an LSTM's (h, c) is right; an unknown class says nothing."""
     (tmp_path / "pyproject.toml").write_text("")
     model = (
-        "import torch.nn as nn\n\nfrom factories import chain, fixed, looked_up, table, ternary, two_parameters\n\n\n"
+        "import torch.nn as nn\n\nfrom factories import (\n    RNNS, assigned, assigned_elsewhere, chain, fixed,\n"
+        "    looked_up, table, ternary, two_parameters,\n)\n\n\n"
         "class Model(nn.Module):\n    def __init__(self, cell, cells):\n        super().__init__()\n"
         f"        self.rnn = {call}(8, 8, 2)\n\n"
         "    def forward(self, x):\n        output, (hidden, c) = self.rnn(x)\n        return output\n"

@@ -233,3 +233,20 @@ def factory_class(interpreter: Any, node: Any, frame: Any) -> Any:
                 value = Const(choice["default"])
     kind = chosen_class(choice, plain(value))
     return RecurrentClass((kind,)) if kind is not None else UNKNOWN
+
+
+def table_class(interpreter: Any, node: Any, frame: Any) -> Any:
+    """``RNNS["gru"]`` with ``RNNS`` a dict of recurrent classes imported from another project
+    file: that class; UNKNOWN for a key that is not known (nothing is guessed); None when the
+    name is no such table."""
+    import libcst as cst
+
+    project: ProjectView | None = interpreter.project
+    if project is None or not isinstance(node.value, cst.Name) or len(node.slice) != 1:
+        return None
+    table = project.class_table(node.value.value)
+    part = node.slice[0].slice
+    if table is None or not isinstance(part, cst.Index):
+        return None
+    key = plain(interpreter._eval(part.value, frame))
+    return RecurrentClass((table[key],)) if isinstance(key, str) and key in table else UNKNOWN

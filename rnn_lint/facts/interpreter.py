@@ -30,7 +30,7 @@ from rnn_lint.facts import tensors
 from rnn_lint.facts.carried_states import CarriedStates
 from rnn_lint.facts.devices import Devices
 from rnn_lint.facts.factories import forwarded_keywords, named_at_caller
-from rnn_lint.facts.foreign_models import call_foreign, call_held, factory_class
+from rnn_lint.facts.foreign_models import call_foreign, call_held, factory_class, table_class
 from rnn_lint.facts.idioms import (
     BATCH_NAMES,
     CREATION_METHODS,
@@ -833,6 +833,10 @@ class Interpreter(
 
     def _eval_subscript(self, node: cst.Subscript, frame: Frame) -> Any:
         base = self._eval(node.value, frame)
+        if base is UNKNOWN or isinstance(base, ImportRef):
+            chosen = table_class(self, node, frame)  # RNNS[cell], the dict of classes of another file
+            if chosen is not None:
+                return chosen
         if isinstance(base, Tensor):
             items = self._subscript_items(node, frame)
             result = tensors.index(base, items)

@@ -22,7 +22,8 @@ The interpreter asks five questions here, and nowhere else crosses files:
 
 - ``class_factory``: how a function of another file picks the recurrent class it returns
   (``def make_rnn(kind): return nn.LSTM if kind == "lstm" else nn.GRU``), so that
-  ``make_rnn("lstm")(...)`` builds an LSTM here when the argument is known (``chosen_class``).
+  ``make_rnn("lstm")(...)`` builds an LSTM here when the argument is known (``chosen_class``);
+  ``class_table``: a dict of recurrent classes imported from another file (``RNNS[kind](...)``).
 
 ``digest`` sums up every answer the file can get, for caching the file's results.
 """
@@ -241,6 +242,21 @@ class ProjectView:
         self._answers[f"factory:{dotted}"] = answer
         return answer
 
+    def class_table(self, name: str) -> dict[str, str] | None:
+        """The dict of recurrent classes ``name`` imports from another project file (``from
+        cells import RNNS``), key → class."""
+        summary = self.index.summaries.get(self.path)
+        origin = summary["imports"].get(name) if summary is not None else None
+        answer = None
+        if origin is not None and origin[1] is not None:
+            module, imported, level = origin
+            file = self.index.resolver.resolve(self.path, module, level)
+            other = self.index.summaries.get(file) if file is not None and file != self.path else None
+            if other is not None:
+                answer = other.get("class_tables", {}).get(imported)
+        self._answers[f"table:{name}"] = answer
+        return answer
+
     def _class_factories(self) -> dict[str, dict[str, Any]]:
         """The factories of recurrent classes this file calls, by the name it calls them."""
         summary = self.index.summaries.get(self.path)
@@ -249,6 +265,10 @@ class ProjectView:
             choice = self.class_factory(call["callee"])
             if choice is not None:
                 found[call["callee"]] = choice
+        for name in summary["imports"] if summary is not None else ():
+            table = self.class_table(name)
+            if table is not None:
+                found[f"{name}[]"] = {"table": table}
         return found
 
     # --- bases ------------------------------------------------------------------------------

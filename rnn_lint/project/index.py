@@ -26,7 +26,7 @@ from rnn_lint.project.root import ModuleResolver
 from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "10"
+SUMMARY_FORMAT = "11"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -689,6 +689,7 @@ def _interesting_names(summaries: Iterable[dict[str, Any]], known: set[str]) -> 
             for name, info in summary["functions"].items()
             if info.get("builds_recurrent") or info.get("returns_class")  # a factory of modules or of classes
         )
+        names.update(summary.get("class_tables", ()))  # RNNS = {"lstm": nn.LSTM, ...}, imported elsewhere
         for call in summary["calls"]:
             if call["callee"].rsplit(".", 1)[-1] in known:
                 scope = call.get("scope", "<module>").split(".")

@@ -20,6 +20,7 @@ re-read while the file does not change. It holds only what other files need:
   (``model.load_state_dict(...)``, ``model.apply(fn)``, ``init_weights(model)``, a loop over
   ``model.parameters()``);
 - ``argparse``: each ``add_argument`` destination → its default (unknown once code assigns it);
+- ``class_tables``: module dicts of recurrent classes (``RNNS = {"lstm": nn.LSTM, "gru": nn.GRU}``);
 - ``references``: names used as values rather than called (a class handed around, subclassed or
   looked up with ``getattr``): their construction sites cannot all be seen.
 
@@ -209,6 +210,7 @@ class _Summariser:
             "calls": self.calls,
             "effects": self.effects,
             "references": sorted(self.references),
+            "class_tables": {name: table for name, table in self.class_dicts.items() if self.assigned.get(name) == 1},
             "argparse": {
                 dest: (UNKNOWN if dest in self.args_mutated or "*" in self.args_mutated else value)
                 for dest, value in self.arg_defaults.items()
@@ -739,7 +741,8 @@ def _class_choice(
     ``otherwise``; None for an error). Recognised bodies (a docstring aside): ``return nn.LSTM``;
     ``return nn.LSTM if kind == "lstm" else nn.GRU``; ``return RNNS[kind]`` (a dict of classes);
     an ``if``/``elif`` chain on ``kind == "..."`` (or ``kind.lower()``, ``kind in (...)``) whose
-    branches each return a class or raise. None for any other function."""
+    branches each return a class or raise, or each bind one name to a class that is returned
+    after the chain. None for any other function."""
     body = [
         s
         for s in function.body
@@ -751,6 +754,13 @@ def _class_choice(
     try:
         if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
             choice.returned(body[0].value)
+        elif (
+            len(body) == 2
+            and isinstance(body[0], ast.If)
+            and isinstance(body[1], ast.Return)
+            and isinstance(body[1].value, ast.Name)
+        ):
+            choice.chain(body[0], [], assigned=body[1].value.id)  # rnn = nn.LSTM … return rnn
         elif body and isinstance(body[0], ast.If) and len(body) <= 2:
             choice.chain(body[0], body[1:])
         else:
@@ -803,12 +813,14 @@ class _Choice:
             return
         self.otherwise = self._kind(node)
 
-    def chain(self, node: ast.If, after: list[ast.stmt]) -> None:
+    def chain(self, node: ast.If, after: list[ast.stmt], assigned: str | None = None) -> None:
+        """An ``if``/``elif`` chain whose branches each ``return`` a class, or (``assigned``) each
+        bind that one name to a class, returned after the chain."""
         while True:
             literals, equal = self._test(node.test)
-            if not equal or len(node.body) != 1 or not isinstance(node.body[0], ast.Return):
+            if not equal or len(node.body) != 1:
                 raise _NotAChoice
-            self.cases.append([literals, self._kind(node.body[0].value)])
+            self.cases.append([literals, self._chosen(node.body[0], assigned)])
             if len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
                 node = node.orelse[0]  # elif: what follows the chain still follows it
                 continue
@@ -816,12 +828,26 @@ class _Choice:
                 raise _NotAChoice
             rest = node.orelse or after
             if not rest or (len(rest) == 1 and isinstance(rest[0], ast.Raise)):
-                self.otherwise = None  # falls off the end (None) or raises: no class
-            elif len(rest) == 1 and isinstance(rest[0], ast.Return) and rest[0].value is not None:
-                self.otherwise = self._kind(rest[0].value)
+                self.otherwise = None  # falls off the end (None, an unbound name) or raises: no class
+            elif len(rest) == 1:
+                self.otherwise = self._chosen(rest[0], assigned)
             else:
                 raise _NotAChoice
             return
+
+    def _chosen(self, statement: ast.stmt, assigned: str | None) -> str:
+        """The class a branch's one statement returns (or binds to ``assigned``)."""
+        if assigned is None and isinstance(statement, ast.Return):
+            return self._kind(statement.value)
+        if (
+            assigned is not None
+            and isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and statement.targets[0].id == assigned
+        ):
+            return self._kind(statement.value)
+        raise _NotAChoice
 
     def _kind(self, node: ast.expr | None) -> str:
         kind = _recurrent_class(node, self.imports) if node is not None else None
