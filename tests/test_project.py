@@ -484,6 +484,14 @@ BUILDERS = {
     "Wrapper": (
         "from net import Net\n\nclass Wrapper:\n    def __init__(self, layers):\n        self.net = Net(8, layers)\n"
     ),
+    "Stored": (
+        "from net import Net\n\nclass Stored:\n    def __init__(self, layers):\n        self.layers = layers\n"
+        "        self.net = Net(8, n_layers=self.layers)\n"
+    ),
+    "Restored": (
+        "from net import Net\n\nclass Restored:\n    def __init__(self, layers):\n        self.layers = layers\n"
+        "        self.net = Net(8, n_layers=self.layers)\n\n    def grow(self):\n        self.layers += 1\n"
+    ),
 }
 
 PARSER = (
@@ -505,6 +513,9 @@ PARSER = (
             "the --n_layers default, passed to main() at run.py:8, then to build_from() at run.py:7",
         ),
         ("from builder import build\nm = build(1)\nn = build(1)\n", 1, "at run.py:2 and run.py:3"),
+        # kept in an attribute first (self.layers = layers), which nothing else stores into
+        ("from builder import Stored\nw = Stored(2)\n", 2, "passed to Stored() at run.py:2"),
+        ("from builder import Restored\nw = Restored(2)\n", None, ""),
         # unknowable: callers disagree, a value computed at run time, the function handed around
         ("from builder import build\nm = build(1)\nn = build(2)\n", None, ""),
         ("import sys\nfrom builder import build\nm = build(int(sys.argv[1]))\n", None, ""),
@@ -519,6 +530,8 @@ PARSER = (
         "init",
         "namespace-two-levels",
         "two-agreeing-calls",
+        "attribute",
+        "attribute-changed-elsewhere",
         "disagree",
         "runtime",
         "handed-around",
@@ -591,7 +604,13 @@ def test_messages_name_where_the_encoder_is_built(translator: Path, monkeypatch)
 
 
 @pytest.mark.parametrize(
-    "name", ["translator/models/seq2seq.py", "translator/models/classifier.py", "translator/single.py"]
+    "name",
+    [
+        "translator/models/seq2seq.py",
+        "translator/models/classifier.py",
+        "translator/single.py",
+        "translator/models/language_model.py",
+    ],
 )
 def test_linting_the_holder_alone_sees_the_encoder(translator: Path, monkeypatch, name: str) -> None:
     monkeypatch.chdir(translator)

@@ -184,6 +184,8 @@ class _Summariser:
         #: parameters of the module function (or class ``__init__``) being walked that its body
         #: never rebinds: an argument naming one is the value its callers give (``["param", …]``)
         self.flowing: frozenset[str] = frozenset()
+        #: in a class ``__init__``: ``(self, attr)`` → the flowing parameter it only ever holds
+        self.aliases: dict[tuple[str, str], str] = {}
         self.conditional = 0  # how many branches (if/while/except) the code met now is inside
 
     def _segment(self, node: ast.stmt) -> str:
@@ -417,7 +419,12 @@ class _Summariser:
                     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         constructor = scope == "<module>" and statement.name == "__init__"
                         flowing = _flowing_parameters(statement, skip_self=True) if constructor else frozenset()
-                        self._scope(statement.body, f"{scope}.{node.name}.{statement.name}", shared, flowing)
+                        # self.n_layers = n_layers … Decoder(n_layers=self.n_layers): the parameter
+                        self.aliases = _attribute_aliases(node, statement, flowing) if constructor else {}
+                        try:
+                            self._scope(statement.body, f"{scope}.{node.name}.{statement.name}", shared, flowing)
+                        finally:
+                            self.aliases = {}
                     else:
                         self._statement(statement, f"{scope}.{node.name}", shared)
                 continue
@@ -641,6 +648,8 @@ class _Summariser:
                 return self._argparse_value(node.attr)
             if node.value.id in self.flowing:
                 return ["param", node.value.id, node.attr]  # def build(args): args.n_layers
+            if (node.value.id, node.attr) in self.aliases:
+                return ["param", self.aliases[(node.value.id, node.attr)]]  # self.n_layers = n_layers
             if node.value.id in self.imports:
                 return ["ref", f"{node.value.id}.{node.attr}"]
         if (
@@ -907,6 +916,44 @@ def _class_table(node: ast.Dict, imports: dict[str, list[Any]]) -> dict[str, str
             return None
         table[key.value] = kind
     return table or None
+
+
+def _attribute_aliases(
+    cls: ast.ClassDef, init: ast.FunctionDef | ast.AsyncFunctionDef, flowing: frozenset[str]
+) -> dict[tuple[str, str], str]:
+    """``self.attr`` → ``param`` where ``__init__`` stores a flowing parameter in the attribute
+    (``self.n_layers = n_layers``) and nothing in the class stores anything else there."""
+    names = [a.arg for a in [*init.args.posonlyargs, *init.args.args]]
+    if not names or not flowing:
+        return {}
+    me = names[0]
+    stores: dict[str, list[ast.AST]] = {}
+    for sub in ast.walk(cls):
+        targets: list[ast.expr] = []
+        if isinstance(sub, (ast.Assign, ast.Delete)):
+            targets = list(sub.targets)
+        elif isinstance(sub, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension)):
+            targets = [sub.target]
+        elif isinstance(sub, (ast.With, ast.AsyncWith)):
+            targets = [item.optional_vars for item in sub.items if item.optional_vars is not None]
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name):
+                    stores.setdefault(part.attr, []).append(sub)
+    aliases: dict[tuple[str, str], str] = {}
+    for statement in init.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Attribute)
+            and isinstance(statement.targets[0].value, ast.Name)
+            and statement.targets[0].value.id == me
+            and isinstance(statement.value, ast.Name)
+            and statement.value.id in flowing
+            and len(stores.get(statement.targets[0].attr, ())) == 1
+        ):
+            aliases[(me, statement.targets[0].attr)] = statement.value.id
+    return aliases
 
 
 def _flowing_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool = False) -> frozenset[str]:
