@@ -163,3 +163,20 @@ def test_mentions_are_whole_words_whichever_way_they_are_found(tmp_path: Path) -
     # capitalised names only: found by one search for all of them; with a function name: by words
     assert mentioning({"Net", "Network", "Ne"}) == {"Network": ["a.py"], "Ne": ["b.py"], "Net": ["c.py"]}
     assert mentioning({"Net", "build_encoder"}) == {"Net": ["c.py"], "build_encoder": ["d.py"]}
+
+
+def test_what_an_older_rnn_lint_stored_is_not_read(tmp_path: Path, monkeypatch) -> None:
+    from rnn_lint.project import index as index_module
+
+    write(tmp_path, {"net.py": MODEL, "train.py": "from net import Net\nm = Net(8, 1)\n"})
+    cache = Cache(tmp_path / ".rnn_lint_cache")
+    files = [str(p) for p in tmp_path.rglob("*.py")]
+    ProjectIndex.build(tmp_path, files, cache)
+    parsed: list[str] = []
+    original = index_module.summarise
+    monkeypatch.setattr(index_module, "summarise", lambda text: parsed.append(text) or original(text))
+    ProjectIndex.build(tmp_path, files, cache)
+    assert parsed == []  # same code, same tree: the stored index
+    monkeypatch.setattr(index_module, "_code_stamp", lambda: "an edited rnn-lint")
+    ProjectIndex.build(tmp_path, files, cache)
+    assert len(parsed) == 2  # nothing the older code stored: both files parsed again

@@ -11,6 +11,7 @@ the on-disk cache, so a warm run parses nothing it parsed before.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -157,7 +158,7 @@ class ProjectIndex:
                 return index
         # What the last run found in each file, kept with the file's stat: a file whose stat is
         # unchanged is not read again (one file edited in a big tree costs that file's parse).
-        records_key = digest(RECORD_FORMAT, SUMMARY_FORMAT, str(root))
+        records_key = digest(RECORD_FORMAT, SUMMARY_FORMAT, _code_stamp(), str(root))
         stored = cache.load(RECORDS_NAMESPACE, records_key) if cache is not None else None
         known: dict[str, list[Any]] = {}
         if isinstance(stored, dict) and stored.get("format") == RECORD_FORMAT:
@@ -629,7 +630,7 @@ def _stamp(path: str) -> str | None:
 def _stamps_key(paths: list[str]) -> str | None:
     """A key from every file's stamp (None when one cannot be read: then the files themselves
     are read)."""
-    parts = [SUMMARY_FORMAT]
+    parts = [SUMMARY_FORMAT, _code_stamp()]
     for path in paths:
         stamp = _stamp(path)
         if stamp is None:
@@ -639,11 +640,19 @@ def _stamps_key(paths: list[str]) -> str | None:
 
 
 def _answers_key(snapshot_key: str) -> str:
-    """The stored answers of a snapshot, for this code: the size and modification time of the
-    modules that compute them are part of the key (a stale answer would serve stale results)."""
-    here = Path(__file__).resolve().parent
-    parts = [ANSWERS_FORMAT, snapshot_key]
-    for module in sorted([*here.glob("*.py"), here.parent / "facts" / "project_semantics.py"]):
+    """The stored answers of a snapshot (whose key holds the code's stamp, ``_code_stamp``)."""
+    return digest(ANSWERS_FORMAT, snapshot_key)
+
+
+@functools.cache
+def _code_stamp() -> str:
+    """The size and modification time of rnn-lint's modules, part of every key the index stores
+    under (summaries, the pre-filter's records, the snapshot and its answers): what an edited
+    rnn-lint computes differently is never read back from what an older one stored, as with the
+    result cache (``result_cache.tool_fingerprint``)."""
+    package = Path(__file__).resolve().parent.parent
+    parts = []
+    for module in sorted(package.rglob("*.py")):
         try:
             stat = module.stat()
         except OSError:
@@ -653,7 +662,7 @@ def _answers_key(snapshot_key: str) -> str:
 
 
 def _content_key(text: str) -> str:
-    return digest(SUMMARY_FORMAT, text)
+    return digest(SUMMARY_FORMAT, _code_stamp(), text)
 
 
 def _summary(prefilter: TextPrefilter, path: str, cache: Cache | None) -> dict[str, Any] | None:

@@ -241,7 +241,7 @@ class TextPrefilter:
                     folder = os.path.dirname(folder)
                 found = [os.path.join(folder, *parts)]
             else:
-                bases = bases if bases is not None else self.resolver._bases(path)
+                bases = bases if bases is not None else self.resolver.search_folders(path)
                 found = [os.path.join(base, *parts) for base in bases]
             modules.update(found)
             if star:
@@ -256,7 +256,7 @@ class TextPrefilter:
                     continue
                 if not (len(words) >= 3 and words[1] == "as"):
                     parts = parts[:1]  # ``import a.b`` binds ``a``: a.anything may follow
-                bases = bases if bases is not None else self.resolver._bases(path)
+                bases = bases if bases is not None else self.resolver.search_folders(path)
                 modules.update(os.path.join(base, *parts) for base in bases)
         return [sorted(modules), sorted(starred)]
 

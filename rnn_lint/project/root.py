@@ -40,6 +40,7 @@ class ModuleResolver:
         self.root = str(root)
         self.files = files  # absolute, normalised paths of the project's Python files
         self._cache: dict[tuple[str, str, int], str | None] = {}
+        self._bases_of: dict[str, list[str]] = {}
 
     def resolve(self, importer: str, module: str, level: int = 0) -> str | None:
         """The file ``module`` names when imported from ``importer`` (None: not the project's)."""
@@ -55,15 +56,24 @@ class ModuleResolver:
             for _ in range(level - 1):
                 base = os.path.dirname(base)
             return self._in(base, parts)
-        for base in self._bases(importer):
+        for base in self.search_folders(importer):
             found = self._in(base, parts)
             if found is not None:
                 return found
         return None
 
-    def _bases(self, importer: str) -> list[str]:
+    def search_folders(self, importer: str) -> list[str]:
+        """Where an absolute import from ``importer`` is looked for (the same for every file of a
+        folder: found once per folder)."""
+        start = os.path.dirname(importer)
+        found = self._bases_of.get(start)
+        if found is None:
+            found = self._bases_of[start] = self._folders_up(start)
+        return found
+
+    def _folders_up(self, start: str) -> list[str]:
         bases = []
-        folder = os.path.dirname(importer)
+        folder = start
         while True:
             bases.append(folder)
             if folder == self.root or not folder.startswith(self.root) or os.path.dirname(folder) == folder:
