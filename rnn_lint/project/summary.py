@@ -183,9 +183,8 @@ class _Summariser:
         self.where = "<module>"
         #: parameters of the module function (or class ``__init__``) being walked that its body
         #: never rebinds: an argument naming one is the value its callers give (``["param", …]``)
-        self.flowing: frozenset[str] = frozenset()
-        #: in a class ``__init__``: ``(self, attr)`` → the flowing parameter it only ever holds
-        self.aliases: dict[tuple[str, str], str] = {}
+        self.passed = _Passed()
+        self.passing = False  # the arguments being read are a project call's
         self.conditional = 0  # how many branches (if/while/except) the code met now is inside
 
     def _segment(self, node: ast.stmt) -> str:
@@ -394,37 +393,30 @@ class _Summariser:
         }
 
     # ------------------------------------------------------------------------------------
-    def _scope(
-        self, body: list[ast.stmt], scope: str, bindings: dict[str, int], flowing: frozenset[str] = frozenset()
-    ) -> None:
+    def _scope(self, body: list[ast.stmt], scope: str, bindings: dict[str, int], passed: _Passed | None = None) -> None:
         """Walk a block in order: calls, what names hold, effects on those names. Nested function
         and class bodies are scopes of their own (``self.x`` is shared by a class's methods)."""
         outer, self.conditional = self.conditional, 0  # a function's body runs whole once called
-        outer_flowing, self.flowing = self.flowing, flowing
+        outer_passed, self.passed = self.passed, passed or _Passed()
         try:
             self._scope_body(body, scope, bindings)
         finally:
             self.conditional = outer
-            self.flowing = outer_flowing
+            self.passed = outer_passed
 
     def _scope_body(self, body: list[ast.stmt], scope: str, bindings: dict[str, int]) -> None:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                flowing = _flowing_parameters(node) if scope == "<module>" else frozenset()
-                self._scope(node.body, f"{scope}.{node.name}", {}, flowing)
+                passed = _Passed(node, text=self._segment(node)) if scope == "<module>" else None
+                self._scope(node.body, f"{scope}.{node.name}", {}, passed)
                 continue
             if isinstance(node, ast.ClassDef):
                 shared: dict[str, int] = {}
                 for statement in node.body:
                     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         constructor = scope == "<module>" and statement.name == "__init__"
-                        flowing = _flowing_parameters(statement, skip_self=True) if constructor else frozenset()
-                        # self.n_layers = n_layers … Decoder(n_layers=self.n_layers): the parameter
-                        self.aliases = _attribute_aliases(node, statement, flowing) if constructor else {}
-                        try:
-                            self._scope(statement.body, f"{scope}.{node.name}.{statement.name}", shared, flowing)
-                        finally:
-                            self.aliases = {}
+                        passed = _Passed(statement, node, self._segment(statement)) if constructor else None
+                        self._scope(statement.body, f"{scope}.{node.name}.{statement.name}", shared, passed)
                     else:
                         self._statement(statement, f"{scope}.{node.name}", shared)
                 continue
@@ -565,7 +557,16 @@ class _Summariser:
             if head not in _TYPE_TESTS:  # isinstance(x, Encoder) neither builds nor hands out the class
                 self._arguments(node, bindings)
             return None
-        args, kwargs, star = self._arguments(node, bindings)
+        # a parameter's value is looked for only in a call of the project's (torch.nn.LSTM(n_layers)
+        # is recorded by no one): working out which parameters flow costs a walk of the function
+        outer, self.passing = (
+            self.passing,
+            callee is not None and (not self._foreign(head) or callee.rsplit(".", 1)[-1] in MODEL_WRAPPERS),
+        )
+        try:
+            args, kwargs, star = self._arguments(node, bindings)
+        finally:
+            self.passing = outer
         if callee is None:
             self._expression(func, bindings)
             return None
@@ -633,7 +634,7 @@ class _Summariser:
         if isinstance(node, ast.Name):
             if node.id in bindings:
                 return ["call", bindings[node.id]]
-            if node.id in self.flowing:
+            if self.passing and self.passed.flows(node.id):
                 return ["param", node.id]  # build(n_layers): what build's callers give
             if node.id in self.arg_names:
                 return ["namespace"]  # build(args): this file's argparse defaults (summary["argparse"])
@@ -646,10 +647,11 @@ class _Summariser:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             if node.value.id in self.arg_names:
                 return self._argparse_value(node.attr)
-            if node.value.id in self.flowing:
+            if self.passing and self.passed.flows(node.value.id):
                 return ["param", node.value.id, node.attr]  # def build(args): args.n_layers
-            if (node.value.id, node.attr) in self.aliases:
-                return ["param", self.aliases[(node.value.id, node.attr)]]  # self.n_layers = n_layers
+            alias = self.passed.alias(node.value.id, node.attr) if self.passing else None
+            if alias is not None:
+                return ["param", alias]  # self.n_layers = n_layers … Decoder(n_layers=self.n_layers)
             if node.value.id in self.imports:
                 return ["ref", f"{node.value.id}.{node.attr}"]
         if (
@@ -918,6 +920,47 @@ def _class_table(node: ast.Dict, imports: dict[str, list[Any]]) -> dict[str, str
     return table or None
 
 
+class _Passed:
+    """The parameters of the module function (or class ``__init__``) being walked whose value is
+    whatever each caller passes, and (in ``__init__``) the attributes that only hold one. Worked
+    out when first asked: most functions never pass a parameter on to a project call."""
+
+    def __init__(
+        self,
+        function: ast.FunctionDef | ast.AsyncFunctionDef | None = None,
+        cls: ast.ClassDef | None = None,
+        text: str = ":=",
+    ) -> None:
+        self.function = function
+        self.cls = cls
+        self.walrus = ":=" in text
+        arguments = function.args if function is not None else None
+        names = [a.arg for a in [*arguments.posonlyargs, *arguments.args]] if arguments else []
+        self.me = names[0] if cls is not None and names else None
+        self.names = frozenset(names[1:] if cls is not None else names) | frozenset(
+            a.arg for a in (arguments.kwonlyargs if arguments else [])
+        )
+        self._flowing: frozenset[str] | None = None
+        self._aliases: dict[tuple[str, str], str] | None = None
+
+    def flowing(self) -> frozenset[str]:
+        if self._flowing is None:
+            self._flowing = (
+                _flowing_parameters(self.function, self.cls is not None, self.walrus) if self.function else frozenset()
+            )
+        return self._flowing
+
+    def flows(self, name: str) -> bool:
+        return name in self.names and name in self.flowing()
+
+    def alias(self, owner: str, attr: str) -> str | None:
+        if self.cls is None or owner != self.me:
+            return None
+        if self._aliases is None:
+            self._aliases = _attribute_aliases(self.cls, self.function, self.flowing())
+        return self._aliases.get((owner, attr))
+
+
 def _attribute_aliases(
     cls: ast.ClassDef, init: ast.FunctionDef | ast.AsyncFunctionDef, flowing: frozenset[str]
 ) -> dict[tuple[str, str], str]:
@@ -927,20 +970,7 @@ def _attribute_aliases(
     if not names or not flowing:
         return {}
     me = names[0]
-    stores: dict[str, list[ast.AST]] = {}
-    for sub in ast.walk(cls):
-        targets: list[ast.expr] = []
-        if isinstance(sub, (ast.Assign, ast.Delete)):
-            targets = list(sub.targets)
-        elif isinstance(sub, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension)):
-            targets = [sub.target]
-        elif isinstance(sub, (ast.With, ast.AsyncWith)):
-            targets = [item.optional_vars for item in sub.items if item.optional_vars is not None]
-        for target in targets:
-            for part in ast.walk(target):
-                if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name):
-                    stores.setdefault(part.attr, []).append(sub)
-    aliases: dict[tuple[str, str], str] = {}
+    candidates: dict[str, str] = {}
     for statement in init.body:
         if (
             isinstance(statement, ast.Assign)
@@ -950,29 +980,96 @@ def _attribute_aliases(
             and statement.targets[0].value.id == me
             and isinstance(statement.value, ast.Name)
             and statement.value.id in flowing
-            and len(stores.get(statement.targets[0].attr, ())) == 1
         ):
-            aliases[(me, statement.targets[0].attr)] = statement.value.id
-    return aliases
+            candidates[statement.targets[0].attr] = statement.value.id
+    if not candidates:
+        return {}
+    stores: dict[str, int] = {}
+    _count_attribute_stores(cls.body, stores)
+    return {(me, attr): param for attr, param in candidates.items() if stores.get(attr) == 1}
 
 
-def _flowing_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool = False) -> frozenset[str]:
-    """The parameters a function's body never rebinds (no assignment, loop target, ``del``,
-    ``global``, in nested code too): their value is whatever each caller passes."""
+def _count_attribute_stores(body: list[ast.stmt], stores: dict[str, int]) -> None:
+    """How many statements (nested ones too) store into each ``<name>.attr``; a comprehension or
+    ``:=`` cannot target an attribute."""
+    for statement in body:
+        targets: list[ast.AST] = []
+        if isinstance(statement, (ast.Assign, ast.Delete)):
+            targets = list(statement.targets)
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+            targets = [statement.target]
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name):
+                    stores[part.attr] = stores.get(part.attr, 0) + 1
+        for handler in getattr(statement, "handlers", ()):
+            _count_attribute_stores(handler.body, stores)
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                _count_attribute_stores(inner, stores)
+        for case in getattr(statement, "cases", ()):
+            _count_attribute_stores(case.body, stores)
+
+
+def _flowing_parameters(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool = False, walrus: bool = True
+) -> frozenset[str]:
+    """The parameters a function's body never rebinds (no assignment, loop target, ``with …
+    as``, ``except … as``, import, ``def``/``class`` of the name, ``del``, ``global``, in nested
+    code too): their value is whatever each caller passes."""
     arguments = function.args
     names = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
     if skip_self:
         names = names[1:]
     names += [a.arg for a in arguments.kwonlyargs]
-    rebound: set[str] = set()
-    for sub in ast.walk(function):
-        if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
-            rebound.add(sub.id)
-        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
-            rebound.update(sub.names)
-        elif isinstance(sub, ast.arg) and sub not in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
-            rebound.add(sub.arg)  # a nested function's or lambda's parameter of the same name
+    rebound = _rebound(function.body)
+    if walrus:  # ``(n := ...)`` binds inside an expression: only a walk of everything finds it
+        rebound.update(
+            sub.target.id
+            for sub in ast.walk(function)
+            if isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name)
+        )
     return frozenset(names) - rebound
+
+
+def _rebound(body: list[ast.stmt]) -> set[str]:
+    """Every name the statements (and those nested in them) bind, read off the statements alone
+    (expressions bind nothing but through ``:=``, which ``_flowing_parameters`` looks for)."""
+    found: set[str] = set()
+    for statement in body:
+        targets: list[ast.AST] = []
+        if isinstance(statement, (ast.Assign, ast.Delete)):
+            targets = list(statement.targets)
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+            targets = [statement.target]
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
+        elif isinstance(statement, (ast.Global, ast.Nonlocal)):
+            found.update(statement.names)
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            found.update((alias.asname or alias.name).split(".", 1)[0] for alias in statement.names)
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(statement.name)
+        elif isinstance(statement, ast.Match):
+            targets = [statement]  # its patterns capture names: every name in it counts
+        for target in targets:
+            found.update(sub.id for sub in ast.walk(target) if isinstance(sub, ast.Name))
+            found.update(sub.name for sub in ast.walk(target) if isinstance(sub, ast.MatchAs) and sub.name)
+            found.update(sub.name for sub in ast.walk(target) if isinstance(sub, ast.MatchStar) and sub.name)
+        for handler in getattr(statement, "handlers", ()):
+            if handler.name:
+                found.add(handler.name)
+            found |= _rebound(handler.body)
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                found |= _rebound(inner)
+        for case in getattr(statement, "cases", ()):
+            found |= _rebound(case.body)
+    return found
 
 
 def _initialises(node: ast.AST) -> bool:
