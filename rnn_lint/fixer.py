@@ -9,13 +9,15 @@ undone and reported, never written.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
 import io
 import os
+import signal
 import stat
 import tokenize
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,14 +64,22 @@ def fix_file(
     data: bytes | None = None,
     project: Any = None,
     within: Sequence[str] | None = None,
+    on_written: Callable[[], None] | None = None,
 ) -> FixedFile:
     """Fix one file in place (``write``) or compute its diff; the text is read once (``data``: the
     bytes, when the caller has read them already). A symlink is written through only to a target
     inside the folders ``within`` (see ``write_fixed``); a file that cannot be written keeps its
-    findings and gets an RNN000 saying why."""
+    findings and gets an RNN000 saying why. ``on_written``: see ``write_fixed``."""
     if is_notebook(path):
         return fix_notebook(
-            path, rules, display_path=display_path, unsafe_fixes=unsafe_fixes, write=write, data=data, within=within
+            path,
+            rules,
+            display_path=display_path,
+            unsafe_fixes=unsafe_fixes,
+            write=write,
+            data=data,
+            within=within,
+            on_written=on_written,
         )
     shown = display_path or str(path)
     try:
@@ -86,7 +96,7 @@ def fix_file(
     if fixed:
         if write:
             try:
-                write_fixed(path, fixed_source.encode(encoding), within)
+                write_fixed(path, fixed_source.encode(encoding), within, on_written)
             except (OSError, UnicodeEncodeError) as problem:
                 # The file is as it was: its findings are the ones before fixing, plus this one.
                 left = lint_source(original, shown, rules, project=project)
@@ -101,10 +111,19 @@ class OutsideTheTree(OSError):
     """A symlink whose target lies outside the folders being linted: never written through."""
 
 
-def write_fixed(path: str | os.PathLike, data: bytes, within: Sequence[str] | None = None) -> None:
+def write_fixed(
+    path: str | os.PathLike,
+    data: bytes,
+    within: Sequence[str] | None = None,
+    on_written: Callable[[], None] | None = None,
+) -> None:
     """Write fixed bytes over ``path`` atomically (``atomic.write_atomically``). A symlink is
     written through to its target (the link stays a link) only when the target lies inside one
-    of the folders ``within`` (real paths); one pointing elsewhere is refused."""
+    of the folders ``within`` (real paths); one pointing elsewhere is refused.
+
+    ``on_written`` is called once the file is replaced, with SIGINT and SIGTERM held back from the
+    replacement until it returns: an interrupted run knows of every file it rewrote (the runner
+    marks the file there), never one replaced but not yet counted."""
     target = os.path.realpath(path)
     if within is not None and target != os.path.abspath(path) and not any(_inside(target, root) for root in within):
         raise OutsideTheTree(f"it is a symlink to {target}, outside the linted folders; not written through")
@@ -112,7 +131,27 @@ def write_fixed(path: str | os.PathLike, data: bytes, within: Sequence[str] | No
     # made read-only is left alone, as an editor would.
     if not os.stat(target).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise PermissionError(errno.EACCES, "the file is read-only", target)
-    write_atomically(target, data)
+    if on_written is None:
+        write_atomically(target, data)
+        return
+    with signals_held_back():
+        write_atomically(target, data)
+        on_written()
+
+
+@contextlib.contextmanager
+def signals_held_back() -> Iterator[None]:
+    """SIGINT and SIGTERM are delivered when the block ends, not inside it (where the platform
+    allows: POSIX threads; elsewhere the block runs as it is)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -601,6 +601,7 @@ def fix_notebook(
     write: bool = True,
     data: bytes | None = None,
     within: Sequence[str] | None = None,
+    on_written=None,
 ):
     """Fix one notebook file in place (``write``, as ``fixer.write_fixed`` writes: a failed write
     leaves it whole and is an RNN000) or compute its per-cell diff: a ``fixer.FixedFile``
@@ -615,7 +616,7 @@ def fix_notebook(
     result = fix_notebook_data(data, shown, rules, unsafe_fixes=unsafe_fixes)
     if result.data is not None and write:
         try:
-            write_fixed(path, result.data, within)
+            write_fixed(path, result.data, within, on_written)
         except OSError as problem:  # the notebook is as it was: its findings, and why it is
             left = lint_notebook_data(data, shown, rules)
             return FixedFile(shown, sorted([*left, cannot_write(shown, problem)]), 0, None, result.error)

@@ -275,6 +275,10 @@ Result = TypeVar("Result")
 NOT_STARTED, STARTED, DONE, WRITTEN = 0, 1, 2, 3
 
 
+#: How long stopped workers may take to finish replacing a file before they are killed.
+STOP_GRACE_SECONDS = 2.0
+
+
 class Interrupted(Exception):
     """SIGINT or SIGTERM stopped the run; the workers are gone. ``written``: the files (as
     displayed) that ``--fix`` had rewritten before the stop, each one whole (writes are atomic)."""
@@ -321,10 +325,28 @@ def _run(
 
 
 def _tracked(work: Callable[[list[FileTask]], list[Result]], index: int, task: FileTask, progress) -> list[Result]:
+    global _CURRENT
     progress[index] = STARTED
-    part = work([task])
+    _CURRENT = (progress, index)
+    try:
+        part = work([task])
+    finally:
+        _CURRENT = None
     progress[index] = WRITTEN if any(_written(result) for result in part) else DONE
     return part
+
+
+#: (progress, index) of the file this process is working on, for ``_mark_written``.
+_CURRENT: tuple[Any, int] | None = None
+
+
+def _mark_written() -> None:
+    """Called by ``fixer.write_fixed`` as soon as the current file is replaced, with SIGINT and
+    SIGTERM held back until it returns: a stop never falls between the two, so the files an
+    interrupted run lists are exactly the files it rewrote."""
+    if _CURRENT is not None:
+        progress, index = _CURRENT
+        progress[index] = WRITTEN
 
 
 def _written(entry: object) -> bool:
@@ -432,10 +454,19 @@ def _die_with(parent: int) -> None:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Kill the workers now (an interrupt): a file being fixed is either written whole or not."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    """Stop the workers now (an interrupt): SIGTERM, which a worker holds back only while it
+    replaces a file and marks it written (``_mark_written``), then SIGKILL for any still there.
+    A file being fixed is either written whole and listed, or not written."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         with contextlib.suppress(Exception):
-            process.kill()
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
 
 
 def _alone(
@@ -581,6 +612,7 @@ def _fix_chunk(
                 data=data,
                 project=project_view(task.source.path),
                 within=within,
+                on_written=_mark_written if write else None,
             )
         except Exception as error:
             raise _crash(task.source, error) from error

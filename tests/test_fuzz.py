@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import warnings
 
 import pytest
@@ -22,7 +23,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 hypothesmith = pytest.importorskip("hypothesmith")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from rnn_lint.engine import lint_source  # noqa: E402
@@ -37,6 +38,8 @@ FUZZ = settings(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
+
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 HEADER = "import torch\nimport torch.nn as nn\nfrom torch.nn.utils.rnn import pack_padded_sequence\n"
 
@@ -103,7 +106,9 @@ def _splice(program: str, index: int, snippet: str) -> str | None:
         first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", []))])
         if statement.col_offset == 0 and first not in starts:
             starts.append(first)
-    lines = program.splitlines(keepends=True)
+    # Lines as Python counts them: str.splitlines would also split at a form feed ("#\x0c" is
+    # one comment line), and a splice there would land inside the comment.
+    lines = [line.group() for line in LINE.finditer(program)]
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += "\n"
     cut = starts[index % len(starts)] - 1 if index >= 0 else len(lines)
@@ -115,6 +120,15 @@ def _splice(program: str, index: int, snippet: str) -> str | None:
 def _check(source: str, before: str, after: str) -> None:
     findings = lint_source(source, "fuzz.py", RULES)  # must not raise
     assert all(finding.line >= 1 and finding.col >= 1 for finding in findings)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except SyntaxError:
+        # A splice that made a program Python rejects: linting it must not raise, but there is no
+        # valid program to compare fixes against.
+        fix_source(source, "fuzz.py", RULES, unsafe_fixes=True)  # must not raise either
+        return
     if any(finding.code == "RNN000" for finding in findings):
         return  # not analysed (e.g. a `from __future__` import after HEADER): nothing to fix
     fixed, count, _, error = fix_source(source, "fuzz.py", RULES, unsafe_fixes=True)
@@ -138,6 +152,7 @@ def _check(source: str, before: str, after: str) -> None:
 
 @FUZZ
 @given(program=hypothesmith.from_grammar(), splice=st.sampled_from(SPLICES), index=st.integers(-1, 20))
+@example(program="#\x0c\nA\n", splice=SPLICES[3], index=1)  # a form feed in a comment line
 def test_generated_programs(program: str, splice: tuple[str, str], index: int) -> None:
     source = _splice(program, index, splice[0])
     if source is not None:

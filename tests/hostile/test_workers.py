@@ -96,3 +96,36 @@ def test_a_signal_stops_everything_and_says_what_was_written(rnn_lint_process, t
     assert 3 <= len(fixed) < len(files)
     assert err.splitlines()[0] == f"rnn-lint: interrupted by {name}: {len(fixed)} files were fixed before the stop:"
     assert sorted(line.strip() for line in err.splitlines()[1:]) == fixed
+
+
+class _Stopped(Exception):
+    pass
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="signals cannot be held back here")
+def test_a_stop_never_falls_between_a_replacement_and_its_mark(tmp_path):
+    """A SIGTERM that arrives while a fixed file is being replaced is delivered only after the
+    runner has marked the file written: an interrupted run lists every file it rewrote (a
+    worker killed between the two once left 5 files rewritten and 4 listed)."""
+    from rnn_lint.fixer import write_fixed
+
+    path = tmp_path / "model.py"
+    path.write_text("x = 1\n")
+    marked: list[str] = []
+
+    def on_written() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # pending now; must not interrupt this function
+        time.sleep(0.05)
+        marked.append(path.read_text())
+
+    def stop(signum, frame):
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(_Stopped):
+            write_fixed(path, b"x = 2\n", None, on_written)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert marked == ["x = 2\n"]
+    assert path.read_text() == "x = 2\n"
