@@ -16,6 +16,7 @@ import io
 import os
 import signal
 import stat
+import threading
 import tokenize
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -141,17 +142,33 @@ def write_fixed(
 
 @contextlib.contextmanager
 def signals_held_back() -> Iterator[None]:
-    """SIGINT and SIGTERM are delivered when the block ends, not inside it (where the platform
-    allows: POSIX threads; elsewhere the block runs as it is)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """SIGINT and SIGTERM that arrive inside the block are delivered when it ends.
+
+    Two mechanisms, because a signal reaches Python code in two ways: a Python handler (the
+    main thread's KeyboardInterrupt, the CLI's SIGTERM handler) runs in the main thread whichever
+    thread the kernel picked, so it is swapped for one that only records the signal, which is
+    raised again after the block; a default action (a worker's SIGTERM kills it) acts in the
+    kernel, so the signals are blocked for this thread (workers have no other thread)."""
+    held = (signal.SIGINT, signal.SIGTERM)
+    caught: list[int] = []
+    replaced = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in held:
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                replaced[signum] = handler
+                signal.signal(signum, lambda signum, frame: caught.append(signum))
+    blocking = hasattr(signal, "pthread_sigmask")
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, held) if blocking else None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if previous_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)  # a blocked default action acts now
+        for signum, handler in replaced.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -102,7 +102,7 @@ class _Stopped(Exception):
     pass
 
 
-@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="signals cannot be held back here")
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signals only")
 def test_a_stop_never_falls_between_a_replacement_and_its_mark(tmp_path):
     """A SIGTERM that arrives while a fixed file is being replaced is delivered only after the
     runner has marked the file written: an interrupted run lists every file it rewrote (a
