@@ -766,6 +766,26 @@ def test_factory_of_recurrent_classes_resolves_with_a_known_argument(tmp_path: P
     assert [c.kind for c in facts.constructions] == ([kind] if kind else [])
 
 
+@pytest.mark.parametrize("kind, flagged", [("'gru'", True), ("'lstm'", False)])
+def test_a_factory_file_that_only_returns_classes_is_read(tmp_path: Path, monkeypatch, kind, flagged) -> None:
+    """cells.py builds nothing itself (only ``return nn.GRU`` lines): the index still reads it,
+    so make_rnn('gru')(...) in model.py is known to build a GRU."""
+    (tmp_path / "pyproject.toml").write_text("")
+    cells = (
+        "import torch.nn as nn\n\n\ndef make_rnn(kind):\n    if kind == 'lstm':\n        return nn.LSTM\n"
+        "    elif kind == 'gru':\n        return nn.GRU  # the default elsewhere\n    raise ValueError(kind)\n"
+    )
+    model = (
+        "import torch.nn as nn\n\nfrom cells import make_rnn\n\n\nclass Model(nn.Module):\n"
+        f"    def __init__(self):\n        super().__init__()\n        self.rnn = make_rnn({kind})(8, 8, 2)\n\n"
+        "    def forward(self, x):\n        output, (hidden, c) = self.rnn(x)\n        return output\n"
+    )
+    write(tmp_path, {"cells.py": cells, "model.py": model})
+    monkeypatch.chdir(tmp_path)
+    codes = {f.code for f in lint_paths(["model.py"], Settings(root=tmp_path), jobs=1)}
+    assert ("RNN107" in codes) is flagged
+
+
 def test_a_holder_of_the_same_file_changes_verdict_with_its_sites(tmp_path: Path, monkeypatch, capsys) -> None:
     """Encoder and holder in model.py, built in train.py: model.py's cached results follow
     train.py (what it passes decides)."""

@@ -44,7 +44,7 @@ _ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_][A-Za-z0-9_]*)|[\"']([A-Za-z_][A-Za-z0-
 _DEFINITION = re.compile(r"(?:class|def)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 
 #: Bump when what a record holds, or how it is found, changes.
-RECORD_FORMAT = "2"
+RECORD_FORMAT = "3"
 #: What a stored record holds after the file's stamp, each None until a run needed it.
 RECORD_FIELDS = ("content key", "builds recurrent", "words", "definitions", "imports", "imports *", "named")
 _KEY, _RECURRENT, _WORDS, _DEFINED, _IMPORTS, _STARRED, _NAMED = range(len(RECORD_FIELDS))
@@ -76,8 +76,15 @@ def _named_in(text: str) -> str:
     return " ".join(sorted({*_IDENTIFIER.findall(imported), *attributes}))
 
 
+#: A factory that hands out a recurrent class (``return nn.LSTM``): the engine's pre-filter need
+#: not parse such a file (it builds nothing itself), but its callers build what it returns.
+_RETURNS_RECURRENT_CLASS = re.compile(r"return[ \t]+[\w.]*\b(?:LSTM|GRU|RNN)(?:Cell)?[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
 def builds_recurrent(text: str) -> bool:
-    return any(needle in text for needle in RECURRENT_NEEDLES) and RECURRENT_CODE.search(text) is not None
+    if not any(needle in text for needle in RECURRENT_NEEDLES):
+        return False
+    return RECURRENT_CODE.search(text) is not None or _RETURNS_RECURRENT_CLASS.search(text) is not None
 
 
 class TextPrefilter:
