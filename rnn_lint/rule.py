@@ -148,11 +148,16 @@ _CODE = re.compile(r"^[A-Z]+[0-9]+$")
 #: ``"bias_ih" in name``; not a local variable or a comment that happens to say ``bias_ih``).
 #: Checked only on files that contain a needle; it skips most files that merely mention "RNN"
 #: before the costly parse.
+#:
+#: Every alternative starts with a character, not ``\b``: ``re`` then skips, in C, the places
+#: whose character can start none of them, instead of trying each alternative at every place
+#: (half the time on 8 MB of files that mention RNNs). ``L(?<!\wL)STM`` is ``\bLSTM`` written so.
+_RECURRENT_NAME = r"(?:L(?<!\wL)STM|G(?<!\wG)RU|R(?<!\wR)NN)"
 RECURRENT_CODE = re.compile(
-    r"\b(?:LSTM|GRU|RNN)(?:Cell)?\b\s*(?:\(|as\b)"
+    _RECURRENT_NAME + r"(?:Cell)?\b\s*(?:\(|as\b)"
     r"|=\s*[\w.]*\b(?:LSTM|GRU|RNN)(?:Cell)?\s*(?:#.*)?$"
     r"|:\s*[\w.]*\b(?:LSTM|GRU|RNN)(?:Cell)?\s*[,}]"
-    r"|\b(?:LSTM|GRU|RNN)(?:Cell)?\s+if\b|\belse\s+[\w.]*\b(?:LSTM|GRU|RNN)(?:Cell)?\b"
+    r"|" + _RECURRENT_NAME + r"(?:Cell)?\s+if\b|e(?<!\we)lse\s+[\w.]*\b(?:LSTM|GRU|RNN)(?:Cell)?\b"
     r"|isinstance\([^()]*(?:\([^()]*)?\b(?:LSTM|GRU|RNN)(?:Cell)?\b"
     r"|[.'\"]bias_(?:ih|hh)",
     re.MULTILINE,
