@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rnn_lint.project.index import UNKNOWN_VALUE, Symbol
+from rnn_lint.project.index import UNKNOWN_VALUE, Symbol, argument_given
 
 if TYPE_CHECKING:
     from rnn_lint.project.index import ProjectIndex
@@ -98,11 +98,7 @@ def _given(
 ) -> tuple[Any, str]:
     """What ``call`` gives parameter ``name`` (or that value's ``attr``)."""
     unknown = (UNKNOWN_VALUE, "")
-    given: list[Any] | None = call["kwargs"].get(name)
-    if given is None and name in params["positional"]:
-        position = params["positional"].index(name)
-        if position < len(call["args"]):
-            given = call["args"][position]
+    given = argument_given(call, params, name)
     if given is None:
         default = params["defaults"].get(name)
         if call["star"] or attr is not None or default is None or default[0] != "const":

@@ -470,11 +470,7 @@ class ProjectIndex:
         return out
 
     def _argument(self, path: str, call: dict[str, Any], params: dict[str, Any], parameter: str) -> tuple[Any, str]:
-        given: list[Any] | None = call["kwargs"].get(parameter)
-        if given is None and parameter in params["positional"]:
-            position = params["positional"].index(parameter)
-            if position < len(call["args"]):
-                given = call["args"][position]
+        given = argument_given(call, params, parameter)
         if given is None:
             if call["star"]:
                 return UNKNOWN_VALUE, ""
@@ -716,3 +712,14 @@ _COMMON_NAMES = frozenset(
 def fingerprint(value: Any) -> str:
     """A digest of a JSON-able value (what a file's facts took from the project)."""
     return digest(json.dumps(value, sort_keys=True, default=str))
+
+
+def argument_given(call: dict[str, Any], params: dict[str, Any], name: str) -> list[Any] | None:
+    """The summarised value a call passes for parameter ``name`` (by keyword, else by position),
+    or None when it passes none (the default applies, or a splat hides it)."""
+    given: list[Any] | None = call["kwargs"].get(name)
+    if given is None and name in params["positional"]:
+        position = params["positional"].index(name)
+        if position < len(call["args"]):
+            given = call["args"][position]
+    return given
