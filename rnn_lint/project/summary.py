@@ -37,6 +37,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections.abc import Iterator
 from typing import Any
 
 UNKNOWN: list[Any] = ["unknown"]
@@ -993,25 +994,36 @@ def _count_attribute_stores(body: list[ast.stmt], stores: dict[str, int]) -> Non
     """How many statements (nested ones too) store into each ``<name>.attr``; a comprehension or
     ``:=`` cannot target an attribute."""
     for statement in body:
-        targets: list[ast.AST] = []
-        if isinstance(statement, (ast.Assign, ast.Delete)):
-            targets = list(statement.targets)
-        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
-            targets = [statement.target]
-        elif isinstance(statement, (ast.With, ast.AsyncWith)):
-            targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
-        for target in targets:
+        for target in _store_targets(statement):
             for part in ast.walk(target):
                 if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name):
                     stores[part.attr] = stores.get(part.attr, 0) + 1
-        for handler in getattr(statement, "handlers", ()):
-            _count_attribute_stores(handler.body, stores)
-        for field in ("body", "orelse", "finalbody"):
-            inner = getattr(statement, field, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                _count_attribute_stores(inner, stores)
-        for case in getattr(statement, "cases", ()):
-            _count_attribute_stores(case.body, stores)
+        for inner in _nested_bodies(statement):
+            _count_attribute_stores(inner, stores)
+
+
+def _store_targets(statement: ast.stmt) -> list[ast.AST]:
+    """What an assignment, ``del``, loop or ``with … as`` statement stores into."""
+    if isinstance(statement, (ast.Assign, ast.Delete)):
+        return list(statement.targets)
+    if isinstance(statement, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+        return [statement.target]
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return [item.optional_vars for item in statement.items if item.optional_vars is not None]
+    return []
+
+
+def _nested_bodies(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
+    """The statement lists a compound statement holds: its bodies, ``else``/``finally``, its
+    ``except`` handlers' and ``case`` clauses' bodies."""
+    for handler in getattr(statement, "handlers", ()):
+        yield handler.body
+    for field in ("body", "orelse", "finalbody"):
+        inner = getattr(statement, field, None)
+        if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+            yield inner
+    for case in getattr(statement, "cases", ()):
+        yield case.body
 
 
 def _flowing_parameters(
@@ -1040,14 +1052,8 @@ def _rebound(body: list[ast.stmt]) -> set[str]:
     (expressions bind nothing but through ``:=``, which ``_flowing_parameters`` looks for)."""
     found: set[str] = set()
     for statement in body:
-        targets: list[ast.AST] = []
-        if isinstance(statement, (ast.Assign, ast.Delete)):
-            targets = list(statement.targets)
-        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
-            targets = [statement.target]
-        elif isinstance(statement, (ast.With, ast.AsyncWith)):
-            targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
-        elif isinstance(statement, (ast.Global, ast.Nonlocal)):
+        targets = _store_targets(statement)
+        if isinstance(statement, (ast.Global, ast.Nonlocal)):
             found.update(statement.names)
         elif isinstance(statement, (ast.Import, ast.ImportFrom)):
             found.update((alias.asname or alias.name).split(".", 1)[0] for alias in statement.names)
@@ -1059,16 +1065,9 @@ def _rebound(body: list[ast.stmt]) -> set[str]:
             found.update(sub.id for sub in ast.walk(target) if isinstance(sub, ast.Name))
             found.update(sub.name for sub in ast.walk(target) if isinstance(sub, ast.MatchAs) and sub.name)
             found.update(sub.name for sub in ast.walk(target) if isinstance(sub, ast.MatchStar) and sub.name)
-        for handler in getattr(statement, "handlers", ()):
-            if handler.name:
-                found.add(handler.name)
-            found |= _rebound(handler.body)
-        for field in ("body", "orelse", "finalbody"):
-            inner = getattr(statement, field, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                found |= _rebound(inner)
-        for case in getattr(statement, "cases", ()):
-            found |= _rebound(case.body)
+        found.update(handler.name for handler in getattr(statement, "handlers", ()) if handler.name)
+        for inner in _nested_bodies(statement):
+            found |= _rebound(inner)
     return found
 
 
