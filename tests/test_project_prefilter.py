@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rnn_lint.cache import Cache
 from rnn_lint.project.index import ProjectIndex, Symbol
+from tests.test_project import write
 
 MODEL = """
 import torch.nn as nn
@@ -21,13 +22,6 @@ class Net(nn.Module):
         super().__init__()
         self.rnn = nn.GRU(hidden, hidden, n_layers, dropout=dropout)
 """
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
 
 
 def build(root: Path) -> ProjectIndex:
