@@ -182,6 +182,23 @@ def test_without_markers_the_root_is_the_current_folder(tmp_path: Path, monkeypa
     assert find_root([tmp_path / "elsewhere/x.py"]) == tmp_path / "elsewhere"
 
 
+def test_without_markers_a_named_folder_is_the_project(tmp_path: Path, monkeypatch) -> None:
+    # `rnn-lint repos/` run from /tmp: the project is repos/, not all of /tmp
+    from rnn_lint.project import load_project
+
+    write(tmp_path, {"repos/a/m.py": "", "repos/b/t.py": "", "big/other.py": "", "loose.py": ""})
+    monkeypatch.chdir(tmp_path)
+    assert find_root(["repos"]) == tmp_path / "repos"
+    assert find_root(["repos/a", "repos/b/t.py"]) == tmp_path / "repos"
+    assert load_project(["repos"], use_cache=False).resolver.files == {
+        str(tmp_path / "repos/a/m.py"),
+        str(tmp_path / "repos/b/t.py"),
+    }
+    # files named: the folder the command runs from stays the project
+    assert find_root(["repos/a/m.py"]) == tmp_path
+    assert find_root(["."]) == tmp_path
+
+
 MODEL = """
 import torch.nn as nn
 

@@ -1,8 +1,8 @@
 """Where a project starts, and which file an import of it names.
 
 The root is the nearest folder above the linted paths holding ``pyproject.toml``, ``setup.py``,
-``setup.cfg`` or ``.git``; without one, the current folder when the paths lie inside it, else
-their common folder. Imports resolve the way
+``setup.cfg`` or ``.git``; without one, the current folder when the paths are files inside it,
+else their common folder (a folder named is then the project). Imports resolve the way
 Python would find them when the project runs: a script's own folder first (``python train.py``
 puts it on ``sys.path``, so ``import model`` is the sibling ``model.py``), then each folder above
 it up to the root, then ``<root>/src`` (src layout). A dotted name ``a.b`` is ``a/b.py`` or
@@ -27,10 +27,14 @@ def find_root(paths: Sequence[str | os.PathLike]) -> Path:
     for folder in (common, *common.parents):
         if any((folder / marker).exists() for marker in ROOT_MARKERS):
             return folder
-    # No marker: the current folder when the paths lie inside it (``rnn-lint models/x.py`` run
-    # from the project's top), else the paths' common folder.
+    # No marker: the current folder when only files inside it are named (``rnn-lint models/x.py``
+    # run from the project's top), else the paths' common folder — a folder named is the project
+    # itself: ``rnn-lint repos/`` run from /tmp must not read the rest of /tmp.
     cwd = Path.cwd()
-    return cwd if common == cwd or cwd in common.parents else common
+    if common == cwd:
+        return cwd
+    only_files = all(not p.is_dir() for p in absolute)
+    return cwd if only_files and cwd in common.parents else common
 
 
 class ModuleResolver:
