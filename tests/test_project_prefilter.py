@@ -174,3 +174,55 @@ def test_what_an_older_rnn_lint_stored_is_not_read(tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(index_module, "_code_stamp", lambda: "an edited rnn-lint")
     ProjectIndex.build(tmp_path, files, cache)
     assert len(parsed) == 2  # nothing the older code stored: both files parsed again
+
+
+HOLDER = """
+import torch.nn as nn
+
+class Pooler(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, src):
+        return self.encoder(src)[1][-1]
+
+
+class Keeper:
+    # keeps a model without calling it: no holder
+
+    def __init__(self, model):
+        self.model = model
+
+    def save(self):
+        return self.model.state_dict()
+"""
+
+
+def test_a_holders_every_construction_is_read(tmp_path: Path) -> None:
+    """``Pooler(encoder)`` in a file that names no recurrent model (its encoder comes from a
+    helper module, or a parameter) is read once a site is seen passing a ``Net`` to ``Pooler``;
+    a function a model is passed to (``fit(model)``), or a class that keeps it without calling
+    it (``Keeper(model)``), makes the files naming it no more worth reading."""
+    write(
+        tmp_path,
+        {
+            "net.py": MODEL,
+            "holder.py": HOLDER,
+            "fitting.py": "def fit(model):\n    return model\n",
+            "train.py": "from net import Net\nfrom holder import Keeper, Pooler\nfrom fitting import fit\n"
+            "p = Pooler(Net(8, 2))\nfit(Net(8, 2))\nk = Keeper(Net(8, 2))\n",
+            "shared.py": "from net import Net\nencoder = Net(8, 3)\n",
+            "serve.py": "from holder import Pooler\nfrom shared import encoder\np = Pooler(encoder)\n",
+            "wrap.py": "from holder import Pooler\n\ndef wrap(encoder):\n    return Pooler(encoder)\n",
+            "loop.py": "from fitting import fit\nfrom shared import encoder\nfit(encoder)\n",
+            "keep.py": "from holder import Keeper\nfrom shared import encoder\nk = Keeper(encoder)\n",
+        },
+    )
+    index = build(tmp_path)
+    for reached in ("holder.py", "serve.py", "wrap.py"):
+        assert str(tmp_path / reached) in index.summaries, reached
+    assert str(tmp_path / "loop.py") not in index.summaries
+    assert str(tmp_path / "keep.py") not in index.summaries
+    pooler = Symbol("class", str(tmp_path / "holder.py"), "Pooler")
+    assert sorted(Path(path).name for path, _call in index.sites(pooler)) == ["serve.py", "train.py", "wrap.py"]

@@ -27,7 +27,7 @@ from rnn_lint.project.root import ModuleResolver
 from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "12"
+SUMMARY_FORMAT = "13"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -94,6 +94,8 @@ class ProjectIndex:
         self._rebuild: Callable[[], ProjectIndex] | None = None
         #: files the pre-filter left out, summarised when an import reaches them (a helper module)
         self._reached: set[str] = set()
+        #: summarised files whose imports ``_reach_imports`` followed
+        self._imports_reached: set[str] = set()
         self._complete = False
         self._prefilter: TextPrefilter | None = None  # while building
         self._symbols: dict[tuple[str, str], Symbol | None] = {}
@@ -187,21 +189,38 @@ class ProjectIndex:
             if prefilter.builds_recurrent(path):
                 take(path)
         words: set[str] = set()
-        for _ in range(MAX_ROUNDS):
-            new = _interesting_names(summaries.values(), words) - words
-            if not new:
-                break
-            words |= new
+
+        def take_naming(new: set[str]) -> None:
             reached: set[str] = set()
             for name, mentions in sorted(prefilter.mentioning(new).items()):
                 defining = [path for path in mentions if path in summaries and _defines(summaries[path], name)]
                 reached |= prefilter.naming(name, mentions, defining)
             for path in sorted(reached - summaries.keys()):
                 take(path)
+
+        for _ in range(MAX_ROUNDS):
+            new = _interesting_names(summaries.values(), words) - words
+            if not new:
+                break
+            words |= new
+            take_naming(new)
         index = cls(root, summaries, set(prefilter.paths), cache)
         index.snapshot_key = snapshot_key
         index._prefilter = prefilter  # the files the reach below summarises are read through it
         index._reach_imports()
+        # Holders (``Seq2Seq(encoder, decoder)``) hold no recurrent module of their own: their
+        # names become interesting once a site is seen passing them a recurrent model, so that
+        # every construction of theirs is seen (one built with an encoder that came from a
+        # helper module makes the holder's encoder unknown, as it must).
+        for _ in range(MAX_ROUNDS):
+            new = {symbol.name for symbol in index._holders()} - words - _COMMON_NAMES
+            if not new:
+                break
+            words |= new
+            take_naming(new)
+            index._reach_imports()
+        index._symbols.clear()  # answers given while the index was still growing
+        index._complete = True
         index._prefilter = None
         if cache is not None:
             cache.store(RECORDS_NAMESPACE, records_key, {"format": RECORD_FORMAT, "files": prefilter.records()})
@@ -246,9 +265,9 @@ class ProjectIndex:
     def _reach_imports(self) -> None:
         """Summarise the project files that the summarised ones take something from: a base
         class's module (and its bases' modules), the module of a helper a model is handed to, of
-        a constant a construction uses; then the index is complete and answers the same whichever
-        file asks first."""
-        done: set[str] = set()
+        a constant a construction uses (the build marks the index complete once nothing more is
+        reached, so that it answers the same whichever file asks first)."""
+        done = self._imports_reached
         while True:
             todo = [path for path in self.summaries if path not in done]
             if not todo:
@@ -264,8 +283,43 @@ class ProjectIndex:
                             names.add(value[1])
                 for name in sorted(names):
                     self.symbol(path, name)
-        self._symbols.clear()  # answers given while the index was still growing
-        self._complete = True
+
+    def _holders(self) -> set[Symbol]:
+        """The project classes a summarised site passes a recurrent model to (``Pooler(Encoder(...))``,
+        ``Seq2Seq(encoder, decoder)`` with ``encoder`` bound to one) for a parameter they keep in
+        an attribute they call (``self.encoder(src)``): the model is a class holding a recurrent
+        module, or such a holder (``Model(Seq2Seq(...))``). A class that keeps the model without
+        calling it (a trainer that calls ``self.model.loss(...)``) is no holder."""
+        holders: set[Symbol] = set()
+        while True:
+            grown = False
+            for path, summary in list(self.summaries.items()):
+                calls = summary["calls"]
+                for call in calls:
+                    if not any(value[0] == "call" for value in [*call["args"], *call["kwargs"].values()]):
+                        continue
+                    outer = self.symbol(path, call["callee"])
+                    if outer is None or outer.kind != "class" or outer in holders:
+                        continue
+                    info = self.class_summary(outer)
+                    if info is None or info["params"] is None or not info.get("called_params"):
+                        continue
+                    passed = [
+                        given[1]
+                        for param in info["called_params"]
+                        if (given := argument_given(call, info["params"], param)) is not None and given[0] == "call"
+                    ]
+                    for made in passed:
+                        inner = self.symbol(path, calls[made]["callee"])
+                        inner_info = self.class_summary(inner) if inner is not None else None
+                        if inner_info is None:
+                            continue
+                        if inner in holders or inner_info["holds_recurrent"] or inner_info["recurrent_attributes"]:
+                            holders.add(outer)
+                            grown = True
+                            break
+            if not grown:
+                return holders
 
     # --- names ------------------------------------------------------------------------------
     def symbol(self, path: str, dotted: str) -> Symbol | None:

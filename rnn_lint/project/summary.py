@@ -355,6 +355,7 @@ class _Summariser:
         )
         attributes: dict[str, list[str]] = {}
         held: list[str] = []
+        stored: dict[str, str] = {}  # self.attr → the __init__ parameter it keeps (``self.encoder = encoder``)
         touches = False
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name != "forward":
@@ -369,6 +370,9 @@ class _Summariser:
                             and isinstance(target.value, ast.Name)
                             and target.value.id == "self"
                         ):
+                            kept = _kept_parameter(sub.value)
+                            if kept is not None:
+                                stored[target.attr] = kept
                             kind = _recurrent_class(sub.value, self.imports)
                             if kind is not None:
                                 attributes.setdefault(target.attr, [])
@@ -381,12 +385,25 @@ class _Summariser:
                                     name = _dotted(call.func)
                                     if name and name.split(".", 1)[0] not in ("self", "nn", "torch"):
                                         held.append(name)
+        params = _params(init, skip_self=True) if init is not None else None
+        called = set(_CALLED_ATTRIBUTE.findall(self._segment(node))) if stored else set()
         return {
             "line": node.lineno,
             "bases": [name for name in (_dotted(base) for base in node.bases) if name],
             "opaque_bases": any(_dotted(base) is None for base in node.bases),
             "has_init": init is not None,
-            "params": _params(init, skip_self=True) if init is not None else None,
+            "params": params,
+            # the parameters kept in an attribute the class calls (``self.encoder(src)``): where
+            # a model passed in runs (what ``ProjectIndex._holders`` looks for)
+            "called_params": sorted(
+                {
+                    param
+                    for attr, param in stored.items()
+                    if attr in called
+                    and params is not None
+                    and param in [*params["positional"], *params["keyword_only"]]
+                }
+            ),
             "recurrent_attributes": {attr: kinds for attr, kinds in attributes.items() if "?" not in kinds and kinds},
             "held": sorted(set(held)),
             "touches_weights": touches,
@@ -1111,6 +1128,18 @@ def _recurrent_class(node: ast.expr, imports: dict[str, list[Any]]) -> str | Non
     origin = ".".join(filter(None, [head[0], head[1]])) if head[1] else head[0]
     full = ".".join([origin, *parts[1:]])
     return parts[-1] if full == f"torch.nn.{parts[-1]}" or full == f"torch.nn.modules.rnn.{parts[-1]}" else None
+
+
+#: ``self.encoder(`` or ``self.encoder.forward(``: a call of what an attribute holds.
+_CALLED_ATTRIBUTE = re.compile(r"self\.(\w+)\s*(?:\(|\.\s*forward\s*\()")
+
+
+def _kept_parameter(node: ast.expr) -> str | None:
+    """``encoder``, ``encoder.to(device)`` or ``encoder.cuda()``: the name an ``__init__`` keeps
+    (a parameter when it is one)."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SELF_METHODS:
+        node = node.func.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _dotted(node: ast.expr) -> str | None:
