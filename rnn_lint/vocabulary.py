@@ -22,23 +22,23 @@ _WORDS = """
     _reverse abc abs action add add_ add_argument add_module all amax amin answers any append apply
     argparse args argument as as_sym attr attribute_uses backward bases batch batch_first batch_len
     batch_size batch_sz batchsize bernoulli_ bfloat16 bias bias_ bias_hh bias_ih bidirectional
-    bisect body bool bs bsz build_facts builds_recurrent c c_0 c_n call callable callee calls cases
-    cat cell cfg children chunk clamp clamp_ class class_tables classes classmethod clone codecs
-    collections compile conditional conf config const constant constant_ constants contextlib
-    contiguous copy copy_ cpu created csv cuda cv2 data dataclasses datetime deep default defaults
-    definitions delattr derived dest detach detach_ device dict dim dir dirac_ directions_of div
-    divmod double dropout dtype effects ellipsis elu empty enum enumerate eval evaluate exp extend
-    eye_ factories files fill_ filter finalbody find_root fit flags flatten float float16 float32
-    float64 float_ forget format forward from_pretrained frozenset full function functional
-    functions functools gelu getattr glob h h5py h_0 h_n half handlers has_init hasattr hash heapq
-    held helper hex hidden hidden_size holds_recurrent hp hparams hx id import imports in_features
-    index index_fill_ infer inference_mode init inits_recurrent input input_size inputs insert
-    inspect int int32 int64 io isinstance issubclass item iter itertools json kaiming_normal_
-    kaiming_uniform_ keepdim keyword_only kind kwargs last_step_axis leaky_relu len lengths line
-    lint list load load_from_checkpoint load_project load_state_dict load_weights loads log logging
-    logsumexp long lower lstm_state_module mT main manual_backward map masked_fill masked_fill_ math
-    matplotlib max mean mentioned_by_name min module modules moveaxis movedim mul mul_
-    multiprocessing n_batch named named_children named_modules named_parameters namespace nargs
+    bisect body bool bs bsz build_facts builds_recurrent c c_0 c_n call callable called_params
+    callee calls cases cat cell cfg children chunk clamp clamp_ class class_tables classes
+    classmethod clone codecs collections compile conditional conf config const constant constant_
+    constants contextlib contiguous copy copy_ cpu created csv cuda cv2 data dataclasses datetime
+    deep default defaults definitions delattr derived dest detach detach_ device dict dim dir dirac_
+    directions_of div divmod double dropout dtype effects ellipsis elu empty enum enumerate eval
+    evaluate exp extend eye_ factories files fill_ filter finalbody find_root fit flags flatten
+    float float16 float32 float64 float_ forget format forward from_pretrained frozenset full
+    function functional functions functools gelu getattr glob h h5py h_0 h_n half handlers has_init
+    hasattr hash heapq held helper hex hidden hidden_size holds_recurrent hp hparams hx id import
+    imports in_features index index_fill_ infer inference_mode init inits_recurrent input input_size
+    inputs insert inspect int int32 int64 io isinstance issubclass item iter itertools json
+    kaiming_normal_ kaiming_uniform_ keepdim keyword_only kind kwargs last_step_axis leaky_relu len
+    lengths line lint list load load_from_checkpoint load_project load_state_dict load_weights loads
+    log logging logsumexp long lower lstm_state_module mT main manual_backward map masked_fill
+    masked_fill_ math matplotlib max mean mentioned_by_name min module modules moveaxis movedim mul
+    mul_ multiprocessing n_batch named named_children named_modules named_parameters namespace nargs
     nbatch ndim ndimension neg nelement new new_empty new_full new_ones new_zeros next nltk nn
     no_grad none nonlinearity normal_ num_layers numel numpy object ones ones_ opaque_bases open
     operator opt options opts orelse orthogonal_ os other otherwise out output pack_padded_sequence
