@@ -82,6 +82,12 @@ def may_find(path: str | Path, rules: Sequence[type[Rule]], data: bytes, *, proj
     tree) itself instead of sending them to its workers."""
     if str(path).endswith(".ipynb"):
         return True
+    if data.isascii() and not any(needle in data for needle in _needle_bytes(tuple(rules))):
+        # ASCII decodes to itself whatever the encoding, unless a coding cookie names one Python
+        # refuses: the RNN000 that takes is lint_file's to word.
+        second_line_end = data.find(b"\n", data.find(b"\n") + 1)
+        if b"coding" not in (data if second_line_end < 0 else data[:second_line_end]):
+            return project is not None and project.involves()
     try:
         source = _decode(data)
     except (UnicodeDecodeError, SyntaxError):
@@ -180,6 +186,13 @@ def prefilter(source: str, rules: Sequence[type[Rule]]) -> list[type[Rule]]:
         order = {rule: index for index, rule in enumerate(rules)}
         concerned.sort(key=order.__getitem__)
     return concerned
+
+
+@functools.lru_cache(maxsize=16)
+def _needle_bytes(rules: tuple[type[Rule], ...]) -> tuple[bytes, ...]:
+    """Every needle of the rules, encoded: in a file of ASCII bytes, a needle is found in the
+    bytes exactly when it is found in the text."""
+    return tuple({needle.encode() for needles, _, _ in _needle_groups(rules) for needle in needles})
 
 
 @functools.lru_cache(maxsize=16)

@@ -46,6 +46,8 @@ def read_with_status(path: str | os.PathLike) -> tuple[os.stat_result, bytes]:
             raise NotARegularFile(f"not a regular file: it is {kind}")
         # One read for a file of the size it had; more when it grew meanwhile or a read came back short.
         parts = [os.read(descriptor, status.st_size + 1)]
+        if len(parts[0]) == status.st_size:
+            return status, parts[0]  # all the bytes its status counts (a file grown since gave one more)
         while parts[-1]:
             parts.append(os.read(descriptor, 1 << 16))
         return status, b"".join(parts)

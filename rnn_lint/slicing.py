@@ -1,5 +1,5 @@
-"""Analyse only the part of a file a rule can speak about, when the file only *tests for* or
-*names the biases of* a recurrent module somewhere.
+"""Analyse only the part of a file a rule can speak about: when the file only *tests for* or
+*names the biases of* a recurrent module somewhere, or builds one next to unrelated code.
 
 A file passes the text pre-filter when it builds, binds or tests a recurrent module, or names a
 recurrent bias (``rule.RECURRENT_CODE``). Most of the big files that pass only through the last
@@ -21,34 +21,45 @@ accelerator test and the left-padding test still read the original text. Kept:
   ``THRESHOLD``);
 - every import at module level, and the header of each class one of whose members is kept.
 
-A file of 64 KB or more that does build or bind a recurrent module keeps everything but its
-module-level assignments of literal data (``VOCABULARY = ["the", ...]``, a table of numbers) that
-nothing in the file reads: they call and build nothing, and a 1 MB one-line list took 8 CPU
-seconds and 700 MB to parse for nothing.
+A file that builds or binds a recurrent module keeps everything its model, training loop and
+callers may need: all but
+
+- top-level functions and classes that cannot give the analysis a fact
+  (``_without_unrelated_definitions``): no anchor, no decorator, no attribute the analysis knows
+  a meaning of (``vocabulary.ANALYSIS_WORDS``: ``backward``, ``parameters``, ``load_state_dict``
+  ...), no module name but builtins, the standard library and plain constants, and named nowhere
+  else in the file — a data loader's helpers, a record class, a checksum next to the model. Tried
+  only when a glance at the text promises a fifth of the file or more, and only with rnn-lint's
+  own rules (a third-party rule may read anything);
+- in a file of 64 KB or more, module-level assignments of literal data (``VOCABULARY = ["the",
+  ...]``, a table of numbers) that nothing in the file reads: they call and build nothing, and a
+  1 MB one-line list took 8 CPU seconds and 700 MB to parse for nothing.
 
 A long run of removed lines becomes one string statement spanning exactly those lines (libcst
 takes about 20 µs per empty line; a string's lines cost nothing).
 
-Otherwise nothing is sliced when one anchor *builds or binds* a recurrent module (the model's class, its
-training loop and its callers all matter then), when the project index can make the file
-concern a rule by itself (a base class in another file), when a selected rule has no pattern to
-find anchors with (third-party rules may need anything), or when the text has line breaks or
-form feeds that Python and a plain split could count differently.
+Nothing is sliced when the project index can make the file concern a rule by itself (a base
+class in another file), when a selected rule has no pattern to find anchors with (third-party
+rules may need anything), or when the text has line breaks or form feeds that Python and a
+plain split could count differently.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import re
+import sys
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rnn_lint.guard import MAX_BYTES
 from rnn_lint.rule import Rule
 from rnn_lint.text import line_starts
+from rnn_lint.vocabulary import ANALYSIS_WORDS
 
 #: Anchors that test for a recurrent module or name its biases without building or binding one.
 _WEAK_ANCHOR = re.compile(r"isinstance\s*\(|\bbias_(?:ih|hh)")
@@ -56,6 +67,9 @@ _WEAK_ANCHOR = re.compile(r"isinstance\s*\(|\bbias_(?:ih|hh)")
 MIN_BYTES = 16 * 1024
 #: Slicing that keeps more than this share of the text would save too little.
 MAX_KEPT_SHARE = 0.6
+#: The same for a file that builds a recurrent module (its ``ast`` pass is paid only when a glance
+#: at the text promises enough: ``_may_hold_unrelated_definitions``).
+MAX_KEPT_SHARE_BUILDING = 0.85
 #: A file that builds a recurrent module is sliced only from this size, and only of unread data.
 MIN_DATA_BYTES = 64 * 1024
 #: Runs of removed lines at least this long become one string statement (see ``_render``).
@@ -78,7 +92,7 @@ class _Unit:
 def relevant_part(source: str, rules: Sequence[type[Rule]], project: Any = None) -> str | None:
     """``source`` with the statements no rule can need blanked out, or None to analyse it all.
     ``project``: the project index's view of the file (or None)."""
-    if not MIN_BYTES <= len(source) <= MAX_BYTES or "\r" in source or "\f" in source:
+    if len(source) > MAX_BYTES or "\r" in source or "\f" in source:
         return None  # a file too large to analyse is skipped whole (guard.check_size), unparsed
     if project is not None and project.involves():
         return None
@@ -86,23 +100,32 @@ def relevant_part(source: str, rules: Sequence[type[Rule]], project: Any = None)
     if found is None:
         return None
     anchors, elsewhere = found
-    if not anchors and len(source) < MIN_DATA_BYTES:
+    only_tests = bool(anchors) and len(source) >= MIN_BYTES
+    unread_data = len(source) >= MIN_DATA_BYTES
+    definitions = bool(elsewhere) and _built_in(rules) and _may_hold_unrelated_definitions(source)
+    if not (only_tests or unread_data or definitions):
         return None
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # the whole-file path reports it
     lines = source.split("\n")
-    if anchors and elsewhere <= _string_only_lines(tree):
+    top_level_only = not (only_tests and elsewhere <= _string_only_lines(tree))
+    if not top_level_only:
         keep = _what_the_anchors_need(tree, anchors, len(lines))
-    elif len(source) >= MIN_DATA_BYTES:
-        keep = _all_but_unread_data(tree, len(lines))
     else:
-        return None
+        keep = _without_unrelated_definitions(tree, anchors | elsewhere, lines) if definitions else None
+        if unread_data:
+            keep = _all_but_unread_data(tree, len(lines), keep)
+    share = MAX_KEPT_SHARE_BUILDING if top_level_only else MAX_KEPT_SHARE
     if keep is None or sum(len(line) + 1 for number, line in enumerate(lines, 1) if keep[number]) > (
-        MAX_KEPT_SHARE * len(source)
+        share * len(source)
     ):
         return None
+    if top_level_only:
+        # Only whole top-level statements were left out: each run of their lines becomes blank
+        # lines or a string statement at the margin, which cannot change what the rest means.
+        return _render(lines, keep, top_level=True)
     text = _render(lines, keep)
     try:
         ast.parse(text)
@@ -127,23 +150,31 @@ def _what_the_anchors_need(tree: ast.Module, anchors: set[int], count: int) -> l
     return keep
 
 
-def _all_but_unread_data(tree: ast.Module, count: int) -> list[bool] | None:
-    """Per line: whether it is kept, for a large file that builds a recurrent module: everything
-    but module-level assignments of literal data (a vocabulary, a table of numbers) whose names
-    nothing in the file reads. Such a statement calls nothing and builds nothing; its value can
-    only matter through its name. None when there is none."""
+def _all_but_unread_data(tree: ast.Module, count: int, keep: list[bool] | None = None) -> list[bool] | None:
+    """Per line: whether it is kept (``keep``'s choice, or everything), for a large file that
+    builds a recurrent module: all but module-level assignments of literal data (a vocabulary, a
+    table of numbers) whose names nothing in the file reads. Such a statement calls nothing and
+    builds nothing; its value can only matter through its name. None when nothing is left out."""
     read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store)}
-    keep = [True] * (count + 1)
+    return _without(tree.body, lambda statement: _unread_data(statement, read), count, keep)
+
+
+def _without(
+    statements: list[ast.stmt], leave_out: Callable[[ast.stmt], bool], count: int, keep: list[bool] | None = None
+) -> list[bool] | None:
+    """Per line: ``keep`` (or everything) less the lines of the ``statements`` to leave out, but
+    for the lines they share with a statement kept. None when nothing is left out."""
     dropped: list[range] = []
     shared: set[int] = set()
-    for statement in tree.body:
+    for statement in statements:
         lines = range(_first_line(statement), (statement.end_lineno or statement.lineno) + 1)
-        if _unread_data(statement, read):
+        if leave_out(statement):
             dropped.append(lines)
         else:
             shared.update(lines)
     if not dropped:
-        return None
+        return keep
+    keep = list(keep) if keep is not None else [True] * (count + 1)
     for lines in dropped:
         for number in lines:
             if number not in shared:  # ``x = [1, 2]; rnn = nn.LSTM(8, 8)`` keeps its line
@@ -177,10 +208,195 @@ _LITERAL_NODES = (
 )
 
 
-def _render(lines: list[str], keep: list[bool]) -> str:
+def _built_in(rules: Sequence[type[Rule]]) -> bool:
+    """Whether every rule is one of rnn-lint's: what a third-party rule reads, ``vocabulary``
+    does not list."""
+    return all(rule.__module__.startswith("rnn_lint.rules.") for rule in rules)
+
+
+#: A top-level ``def``/``class`` line, and what makes its block worth keeping at a glance.
+_TOP_LEVEL_DEFINITION = re.compile(r"^(?:async[ \t]+def|def|class)[ \t]", re.MULTILINE)
+_MODEL_TEXT = re.compile(r"torch|nn\.|backward|param|weight|bias|state|hidden|\binit|LSTM|GRU|RNN|lstm|gru|rnn")
+#: Leaving definitions out pays for its ``ast`` pass when they are at least this share of the text.
+MIN_UNRELATED_SHARE = 0.2
+
+
+def _may_hold_unrelated_definitions(source: str) -> bool:
+    """A glance at the text: do top-level definitions that mention nothing a model is made of
+    (torch, parameters, states, recurrent names) make up enough of it to try?"""
+    starts = [match.start() for match in _TOP_LEVEL_DEFINITION.finditer(source)]
+    if len(starts) < 2:
+        return False
+    unrelated = 0
+    for start, end in zip(starts, [*starts[1:], len(source)], strict=True):
+        if _MODEL_TEXT.search(source, start, end) is None:
+            unrelated += end - start
+    return unrelated >= MIN_UNRELATED_SHARE * len(source)
+
+
+#: Attributes the analysis reads only on values it knows (a list's ``append``, a string's
+#: ``format``): on the values of code it cannot reach they tell it nothing.
+_KNOWN_RECEIVERS_ONLY = frozenset(
+    {"append", "extend", "insert", "format", "index", "lower", "upper", "startswith", "replace", "update", "add"}
+)
+#: Attributes that can tell the analysis something whatever they are read on (``loss.backward()``
+#: says the file trains, ``m.named_parameters()`` may initialise any model).
+_TELLING_ATTRIBUTES = ANALYSIS_WORDS - _KNOWN_RECEIVERS_ONLY
+#: Builtins a definition may call and stay unrelated: all but those reading or writing names
+#: given as strings, or running code.
+_PLAIN_BUILTINS = frozenset(dir(builtins)) - {
+    "getattr",
+    "setattr",
+    "hasattr",
+    "delattr",
+    "vars",
+    "globals",
+    "locals",
+    "eval",
+    "exec",
+    "compile",
+    "__import__",
+}
+
+
+def _without_unrelated_definitions(tree: ast.Module, anchors: set[int], lines: list[str]) -> list[bool] | None:
+    """Per line: whether it is kept, for a file that builds a recurrent module: all but the
+    top-level functions and classes that cannot give the analysis a fact. Such a definition
+
+    - holds no anchor, has no decorator (which may register it somewhere) and is the only
+      binding of its name;
+    - reads no attribute the analysis knows a meaning of (``vocabulary``; ``append`` and the like
+      excepted: the analysis reads them only on values it knows) and declares nothing ``global``;
+    - reads no module name but builtins, standard-library modules, names assigned from those,
+      and other such definitions: so every value in it is one the analysis knows nothing of;
+    - is not named anywhere else in the file (as a word: calls, ``__all__``, strings), so no
+      code kept can hand it a model.
+
+    None when there is none."""
+    bindings = _module_bindings(tree)
+    plain = _plain_names(tree, bindings)
+    candidates: dict[str, tuple[ast.stmt, frozenset[str]]] = {}
+    for statement in tree.body:
+        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if statement.decorator_list or len(bindings[statement.name]) > 1:
+            continue
+        first, last = _first_line(statement), statement.end_lineno or statement.lineno
+        if any(first <= line <= last for line in anchors):
+            continue
+        free = _free_names(statement, "\n".join(lines[first - 1 : last]), bindings)
+        if free is not None:
+            candidates[statement.name] = (statement, free)
+    while candidates:
+        allowed = plain | candidates.keys()
+        reaching = {name for name, (_, free) in candidates.items() if not free <= allowed}
+        if not reaching:
+            owned = set()
+            for statement, _ in candidates.values():
+                owned.update(range(_first_line(statement), (statement.end_lineno or statement.lineno) + 1))
+            kept = "\n".join(line for number, line in enumerate(lines, 1) if number not in owned)
+            reaching = candidates.keys() & set(_WORD.findall(kept))
+        if not reaching:
+            break
+        for name in reaching:
+            del candidates[name]
+    if not candidates:
+        return None
+    dropped = {id(statement) for statement, _ in candidates.values()}
+    return _without(tree.body, lambda statement: id(statement) in dropped, len(lines))
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _module_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
+    """Each module-level name, with the top-level statements binding it."""
+    bindings: dict[str, list[ast.stmt]] = defaultdict(list)
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bindings[statement.name].append(statement)
+            continue
+        for name in _walk_names(statement)[1]:
+            bindings[name].append(statement)
+    return bindings
+
+
+def _walk_names(root: ast.AST) -> tuple[set[str], set[str], bool]:
+    """(the names ``root`` reads, the names it binds in any scope within — an over-estimate is
+    safe here —, whether it declares a name global or reads a telling attribute), in one walk."""
+    loaded: set[str] = set()
+    bound: set[str] = set()
+    telling = False
+    for node in ast.walk(root):
+        kind = type(node)
+        if kind is ast.Name:
+            (loaded if type(node.ctx) is ast.Load else bound).add(node.id)
+        elif kind is ast.Attribute:
+            telling = telling or node.attr in _TELLING_ATTRIBUTES
+        elif kind is ast.arg:
+            bound.add(node.arg)
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            bound.add(node.name)
+        elif kind in (ast.Import, ast.ImportFrom):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif kind in (ast.ExceptHandler, ast.MatchAs, ast.MatchStar) and node.name:
+            bound.add(node.name)
+        elif kind is ast.MatchMapping and node.rest:
+            bound.add(node.rest)
+        elif kind in (ast.Global, ast.Nonlocal):
+            telling = True
+    return loaded, bound, telling
+
+
+def _plain_names(tree: ast.Module, bindings: dict[str, list[ast.stmt]]) -> set[str]:
+    """Module names whose every binding is plain: builtins left alone, imports of the standard
+    library, and assignments computed from plain names only."""
+    plain = {name for name in _PLAIN_BUILTINS if name not in bindings}
+    plain.update(("__file__", "__name__", "__doc__"))
+    tainted: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue  # decided as candidates
+        loaded, bound, telling = _walk_names(statement)
+        if not _plain_statement(statement, loaded, telling, plain):
+            tainted |= bound
+        plain |= bound - tainted
+    return plain - tainted
+
+
+def _plain_statement(statement: ast.stmt, loaded: set[str], telling: bool, plain: set[str]) -> bool:
+    if isinstance(statement, ast.Import):
+        return all(alias.name.split(".")[0] in sys.stdlib_module_names for alias in statement.names)
+    if isinstance(statement, ast.ImportFrom):
+        return statement.level == 0 and (statement.module or "").split(".")[0] in sys.stdlib_module_names
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return all(isinstance(target, ast.Name) for target in targets) and not telling and loaded <= plain
+    return False
+
+
+#: An attribute read, as the text shows it (strings and comments too: an over-estimate).
+_ATTRIBUTE_TEXT = re.compile(r"\.[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _free_names(statement: ast.stmt, text: str, bindings: dict[str, list[ast.stmt]]) -> frozenset[str] | None:
+    """The module names a definition may read (a name it both binds and reads counts when the
+    module binds it too), or None when it declares a name global or reads a telling attribute.
+    ``text``: its source, to rule out most definitions that read one without walking them."""
+    if not _TELLING_ATTRIBUTES.isdisjoint(_ATTRIBUTE_TEXT.findall(text)):
+        return None
+    loaded, bound, telling = _walk_names(statement)
+    if telling:
+        return None
+    local = bound - {getattr(statement, "name", "")}
+    return frozenset(name for name in loaded if name not in local or name in bindings)
+
+
+def _render(lines: list[str], keep: list[bool], top_level: bool = False) -> str:
     """The kept lines in place, the others empty; a long run of removed lines becomes one string
     statement spanning exactly those lines (libcst takes about 20 µs per empty line, and a
-    string's lines cost nothing), indented as the kept line after it."""
+    string's lines cost nothing), indented as the kept line after it (``top_level``: at the
+    margin, where a removed top-level statement was)."""
     out: list[str] = []
     number = 1
     total = len(lines)
@@ -194,7 +410,7 @@ def _render(lines: list[str], keep: list[bool]) -> str:
             end += 1
         run = end - number + 1
         following = lines[end] if end < total else ""
-        indent = following[: len(following) - len(following.lstrip(" \t"))]
+        indent = "" if top_level else following[: len(following) - len(following.lstrip(" \t"))]
         if run >= MIN_STRING_RUN and end < total:
             out.append(indent + '"""')
             out.extend([""] * (run - 2))

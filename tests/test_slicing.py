@@ -1,9 +1,11 @@
 """rnn_lint/slicing.py: a large file that only tests for a recurrent module (or names its
-biases) is analysed from the statements that can matter, with the same findings as the whole."""
+biases), and a file that builds one next to unrelated definitions, are analysed from the
+statements that can matter, with the same findings as the whole."""
 
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from rnn_lint.engine import lint_source, prefilter
 from rnn_lint.registry import all_rules
+from rnn_lint.rule import RECURRENT_CODE, Rule
 from rnn_lint.slicing import MIN_BYTES, relevant_part
 from tests.fixture_expectations import expectations
 
@@ -60,7 +63,7 @@ def _sliced(source: str) -> str | None:
     return relevant_part(source, prefilter(source, RULES))
 
 
-def _weak_fixtures() -> list[Path]:
+def _sliced_fixtures() -> list[Path]:
     """Fixtures that slicing applies to once padded to a large file."""
     return [path for path in sorted(FIXTURES.glob("RNN*/*.py")) if _sliced(path.read_text() + PADDING) is not None]
 
@@ -71,10 +74,10 @@ def test_padding_is_large_and_irrelevant() -> None:
 
 
 def test_some_fixtures_are_sliced_once_padded() -> None:
-    assert len(_weak_fixtures()) >= 1
+    assert len(_sliced_fixtures()) >= 1
 
 
-@pytest.mark.parametrize("path", _weak_fixtures(), ids=lambda p: str(p.relative_to(FIXTURES)))
+@pytest.mark.parametrize("path", _sliced_fixtures(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_sliced_fixture_has_the_same_findings(path: Path) -> None:
     source = path.read_text()
     whole = _findings(source)
@@ -190,10 +193,6 @@ def test_a_class_named_by_kept_code_is_kept_whole() -> None:
 @pytest.mark.parametrize(
     "source",
     [
-        # A construction anywhere: the model, its training loop and callers all matter.
-        "import torch.nn as nn\nrnn = nn.LSTM(8, 8)\ndef f(m):\n    return isinstance(m, nn.LSTM)\n",
-        # A recurrent class bound to a name.
-        "import torch.nn as nn\ncell = nn.GRU\ndef f(m):\n    return isinstance(m, nn.LSTM)\n",
         # Windows line ends: Python and a split on newlines could count lines differently.
         "import torch.nn as nn\r\ndef f(m):\r\n    return isinstance(m, nn.LSTM)\r\n",
         # A form feed (normalised before parsing).
@@ -206,6 +205,169 @@ def test_a_class_named_by_kept_code_is_kept_whole() -> None:
 )
 def test_files_that_are_not_sliced(source: str) -> None:
     assert _sliced(source + PADDING) is None
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # A construction anywhere: the model, its training loop and callers all matter.
+        "import torch.nn as nn\nrnn = nn.LSTM(8, 8)\ndef f(m):\n    return isinstance(m, nn.LSTM)\n",
+        # A recurrent class bound to a name.
+        "import torch.nn as nn\ncell = nn.GRU\ndef f(m):\n    return isinstance(m, nn.LSTM)\n",
+    ],
+)
+def test_a_file_that_builds_keeps_all_but_unrelated_definitions(source: str) -> None:
+    sliced = _kept(source + PADDING)
+    assert sliced.startswith(source)
+    assert "def scale_" not in sliced and "class Record" not in sliced and "LIMIT_79 = 79" in sliced
+
+
+BUILDER = """
+import os
+import torch
+import torch.nn as nn
+from helpers import outside
+
+SCALE = 2
+DEVICE = torch.device("cpu")
+__all__ = ["exported"]
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(8, 16, num_layers=2)
+
+    def forward(self, x):
+        return self.rnn(called_by_the_model(x))[0]
+
+
+def called_by_the_model(x):
+    return x
+
+
+def exported(values):
+    return [value * SCALE for value in values]
+
+
+def reads_torch(values):
+    return torch.tensor(values)
+
+
+def reads_a_constant_built_by_torch():
+    return DEVICE
+
+
+def reads_an_import(value):
+    return outside(value)
+
+
+def trains(loss):
+    loss.backward()
+
+
+def initialises(model):
+    for parameter in model.parameters():
+        parameter.data.zero_()
+
+
+@decorator
+def registered(values):
+    return values
+
+
+def declares():
+    global SCALE
+    SCALE = 3
+
+
+def by_name(thing):
+    return getattr(thing, "rnn")
+
+
+def twice():
+    return 1
+
+
+def twice():
+    return 2
+
+
+def unrelated(values, factor=SCALE):
+    out = []
+    for value in values:
+        out.append(os.path.join(str(value), "x"))
+    return out
+
+
+class Record:
+    def __init__(self, width):
+        self.width = width
+
+    def area(self, height):
+        return self.width * height
+
+
+def calls_unrelated():
+    return unrelated([1]) + [Record(2).area(3)]
+"""
+
+
+def test_what_a_file_that_builds_leaves_out() -> None:
+    sliced = _kept(BUILDER)
+    kept = {name for name in re.findall(r"^(?:def|class) (\w+)", sliced, re.MULTILINE)}
+    assert kept == {
+        "Model",
+        "called_by_the_model",
+        "exported",
+        "reads_torch",
+        "reads_a_constant_built_by_torch",
+        "reads_an_import",
+        "trains",
+        "initialises",
+        "registered",
+        "declares",
+        "by_name",
+        "twice",
+    }
+    lines = BUILDER.split("\n")
+    before_the_unrelated = lines[: lines.index("def unrelated(values, factor=SCALE):")]
+    assert [line for line in sliced.split("\n") if line.strip() not in ("", '"""')] == [
+        line for line in before_the_unrelated if line
+    ]
+
+
+def test_a_third_party_rule_keeps_every_definition() -> None:
+    class Theirs(Rule):
+        code = "XYZ101"
+        name = "theirs"
+        message = "theirs"
+        pattern = RECURRENT_CODE
+
+    assert _kept(BUILDER) is not None
+    assert relevant_part(BUILDER, [*prefilter(BUILDER, RULES), Theirs]) is None
+
+
+def _analysis_words() -> set[str]:
+    """What ``rnn_lint/vocabulary.py`` must list (see its docstring)."""
+    package = Path(__file__).resolve().parent.parent / "rnn_lint"
+    files = [*package.glob("facts/*.py"), *package.glob("rules/*.py"), *package.glob("project/*.py")]
+    words: set[str] = set()
+    for path in [*files, package / "contract.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+                words.add(node.value)
+    return words
+
+
+def test_the_vocabulary_is_the_analysis_own() -> None:
+    from rnn_lint.vocabulary import ANALYSIS_WORDS
+
+    words = _analysis_words()
+    body = textwrap.fill(" ".join(sorted(words)), width=96, break_long_words=False, break_on_hyphens=False)
+    assert words == ANALYSIS_WORDS, (
+        "rnn_lint/vocabulary.py is not current; its word list should read:\n" + textwrap.indent(body, "    ")
+    )
 
 
 def test_small_files_are_not_sliced() -> None:
@@ -262,7 +424,8 @@ def test_recurrent_words_in_docstrings_and_comments_do_not_stop_slicing() -> Non
 )
 def test_a_construction_sharing_a_line_with_a_string_or_hash_still_stops_slicing(line: str) -> None:
     source = "import torch.nn as nn\n" + line + "\ndef g(m):\n    return isinstance(m, nn.LSTM)\n"
-    assert _sliced(source + PADDING) is None
+    sliced = _sliced(source + PADDING)
+    assert sliced is None or sliced.startswith(source)  # at most the unrelated padding goes
 
 
 def test_a_file_over_the_size_budget_is_skipped_unparsed_not_sliced() -> None:
