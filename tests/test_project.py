@@ -611,8 +611,10 @@ def test_messages_name_where_the_encoder_is_built(translator: Path, monkeypatch)
     monkeypatch.chdir(translator)
     messages = messages_of([translator], translator)
     site = "the Encoder built in train.py:{} with n_layers=2 (the --layers default) and bidirectional=True"
-    assert site.format(16) in messages[("seq2seq.py", 16)]
-    assert site.format(18) in messages[("classifier.py", 17)]
+    assert site.format(26) in messages[("seq2seq.py", 16)]
+    assert site.format(28) in messages[("classifier.py", 17)]
+    # one a factory returns: named where the factory builds it
+    assert site.format(13) in messages[("seq2seq.py", 83)]
     # an encoder of the holder's own file is named the same way
     assert (
         "`self.encoder.rnn (the Encoder built in translator/single.py:29 with bidirectional=True)`"
@@ -672,6 +674,49 @@ def test_submodule_needs_every_site_to_pass_one_project_class(tmp_path: Path, sc
     assert (held is not None) is expected
     if expected:
         assert held[0] == Symbol("class", str(tmp_path / "m.py"), "Enc")
+
+
+@pytest.mark.parametrize(
+    ("factories", "held"),
+    [
+        ("def make():\n    return Enc(True)\n", True),
+        ("def make():\n    enc = Enc(True)\n    return enc.to('cpu')\n", True),
+        ("def build():\n    return Enc(True)\n\ndef make():\n    return build()\n", True),
+        ("def make(k=0):\n    if k:\n        return Enc(True)\n    return Enc(False)\n", True),
+        ("def make(k=0):\n    if k:\n        return Enc(True)\n    return Other()\n", False),
+        ("def make(k=0):\n    if k:\n        return Enc(True)\n    return k\n", False),
+        ("def make():\n    yield Enc(True)\n", False),
+        ("import torch.nn as nn\ndef make():\n    return nn.GRU(4, 4)\n", False),
+        ("def make():\n    def inner():\n        return Enc(True)\n    return inner\n", False),
+    ],
+    ids=[
+        "returns-one",
+        "bound-and-moved",
+        "two-deep",
+        "one-class-twice",
+        "two-classes",
+        "maybe-a-value",
+        "generator",
+        "torch-module",
+        "returns-a-function",
+    ],
+)
+def test_submodule_made_by_a_factory(tmp_path: Path, factories: str, held: bool) -> None:
+    """``Holder(make())``: the instance is known when every ``return`` of the factory returns an
+    instance of one project class (built there, or by another such factory)."""
+    model = (
+        "import torch.nn as nn\n\nclass Enc(nn.Module):\n    def __init__(self, bi):\n        super().__init__()\n"
+        "        self.rnn = nn.GRU(4, 4, bidirectional=bi)\n\nclass Other(nn.Module):\n    pass\n\n"
+        "class Holder(nn.Module):\n    def __init__(self, encoder):\n        super().__init__()\n"
+        "        self.encoder = encoder\n"
+    )
+    script = "from m import Holder, Enc, Other\n" + factories + "h = Holder(make())\n"
+    write(tmp_path, {"m.py": model, "run.py": script})
+    found = ProjectView(build(tmp_path), str(tmp_path / "m.py")).submodule("Holder", "encoder")
+    assert (found is not None) is held
+    if held:
+        assert found[0] == Symbol("class", str(tmp_path / "m.py"), "Enc")
+        assert all(place.startswith("run.py:") for place in found[1])
 
 
 # --- project functions that return a recurrent class ------------------------------------------------

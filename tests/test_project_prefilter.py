@@ -226,3 +226,21 @@ def test_a_holders_every_construction_is_read(tmp_path: Path) -> None:
     assert str(tmp_path / "keep.py") not in index.summaries
     pooler = Symbol("class", str(tmp_path / "holder.py"), "Pooler")
     assert sorted(Path(path).name for path, _call in index.sites(pooler)) == ["serve.py", "train.py", "wrap.py"]
+
+
+def test_a_holder_seen_only_with_a_factorys_result_is_a_holder(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "net.py": MODEL,
+            "holder.py": HOLDER,
+            "factory.py": "from net import Net\n\ndef make():\n    return Net(8, 2)\n",
+            "train.py": "from holder import Pooler\nfrom factory import make\np = Pooler(make())\n",
+            "shared.py": "from net import Net\nencoder = Net(8, 3)\n",
+            "serve.py": "from holder import Pooler\nfrom shared import encoder\np = Pooler(encoder)\n",
+        },
+    )
+    index = build(tmp_path)
+    assert str(tmp_path / "serve.py") in index.summaries
+    pooler = Symbol("class", str(tmp_path / "holder.py"), "Pooler")
+    assert sorted(Path(path).name for path, _call in index.sites(pooler)) == ["serve.py", "train.py"]

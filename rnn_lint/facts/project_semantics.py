@@ -209,12 +209,11 @@ class ProjectView:
                     given = call["args"][position]
             if given is None or given[0] != "call":
                 return None
-            made = self.index.summaries[path]["calls"][given[1]]
-            symbol = self.index.symbol(path, made["callee"])
-            if symbol is None or symbol.kind != "class" or found not in (None, symbol):
+            made = self.index.instance_made(path, given[1])  # Encoder(...), or make_encoder(...) returning one
+            if made is None or found not in (None, made[0]):
                 return None
-            found = symbol
-            places.append(f"{self.index.display(path)}:{made['line']}")
+            found = made[0]
+            places.extend(f"{self.index.display(site)}:{line}" for site, line in made[1])
         return (found, tuple(dict.fromkeys(places))) if found is not None else None
 
     def foreign_forward(self, symbol: Symbol) -> ForeignForward | None:

@@ -27,7 +27,7 @@ from rnn_lint.project.root import ModuleResolver
 from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "13"
+SUMMARY_FORMAT = "14"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -43,6 +43,8 @@ RECORDS_NAMESPACE = "project-files"
 MAX_HOPS = 8
 #: Rounds of the widening text pre-filter.
 MAX_ROUNDS = 3
+#: How many factories deep an instance is followed (``make_model()`` returning ``make_encoder()``).
+MAX_FACTORY_DEPTH = 3
 #: Files the index never reads (see ``ProjectIndex.build``).
 NOTEBOOK_SUFFIX = ".ipynb"
 
@@ -286,10 +288,11 @@ class ProjectIndex:
 
     def _holders(self) -> set[Symbol]:
         """The project classes a summarised site passes a recurrent model to (``Pooler(Encoder(...))``,
-        ``Seq2Seq(encoder, decoder)`` with ``encoder`` bound to one) for a parameter they keep in
-        an attribute they call (``self.encoder(src)``): the model is a class holding a recurrent
-        module, or such a holder (``Model(Seq2Seq(...))``). A class that keeps the model without
-        calling it (a trainer that calls ``self.model.loss(...)``) is no holder."""
+        ``Seq2Seq(encoder, decoder)`` with ``encoder`` bound to one, ``Tagger(make_encoder())``)
+        for a parameter they keep in an attribute they call (``self.encoder(src)``): the model is
+        a class holding a recurrent module, or such a holder (``Model(Seq2Seq(...))``). A class
+        that keeps the model without calling it (a trainer that calls ``self.model.loss(...)``)
+        is no holder."""
         holders: set[Symbol] = set()
         while True:
             grown = False
@@ -309,8 +312,9 @@ class ProjectIndex:
                         for param in info["called_params"]
                         if (given := argument_given(call, info["params"], param)) is not None and given[0] == "call"
                     ]
-                    for made in passed:
-                        inner = self.symbol(path, calls[made]["callee"])
+                    for index in passed:
+                        made = self.instance_made(path, index)  # Encoder(...), or make_encoder() returning one
+                        inner = made[0] if made is not None else None
                         inner_info = self.class_summary(inner) if inner is not None else None
                         if inner_info is None:
                             continue
@@ -447,6 +451,31 @@ class ProjectIndex:
                     by_callee.setdefault(callee, []).append((path, index, call))
             self._by_callee = by_callee
         return self._by_callee.get(symbol, [])
+
+    def instance_made(self, path: str, index: int, depth: int = 0) -> tuple[Symbol, list[tuple[str, int]]] | None:
+        """The project class whose instance call ``index`` of file ``path`` makes, with where it
+        is built (file, line): a construction (``Encoder(...)``), or a call of a module function
+        every ``return`` of which returns instances of that one class, built there or by another
+        such function (``make_encoder(args)``). None for anything else."""
+        call = self.summaries[path]["calls"][index]
+        symbol = self.symbol(path, call["callee"])
+        if symbol is None:
+            return None
+        if symbol.kind == "class":
+            return symbol, [(path, call["line"])]
+        info = self.function_summary(symbol) if symbol.kind == "function" else None
+        returns = info.get("returns") if info is not None else None
+        if not returns or depth >= MAX_FACTORY_DEPTH:
+            return None
+        found: Symbol | None = None
+        places: list[tuple[str, int]] = []
+        for returned in returns:
+            made = self.instance_made(symbol.path, returned, depth + 1)
+            if made is None or found not in (None, made[0]):
+                return None
+            found = made[0]
+            places.extend(place for place in made[1] if place not in places)
+        return (found, places) if found is not None else None
 
     def opaque_classes(self) -> set[Symbol]:
         """Classes with constructions the index cannot see: handed around as values (or their

@@ -181,6 +181,8 @@ class _Summariser:
         self.references: set[str] = set()
         self.local_functions: set[str] = set()
         self.local_classes: set[str] = set()
+        #: scope → what each of its ``return`` statements returns (a call's value, or unknown)
+        self.returned: dict[str, list[list[Any]]] = {}
         self.where = "<module>"
         #: parameters of the module function (or class ``__init__``) being walked that its body
         #: never rebinds: an argument naming one is the value its callers give (``["param", …]``)
@@ -339,6 +341,7 @@ class _Summariser:
                 and (_RECURRENT_WORDS.search(text) is not None),
                 "loads": any(word in text for word in LOAD_METHODS) or "torch.load" in text,
                 "builds_recurrent": _recurrent_text(text),
+                "returns": self._returns(node),
                 "returns_class": _class_choice(node, self.imports, self.class_dicts)
                 if any(word in text for word in ("RNN", "LSTM", "GRU"))
                 else None,
@@ -347,6 +350,17 @@ class _Summariser:
             for block in _blocks(node):
                 for statement in block:
                     self._definitions(statement)
+
+    def _returns(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[int] | None:
+        """The calls a module function returns (``return Encoder(...)``, ``return model`` bound
+        to one, ``return model.to(device)``), when every ``return`` of its own returns one; None
+        otherwise, and for a generator."""
+        values = self.returned.get(f"<module>.{node.name}")
+        if not values or any(value[0] != "call" for value in values):
+            return None
+        if any(isinstance(sub, (ast.Yield, ast.YieldFrom)) for sub in ast.walk(node)):
+            return None
+        return sorted({value[1] for value in values})
 
     def _class(self, node: ast.ClassDef) -> dict[str, Any]:
         init = next(
@@ -466,6 +480,10 @@ class _Summariser:
                             self._statement(statement, scope, bindings)
                 finally:
                     self.conditional -= maybe
+            return
+        if isinstance(node, ast.Return):
+            returned = self._expression(node.value, bindings) if node.value is not None else None
+            self.returned.setdefault(scope, []).append(returned or UNKNOWN)
             return
         if isinstance(node, ast.Assign):
             value = self._expression(node.value, bindings)
