@@ -16,7 +16,9 @@ Each entry also records its file's own cross-file digest — what the project in
 file (``ProjectView.digest``); an entry is served only when the index gives the same answers now.
 
 A file is served from the index when its size, mtime and ctime are the recorded ones (the fast
-path: one ``stat``), or else when its bytes hash to the recorded hash. The fast path is only
+path: one ``stat``), or else when its bytes hash to the recorded hash (files the text pre-filter
+settles are recorded without a hash: reading one again costs what checking its hash would). The
+fast path is only
 recorded for files whose timestamps were at least ``RACY_SECONDS`` old when they were read: a
 write in the same clock tick as the read could leave the timestamps unchanged (git's "racily
 clean" problem), so such files are verified by their hash next time.
@@ -74,17 +76,23 @@ class Stamp:
     timestamps_trusted: bool
 
 
-def read_stamped(path: str) -> tuple[Stamp, bytes] | None:
+def read_stamped(path: str, *, hashed: bool = True) -> tuple[Stamp, bytes] | None:
     """The bytes of ``path`` and their stamp (the ``stat`` is taken before reading, so a change
-    made meanwhile makes the stamp older than the bytes, never newer); None when unreadable."""
+    made meanwhile makes the stamp older than the bytes, never newer); None when unreadable.
+    ``hashed=False``: a stamp without the hash of the bytes (``UNHASHED``), for a file the
+    pre-filter settles: checking its hash later would cost what settling it again costs."""
     try:
         status, data = read_with_status(path)  # a FIFO does not hang the run: the engine reports it
     except OSError:
         return None
     newest = max(status.st_mtime_ns, status.st_ctime_ns)
     trusted = newest < time.time_ns() - int(RACY_SECONDS * 1e9)
-    stamp = Stamp(status.st_size, status.st_mtime_ns, status.st_ctime_ns, _hash(data), trusted)
+    stamp = Stamp(status.st_size, status.st_mtime_ns, status.st_ctime_ns, _hash(data) if hashed else UNHASHED, trusted)
     return stamp, data
+
+
+#: The hash of a stamp taken without hashing: an entry recorded so is served only by the fast path.
+UNHASHED = ""
 
 
 def _hash(data: bytes) -> str:
@@ -146,6 +154,8 @@ class ResultCache:
         if status.st_size != size:
             return None
         if not (trusted and status.st_mtime_ns == mtime_ns and status.st_ctime_ns == ctime_ns):
+            if content_hash == UNHASHED:
+                return None  # settled by the pre-filter: settling it again costs what checking would
             stamped = read_stamped(path)
             if stamped is None or stamped[0].content_hash != content_hash:
                 return None

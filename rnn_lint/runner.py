@@ -186,7 +186,7 @@ def _set_aside_quiet_files(tasks: list[FileTask], *, stamped: bool) -> tuple[lis
     try:
         for task in tasks:
             path = task.source.path
-            stamp, data = _read(path) if stamped else (None, _read_plain(path))
+            stamp, data = _read(path, hashed=False) if stamped else (None, _read_plain(path))
             if data is None or may_find(path, task.rules, data, project=project_view(path)):
                 remaining.append(task)  # an unreadable file's RNN000 is the engine's to word
             else:
@@ -634,8 +634,8 @@ def _fix_crash(task: FileTask, why: str) -> list[tuple[str, FixedFile, None]]:
     return [(task.source.path, FixedFile(task.source.display, [_crash_finding(task, why)], 0), None)]
 
 
-def _read(path: str) -> tuple[Stamp | None, bytes | None]:
-    stamped = read_stamped(path)
+def _read(path: str, *, hashed: bool = True) -> tuple[Stamp | None, bytes | None]:
+    stamped = read_stamped(path, hashed=hashed)
     return stamped if stamped is not None else (None, None)
 
 
