@@ -240,8 +240,26 @@ class Net(nn.Module):
         ),
         # a script's sibling import, star import
         ({"exp/net.py": MODEL, "exp/run.py": "from net import *\nm = Net(8)\n"}, "exp/run.py"),
+        # a module named as its class, re-exported by its package: the package's ``Net`` is the
+        # class (the re-export rebinds the name the submodule import set), by name or attribute
+        (
+            {
+                "models/__init__.py": "from .Net import Net\n",
+                "models/Net.py": MODEL,
+                "run.py": "from models import Net\nm = Net(8)\n",
+            },
+            "run.py",
+        ),
+        (
+            {
+                "models/__init__.py": "from models.Net import Net\n",
+                "models/Net.py": MODEL,
+                "run.py": "import models\nm = models.Net(8)\n",
+            },
+            "run.py",
+        ),
     ],
-    ids=["src-layout", "namespace", "relative", "sibling-star"],
+    ids=["src-layout", "namespace", "relative", "sibling-star", "shadowed-submodule", "shadowed-attribute"],
 )
 def test_imports_resolve_to_the_defining_file(tmp_path: Path, files, caller) -> None:
     (tmp_path / "pyproject.toml").write_text("")
@@ -666,7 +684,7 @@ def test_submodule_needs_every_site_to_pass_one_project_class(tmp_path: Path, sc
         "import torch.nn as nn\n\nclass Enc(nn.Module):\n    def __init__(self, bi):\n        super().__init__()\n"
         "        self.rnn = nn.GRU(4, 4, bidirectional=bi)\n\n"
         "class Holder(nn.Module):\n    def __init__(self, encoder=None):\n        super().__init__()\n"
-        "        self.encoder = encoder\n"
+        "        self.encoder = encoder\n\n    def forward(self, src):\n        return self.encoder(src)\n"
     )
     write(tmp_path, {"m.py": model, "run.py": script})
     held = ProjectView(build(tmp_path), str(tmp_path / "m.py")).submodule("Holder", "encoder")
@@ -708,7 +726,7 @@ def test_submodule_made_by_a_factory(tmp_path: Path, factories: str, held: bool)
         "import torch.nn as nn\n\nclass Enc(nn.Module):\n    def __init__(self, bi):\n        super().__init__()\n"
         "        self.rnn = nn.GRU(4, 4, bidirectional=bi)\n\nclass Other(nn.Module):\n    pass\n\n"
         "class Holder(nn.Module):\n    def __init__(self, encoder):\n        super().__init__()\n"
-        "        self.encoder = encoder\n"
+        "        self.encoder = encoder\n\n    def forward(self, src):\n        return self.encoder(src)\n"
     )
     script = "from m import Holder, Enc, Other\n" + factories + "h = Holder(make())\n"
     write(tmp_path, {"m.py": model, "run.py": script})

@@ -244,3 +244,31 @@ def test_a_holder_seen_only_with_a_factorys_result_is_a_holder(tmp_path: Path) -
     assert str(tmp_path / "serve.py") in index.summaries
     pooler = Symbol("class", str(tmp_path / "holder.py"), "Pooler")
     assert sorted(Path(path).name for path, _call in index.sites(pooler)) == ["serve.py", "train.py"]
+
+
+def test_a_subclass_of_a_recurrent_base_is_looked_for(tmp_path: Path) -> None:
+    """``Decoder(BaseRNN)`` builds what its base (another file) picks: every file naming it is
+    read, so a construction with other arguments (n_layers=2, in a test) makes n_layers unknown
+    instead of the 1 the first file read gives."""
+    from rnn_lint.facts.project_semantics import ProjectView
+
+    write(
+        tmp_path,
+        {
+            "base.py": "import torch.nn as nn\n\nclass BaseRNN(nn.Module):\n    def __init__(self, cell):\n"
+            "        super().__init__()\n        if cell == 'lstm':\n            self.rnn_cell = nn.LSTM\n"
+            "        else:\n            self.rnn_cell = nn.GRU\n",
+            "models/__init__.py": "",
+            "models/decoder.py": "from base import BaseRNN\n\nclass Decoder(BaseRNN):\n"
+            "    def __init__(self, hidden, n_layers=1, dropout=0.5):\n        super().__init__('gru')\n"
+            "        self.rnn = self.rnn_cell(hidden, hidden, n_layers, dropout=dropout)\n",
+            "train.py": "import torch.nn as nn\nfrom models.decoder import Decoder\n"
+            "d = Decoder(8)\nrnn = nn.GRU(4, 4)\n",
+            "tests/test_decoder.py": "from models.decoder import Decoder\nd = Decoder(8, n_layers=2)\n",
+        },
+    )
+    index = build(tmp_path)
+    assert str(tmp_path / "tests/test_decoder.py") in index.summaries
+    view = ProjectView(index, str(tmp_path / "models/decoder.py"))
+    assert view.constructor_value("Decoder", "n_layers") is None
+    assert view.constructor_value("Decoder", "dropout").value == 0.5

@@ -71,7 +71,7 @@ def _callers(
     if len(parts) == 2:
         function = Symbol("function", path, parts[1])
         info = index.function_summary(function)
-        if info is None or function in index.referenced_functions():
+        if info is None or function in index.referenced_functions() or not index.searched_for(function):
             return None
         callers = [(p, c) for p, _i, c in index.calls_of(function)]
         label, params = f"{parts[1]}()", info["params"]

@@ -87,6 +87,9 @@ class ProjectIndex:
         #: None until needed, on a warm run whose answers were stored (``_read_snapshot``)
         self._summaries = summaries
         self._files = files
+        #: the names whose mentions the pre-filter looked for (``_interesting_names``, holders):
+        #: only their constructions or calls are all seen
+        self._searched: set[str] | None = set() if summaries is not None else None
         self._resolver: ModuleResolver | None = None
         #: the key of the stored index of this tree (None: not stored)
         self.snapshot_key: str | None = None
@@ -118,6 +121,20 @@ class ProjectIndex:
             self._read_snapshot()
         assert self._summaries is not None
         return self._summaries
+
+    @property
+    def searched(self) -> set[str]:
+        if self._searched is None:
+            self._read_snapshot()
+        assert self._searched is not None
+        return self._searched
+
+    def searched_for(self, symbol: Symbol) -> bool:
+        """Whether every file that can name ``symbol`` (a class or module function) was read:
+        only then are its constructions or calls all seen. A function named as every script's
+        (``main``, ``train``) is never looked for — its name says nothing — and its calls are
+        taken as those of the files read (``main(args)`` at the bottom of its own script)."""
+        return symbol.name in self.searched or (symbol.kind == "function" and symbol.name in _COMMON_NAMES)
 
     @property
     def files(self) -> set[str]:
@@ -207,6 +224,7 @@ class ProjectIndex:
             words |= new
             take_naming(new)
         index = cls(root, summaries, set(prefilter.paths), cache)
+        index._searched = words
         index.snapshot_key = snapshot_key
         index._prefilter = prefilter  # the files the reach below summarises are read through it
         index._reach_imports()
@@ -227,7 +245,12 @@ class ProjectIndex:
         if cache is not None:
             cache.store(RECORDS_NAMESPACE, records_key, {"format": RECORD_FORMAT, "files": prefilter.records()})
             if snapshot_key is not None:
-                snapshot = {"format": SUMMARY_FORMAT, "summaries": index.summaries, "files": prefilter.paths}
+                snapshot = {
+                    "format": SUMMARY_FORMAT,
+                    "summaries": index.summaries,
+                    "files": prefilter.paths,
+                    "searched": sorted(words),
+                }
                 cache.store(SNAPSHOT_NAMESPACE, snapshot_key, snapshot)
         return index
 
@@ -237,11 +260,12 @@ class ProjectIndex:
         stored = self.cache.load(SNAPSHOT_NAMESPACE, self.snapshot_key) if self.cache and self.snapshot_key else None
         if isinstance(stored, dict) and stored.get("format") == SUMMARY_FORMAT:
             self._summaries, self._files = stored["summaries"], set(stored["files"])
+            self._searched = set(stored.get("searched", ()))
             return True
         if self._rebuild is None:
             return False
         fresh = self._rebuild()
-        self._summaries, self._files = fresh.summaries, fresh.files
+        self._summaries, self._files, self._searched = fresh.summaries, fresh.files, fresh.searched
         return True
 
     def stored_answer(self, path: str) -> str | None:
@@ -355,10 +379,16 @@ class ProjectIndex:
                         # ``import a.b`` binds ``a``; ``a.b.X`` names a.b's X
                         return self._in_module(path, target_parts[:1], rest, 0, hops)
                     return self._in_module(path, target_parts, rest, 0, hops)
+                file = self.resolver.resolve(path, module, level)
+                # ``from models import Encoder``: what the package's own code binds to the name
+                # (``from .Encoder import Encoder`` rebinds the submodule's name to the class),
+                # else the submodule of that name
+                bound = self._bound(file, name, hops)
+                if bound is not None:
+                    return self._member(bound, rest, hops)
                 submodule = self.resolver.resolve(path, f"{module}.{name}" if module else name, level)
                 if submodule is not None:
                     return self._member(Symbol("module", submodule, ""), rest, hops)
-                file = self.resolver.resolve(path, module, level)
                 if file is None:
                     return None
                 found = self._symbol(file, [name], hops + 1)
@@ -375,6 +405,18 @@ class ProjectIndex:
             return None
         return self._member(found, rest, hops)
 
+    def _bound(self, file: str | None, name: str, hops: int) -> Symbol | None:
+        """What a package's ``__init__.py`` itself binds to ``name`` (a class it defines or
+        imports, a function, a constant), or None when it binds nothing by that name."""
+        if file is None or not file.endswith("__init__.py"):
+            return None
+        summary = self._summary_of(file)
+        if summary is None or not any(
+            name in summary[part] for part in ("classes", "functions", "constants", "imports")
+        ):
+            return None
+        return self._symbol(file, [name], hops + 1)
+
     def _summary_of(self, path: str) -> dict[str, Any] | None:
         """A file's summary, made now for a project file the pre-filter left out."""
         summary = self.summaries.get(path)
@@ -388,9 +430,11 @@ class ProjectIndex:
         return summary
 
     def _in_module(self, importer: str, module: list[str], rest: list[str], level: int, hops: int) -> Symbol | None:
-        # the longest prefix of module + rest that is a file, then names inside it
+        # the shortest prefix of module + rest that is a file (a namespace package is none),
+        # then names inside it: ``models.Encoder`` is what ``models/__init__.py`` binds to
+        # ``Encoder`` before it is the submodule ``models/Encoder.py`` (see ``_member``)
         chain = module + rest
-        for cut in range(len(chain), len(module) - 1, -1):
+        for cut in range(len(module), len(chain) + 1):
             file = self.resolver.resolve(importer, ".".join(chain[:cut]), level)
             if file is not None:
                 return self._member(Symbol("module", file, ""), chain[cut:], hops)
@@ -403,6 +447,9 @@ class ProjectIndex:
             return None  # Encoder.from_pretrained and the like: not a name of its own
         folder = os.path.dirname(symbol.path)
         if symbol.path.endswith("__init__.py"):
+            bound = self._bound(symbol.path, rest[0], hops)  # models.Encoder: as for ``from models import``
+            if bound is not None:
+                return self._member(bound, rest[1:], hops + 1)
             candidate = self.resolver._in(folder, rest[:1])
             if candidate is not None:
                 return self._member(Symbol("module", candidate, ""), rest[1:], hops)
@@ -437,8 +484,9 @@ class ProjectIndex:
 
     def sites(self, cls: Symbol) -> list[tuple[str, dict[str, Any]]] | None:
         """The calls constructing ``cls``; None when some construction cannot be seen (the class
-        is handed around as a value, subclassed, or looked up by name in its module)."""
-        if cls in self.opaque_classes():
+        is handed around as a value, subclassed, or looked up by name in its module), or was not
+        looked for (its name is none the pre-filter searched: files naming it may be unread)."""
+        if cls in self.opaque_classes() or not self.searched_for(cls):
             return None
         return [(path, call) for path, _, call in self.calls_of(cls)]
 
@@ -535,6 +583,8 @@ class ProjectIndex:
             function = self.function_summary(cls)
             if function is None or not function.get("builds_recurrent") or cls in self.referenced_functions():
                 return None
+            if not self.searched_for(cls):
+                return None  # its calls were not all looked for
             params = function["params"]
         else:
             info = self.class_summary(cls)
@@ -768,9 +818,19 @@ def _interesting_names(summaries: Iterable[dict[str, Any]], known: set[str]) -> 
     ``nn.Module``-like ``Model``, ``ABC``) neither builds nor subclasses the recurrent class, and
     the base's own file is summarised when its subclass's file imports it (``_reach_imports``)."""
     names: set[str] = set()
+    summaries = list(summaries)
+    # classes assigning a recurrent class to an attribute (``self.rnn_cell = nn.LSTM``): their
+    # subclasses' ``self.rnn_cell(...)`` builds a module with the subclass's own arguments
+    picking = {
+        name for summary in summaries for name, info in summary["classes"].items() if info["recurrent_attributes"]
+    }
     for summary in summaries:
         for name, info in summary["classes"].items():
-            if info["holds_recurrent"] or info["recurrent_attributes"]:
+            if (
+                info["holds_recurrent"]
+                or info["recurrent_attributes"]
+                or any(base.rsplit(".", 1)[-1] in picking for base in info["bases"])
+            ):
                 names.add(name)
         names.update(
             name
