@@ -70,7 +70,7 @@ MAX_KEPT_SHARE = 0.6
 #: The same for a file that builds a recurrent module (its ``ast`` pass is paid only when a glance
 #: at the text promises enough: ``_may_hold_unrelated_definitions``).
 MAX_KEPT_SHARE_BUILDING = 0.85
-#: A file that builds a recurrent module is sliced only from this size, and only of unread data.
+#: A file that builds a recurrent module loses its unread literal data only from this size.
 MIN_DATA_BYTES = 64 * 1024
 #: Runs of removed lines at least this long become one string statement (see ``_render``).
 MIN_STRING_RUN = 8
