@@ -7,11 +7,13 @@ matter are never parsed, and that the narrowing loses no file that can.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 from rnn_lint.cache import Cache
 from rnn_lint.project.index import ProjectIndex, Symbol
+from rnn_lint.reading import read_regular_file
 from tests.test_project import write
 
 MODEL = """
@@ -100,8 +102,15 @@ def test_a_changed_tree_reads_only_the_files_that_changed(tmp_path: Path, monkey
     cache = Cache(tmp_path / ".rnn_lint_cache")
     ProjectIndex.build(tmp_path, [str(p) for p in tmp_path.rglob("*.py")], cache)
     read: list[str] = []
-    original = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    from rnn_lint.project import index as index_module
+    from rnn_lint.project import prefilter as prefilter_module
+
+    def spy(path):
+        read.append(os.path.basename(path))
+        return read_regular_file(path)
+
+    monkeypatch.setattr(index_module, "read_regular_file", spy)
+    monkeypatch.setattr(prefilter_module, "read_regular_file", spy)
     write(tmp_path, {"train.py": "from net import Net\nm = Net(8, 1)\n", "new.py": "from net import Net\nNet(8, 1)\n"})
     files = [str(p) for p in tmp_path.rglob("*.py")]
     changed = ProjectIndex.build(tmp_path, files, cache)

@@ -25,6 +25,7 @@ from rnn_lint.cache import Cache, digest
 from rnn_lint.project.prefilter import RECORD_FIELDS, RECORD_FORMAT, TextPrefilter
 from rnn_lint.project.root import ModuleResolver
 from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
+from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
 SUMMARY_FORMAT = "14"
@@ -163,7 +164,8 @@ class ProjectIndex:
         paths = sorted({os.path.abspath(f) for f in files if not str(f).endswith(NOTEBOOK_SUFFIX)})
         # A warm run over an unchanged tree: every file's stat is as recorded, the index is read
         # back whole (one entry) instead of reading and hashing every file.
-        snapshot_key = _stamps_key(paths) if cache is not None else None
+        stamps = {path: _stamp(path) for path in paths}
+        snapshot_key = _stamps_key(stamps) if cache is not None else None
         if snapshot_key is not None and use_snapshot:
             index = cls(root, None, None, cache)
             index.snapshot_key = snapshot_key
@@ -186,14 +188,14 @@ class ProjectIndex:
             known = stored.get("files") or {}
         prefilter = TextPrefilter(ModuleResolver(root, set(paths)), _content_key)
         for path in paths:
-            stamp = _stamp(path)
+            stamp = stamps[path]
             record = known.get(path)
             if stamp is not None and isinstance(record, list) and len(record) == 1 + len(RECORD_FIELDS):
                 if record[0] == stamp:
                     prefilter.add(path, stamp, record=record)
                     continue
             try:
-                text = Path(path).read_bytes().decode("utf-8", "replace")
+                text = read_regular_file(path).decode("utf-8", "replace")
             except OSError:
                 continue
             prefilter.add(path, stamp or "", text=text)
@@ -756,16 +758,12 @@ def _stamp(path: str) -> str | None:
     return f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}"
 
 
-def _stamps_key(paths: list[str]) -> str | None:
+def _stamps_key(stamps: dict[str, str | None]) -> str | None:
     """A key from every file's stamp (None when one cannot be read: then the files themselves
     are read)."""
-    parts = [SUMMARY_FORMAT, _code_stamp()]
-    for path in paths:
-        stamp = _stamp(path)
-        if stamp is None:
-            return None
-        parts.append(stamp)
-    return digest(*parts)
+    if None in stamps.values():
+        return None
+    return digest(SUMMARY_FORMAT, _code_stamp(), *stamps.values())
 
 
 def _answers_key(snapshot_key: str) -> str:

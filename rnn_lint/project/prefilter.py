@@ -21,10 +21,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from rnn_lint.project.root import ModuleResolver
+from rnn_lint.reading import read_regular_file
 from rnn_lint.rule import RECURRENT_CODE
 
 #: The engine's pre-filter for recurrent code: a file without these never builds a module.
@@ -125,7 +125,7 @@ class TextPrefilter:
         text = self._texts.get(path)
         if text is None:
             try:
-                text = Path(path).read_bytes().decode("utf-8", "replace")
+                text = read_regular_file(path).decode("utf-8", "replace")
             except OSError:
                 text = ""  # gone since its stat was taken: nothing to find in it
             self._texts[path] = text
