@@ -737,6 +737,42 @@ def test_submodule_made_by_a_factory(tmp_path: Path, factories: str, held: bool)
         assert all(place.startswith("run.py:") for place in found[1])
 
 
+@pytest.mark.parametrize(
+    ("shared", "held"),
+    [
+        ("from m import Enc\nencoder = Enc(True)\n", True),
+        ("from m import Enc\nencoder = Enc(True).to('cpu')\n", True),
+        ("from m import Enc\nencoder = Enc(True)\nencoder = Enc(False)\n", False),
+        (
+            "from m import Enc\nencoder = Enc(True)\n\ndef swap():\n    global encoder\n    encoder = Enc(False)\n",
+            False,
+        ),
+        (
+            "from m import Enc\nimport sys\nif sys.argv:\n    encoder = Enc(True)\nelse:\n    encoder = Enc(False)\n",
+            False,
+        ),
+        ("import torch.nn as nn\nencoder = nn.GRU(4, 4)\n", False),
+    ],
+    ids=["bound-once", "moved", "bound-twice", "global-rebinds", "branches", "torch-module"],
+)
+def test_submodule_imported_from_a_module(tmp_path: Path, shared: str, held: bool) -> None:
+    """``Holder(encoder)`` with ``from shared import encoder``: the instance is known when the
+    module binds the name once, to an instance of one project class, and no function rebinds it."""
+    model = (
+        "import torch.nn as nn\n\nclass Enc(nn.Module):\n    def __init__(self, bi):\n        super().__init__()\n"
+        "        self.rnn = nn.GRU(4, 4, bidirectional=bi)\n\n"
+        "class Holder(nn.Module):\n    def __init__(self, encoder):\n        super().__init__()\n"
+        "        self.encoder = encoder\n\n    def forward(self, src):\n        return self.encoder(src)\n"
+    )
+    # (run.py names Enc, so it is read; an instance's name is not looked for: see docs/project.md)
+    script = "from m import Enc, Holder\nfrom shared import encoder\nh = Holder(encoder)\n"
+    write(tmp_path, {"m.py": model, "shared.py": shared, "run.py": script})
+    found = ProjectView(build(tmp_path), str(tmp_path / "m.py")).submodule("Holder", "encoder")
+    assert (found is not None) is held
+    if held:
+        assert found == (Symbol("class", str(tmp_path / "m.py"), "Enc"), ("shared.py:2",))
+
+
 # --- project functions that return a recurrent class ------------------------------------------------
 
 FACTORIES = """

@@ -224,8 +224,8 @@ def test_a_holders_every_construction_is_read(tmp_path: Path) -> None:
             "shared.py": "from net import Net\nencoder = Net(8, 3)\n",
             "serve.py": "from holder import Pooler\nfrom shared import encoder\np = Pooler(encoder)\n",
             "wrap.py": "from holder import Pooler\n\ndef wrap(encoder):\n    return Pooler(encoder)\n",
-            "loop.py": "from fitting import fit\nfrom shared import encoder\nfit(encoder)\n",
-            "keep.py": "from holder import Keeper\nfrom shared import encoder\nk = Keeper(encoder)\n",
+            "loop.py": "from fitting import fit\n\ndef go(encoder):\n    return fit(encoder)\n",
+            "keep.py": "from holder import Keeper\n\ndef keep(encoder):\n    return Keeper(encoder)\n",
         },
     )
     index = build(tmp_path)

@@ -207,9 +207,8 @@ class ProjectView:
                 position = params["positional"].index(parameter)
                 if position < len(call["args"]) and not call["star"]:
                     given = call["args"][position]
-            if given is None or given[0] != "call":
-                return None
-            made = self.index.instance_made(path, given[1])  # Encoder(...), or make_encoder(...) returning one
+            # Encoder(...), make_encoder(...) returning one, an instance imported from a module
+            made = self.index.instance_given(path, given) if given is not None else None
             if made is None or found not in (None, made[0]):
                 return None
             found = made[0]

@@ -28,7 +28,7 @@ from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
 from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "14"
+SUMMARY_FORMAT = "15"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -325,7 +325,7 @@ class ProjectIndex:
             for path, summary in list(self.summaries.items()):
                 calls = summary["calls"]
                 for call in calls:
-                    if not any(value[0] == "call" for value in [*call["args"], *call["kwargs"].values()]):
+                    if not any(value[0] in ("call", "ref") for value in [*call["args"], *call["kwargs"].values()]):
                         continue
                     outer = self.symbol(path, call["callee"])
                     if outer is None or outer.kind != "class" or outer in holders:
@@ -334,12 +334,12 @@ class ProjectIndex:
                     if info is None or info["params"] is None or not info.get("called_params"):
                         continue
                     passed = [
-                        given[1]
+                        given
                         for param in info["called_params"]
-                        if (given := argument_given(call, info["params"], param)) is not None and given[0] == "call"
+                        if (given := argument_given(call, info["params"], param)) is not None
                     ]
-                    for index in passed:
-                        made = self.instance_made(path, index)  # Encoder(...), or make_encoder() returning one
+                    for given in passed:
+                        made = self.instance_given(path, given)  # Encoder(...), make_encoder(), an imported instance
                         inner = made[0] if made is not None else None
                         inner_info = self.class_summary(inner) if inner is not None else None
                         if inner_info is None:
@@ -373,6 +373,8 @@ class ProjectIndex:
                 found = Symbol("function", path, head)
             elif head in summary["constants"]:
                 found = Symbol("constant", path, head)
+            elif head in summary.get("instances", ()):
+                found = Symbol("instance", path, head)
             elif head in summary["imports"]:
                 module, name, level = summary["imports"][head]
                 if name is None:  # import a.b.c as head / import a (head "a")
@@ -501,6 +503,18 @@ class ProjectIndex:
                     by_callee.setdefault(callee, []).append((path, index, call))
             self._by_callee = by_callee
         return self._by_callee.get(symbol, [])
+
+    def instance_given(self, path: str, value: list[Any]) -> tuple[Symbol, list[tuple[str, int]]] | None:
+        """``instance_made`` for an argument's summarised value: a call (``Encoder(...)``,
+        ``make_encoder()``), or a name imported from a module that binds it once to one
+        (``from shared import encoder``)."""
+        if value[0] == "call":
+            return self.instance_made(path, value[1])
+        if value[0] == "ref":
+            symbol = self.symbol(path, value[1])
+            if symbol is not None and symbol.kind == "instance":
+                return self.instance_made(symbol.path, self.summaries[symbol.path]["instances"][symbol.name])
+        return None
 
     def instance_made(self, path: str, index: int, depth: int = 0) -> tuple[Symbol, list[tuple[str, int]]] | None:
         """The project class whose instance call ``index`` of file ``path`` makes, with where it

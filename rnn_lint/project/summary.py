@@ -202,7 +202,8 @@ class _Summariser:
     def run(self, tree: ast.Module) -> dict[str, Any]:
         self._declare(tree.body)
         self._argparse(tree)
-        self._scope(tree.body, "<module>", {})
+        module_bindings: dict[str, int] = {}
+        self._scope(tree.body, "<module>", module_bindings)
         for node in tree.body:
             self._definitions(node)
         return {
@@ -215,6 +216,7 @@ class _Summariser:
             "effects": self.effects,
             "references": sorted(self.references),
             "class_tables": {name: table for name, table in self.class_dicts.items() if self.assigned.get(name) == 1},
+            "instances": self._instances(module_bindings),
             "argparse": {
                 dest: (UNKNOWN if dest in self.args_mutated or "*" in self.args_mutated else value)
                 for dest, value in self.arg_defaults.items()
@@ -350,6 +352,16 @@ class _Summariser:
             for block in _blocks(node):
                 for statement in block:
                     self._definitions(statement)
+
+    def _instances(self, bindings: dict[str, int]) -> dict[str, int]:
+        """Module names bound once, to a call's value (``encoder = Encoder(...)``), that no
+        function rebinds (``global encoder``): another module importing the name gets that
+        instance."""
+        found = {name: index for name, index in bindings.items() if self.assigned.get(name) == 1 and "." not in name}
+        if found and "global" in self.source:
+            rebound = {name for statement in _GLOBALS.findall(self.source) for name in re.findall(r"\w+", statement)}
+            found = {name: index for name, index in found.items() if name not in rebound}
+        return found
 
     def _returns(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[int] | None:
         """The calls a module function returns (``return Encoder(...)``, ``return model`` bound
@@ -1148,6 +1160,8 @@ def _recurrent_class(node: ast.expr, imports: dict[str, list[Any]]) -> str | Non
     return parts[-1] if full == f"torch.nn.{parts[-1]}" or full == f"torch.nn.modules.rnn.{parts[-1]}" else None
 
 
+#: ``global a, b``: names a function may rebind at module level.
+_GLOBALS = re.compile(r"\bglobal[ \t]+([^\n;#]*)")
 #: ``self.encoder(`` or ``self.encoder.forward(``: a call of what an attribute holds.
 _CALLED_ATTRIBUTE = re.compile(r"self\.(\w+)\s*(?:\(|\.\s*forward\s*\()")
 
