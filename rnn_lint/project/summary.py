@@ -139,11 +139,23 @@ EXTERNAL_PACKAGES = frozenset(
 )
 #: What an initialiser that can reach a recurrent module's biases mentions.
 _RECURRENT_WORDS = re.compile(r"RNN|LSTM|GRU|parameters\(|_all_weights|_flat_weights|bias_ih|bias_hh")
+
+
+def _at_word_start(word: str) -> str:
+    """``\\bword`` spelt so that the pattern starts with a character (``w(?<!\\ww)ord``): ``re``
+    then skips, in C, the places that cannot start it, instead of trying ``\\b`` at each one."""
+    return re.escape(word[0]) + r"(?<!\w" + re.escape(word[0]) + ")" + re.escape(word[1:])
+
+
 #: The text any initialising code contains (tested before walking its tree).
 _INIT_HINT = re.compile(
-    r"\binit\.|\.(?:weight|bias|data)\b|\bweight_|\bbias_|\.apply\(|load_state_dict|\b(?:"
-    + "|".join(sorted(name[:-1] for name in INIT_METHODS))
-    + r")_\("
+    _at_word_start("init")
+    + r"\.|\.(?:weight|bias|data)\b|"
+    + _at_word_start("weight_")
+    + "|"
+    + _at_word_start("bias_")
+    + r"|\.apply\(|load_state_dict|"
+    + "|".join(_at_word_start(name[:-1]) + r"_\(" for name in sorted(INIT_METHODS))
 )
 _TYPE_TESTS = frozenset({"isinstance", "issubclass", "type", "print", "repr", "str", "super"})
 _NOT_PROJECT = frozenset(dir(builtins))
@@ -332,15 +344,14 @@ class _Summariser:
             self.classes[node.name] = self._class(node)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             text = self._segment(node) or ""
+            touches = _INIT_HINT.search(text) is not None and _initialises(node)
             self.functions[node.name] = {
                 "line": node.lineno,
                 "params": _params(node, skip_self=False),
-                "touches_weights": _INIT_HINT.search(text) is not None and _initialises(node),
+                "touches_weights": touches,
                 # an initialiser that can reach an LSTM's biases: it names recurrent modules or
                 # walks every parameter (weights_init for Conv/BatchNorm only cannot)
-                "inits_recurrent": _INIT_HINT.search(text) is not None
-                and _initialises(node)
-                and (_RECURRENT_WORDS.search(text) is not None),
+                "inits_recurrent": touches and (_RECURRENT_WORDS.search(text) is not None),
                 "loads": any(word in text for word in LOAD_METHODS) or "torch.load" in text,
                 "builds_recurrent": _recurrent_text(text),
                 "returns": self._returns(node),
