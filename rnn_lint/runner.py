@@ -71,7 +71,7 @@ def lint_paths(
     answers from the project index is served from the result cache there
     (``rnn_lint.result_cache``)."""
     tasks = plan(paths, settings, force_exclude=force_exclude)
-    index = _project_index(paths, settings, tasks, project, cache_dir)
+    index = _project_index(paths, settings, tasks, project, cache_dir, jobs)
     _use_project(index)
     cache = _open_cache(cache_dir, settings)
     findings: list[Finding] = []
@@ -112,7 +112,7 @@ def fix_paths(
     Symlinks are written through only to targets inside the folders named (see
     ``fixer.write_fixed``)."""
     tasks = plan(paths, settings, force_exclude=force_exclude)
-    index = _project_index(paths, settings, tasks, project, cache_dir)
+    index = _project_index(paths, settings, tasks, project, cache_dir, jobs)
     _use_project(index)
     cache = _open_cache(cache_dir, settings)
     results: list[FixedFile] = []
@@ -546,6 +546,7 @@ def _project_index(
     tasks: list[FileTask],
     project: bool,
     cache_dir: str | os.PathLike | None = None,
+    jobs: int | None = None,
 ):
     """The index of the project enclosing ``paths``, when asked for and there is something to lint.
     It covers the whole project whichever files were named, so ``rnn-lint model.py`` and a run
@@ -555,7 +556,9 @@ def _project_index(
         return None
     from rnn_lint.project import load_project
 
-    return load_project(paths, settings, cache_dir=cache_dir, use_cache=cache_dir is not None)
+    return load_project(
+        paths, settings, cache_dir=cache_dir, use_cache=cache_dir is not None, jobs=max(1, jobs or default_jobs())
+    )
 
 
 def _use_project(index: Any) -> None:

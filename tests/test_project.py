@@ -19,7 +19,7 @@ import pytest
 from rnn_lint.cache import Cache
 from rnn_lint.config import Settings
 from rnn_lint.facts.project_semantics import ProjectView
-from rnn_lint.project import index as index_module
+from rnn_lint.project import batch as batch_module
 from rnn_lint.project import load_project
 from rnn_lint.project.index import ProjectIndex, Symbol
 from rnn_lint.project.root import find_root
@@ -425,7 +425,7 @@ def test_summaries_are_cached_by_content(tmp_path: Path, monkeypatch) -> None:
     files = [str(p) for p in tmp_path.rglob("*.py")]
     cold = ProjectIndex.build(tmp_path, files, cache)
     calls = []
-    monkeypatch.setattr(index_module, "summarise", lambda text: calls.append(text) or summarise(text))
+    monkeypatch.setattr(batch_module, "summarise", lambda text: calls.append(text) or summarise(text))
     warm = ProjectIndex.build(tmp_path, files, cache)
     assert calls == []  # nothing parsed again
     net = str(tmp_path / "net.py")

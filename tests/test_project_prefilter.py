@@ -169,6 +169,7 @@ def test_mentions_are_whole_words_whichever_way_they_are_found(tmp_path: Path) -
 
 
 def test_what_an_older_rnn_lint_stored_is_not_read(tmp_path: Path, monkeypatch) -> None:
+    from rnn_lint.project import batch as batch_module
     from rnn_lint.project import index as index_module
 
     write(tmp_path, {"net.py": MODEL, "train.py": "from net import Net\nm = Net(8, 1)\n"})
@@ -176,8 +177,8 @@ def test_what_an_older_rnn_lint_stored_is_not_read(tmp_path: Path, monkeypatch) 
     files = [str(p) for p in tmp_path.rglob("*.py")]
     ProjectIndex.build(tmp_path, files, cache)
     parsed: list[str] = []
-    original = index_module.summarise
-    monkeypatch.setattr(index_module, "summarise", lambda text: parsed.append(text) or original(text))
+    original = batch_module.summarise
+    monkeypatch.setattr(batch_module, "summarise", lambda text: parsed.append(text) or original(text))
     ProjectIndex.build(tmp_path, files, cache)
     assert parsed == []  # same code, same tree: the stored index
     monkeypatch.setattr(index_module, "_code_stamp", lambda: "an edited rnn-lint")

@@ -18,10 +18,16 @@ from rnn_lint.project.root import ROOT_MARKERS, find_root
 
 
 def load_project(
-    paths: Sequence[str | os.PathLike], settings=None, *, cache_dir: str | os.PathLike | None = None, use_cache=True
+    paths: Sequence[str | os.PathLike],
+    settings=None,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    use_cache=True,
+    jobs: int = 1,
 ) -> ProjectIndex:
     """The index of the project enclosing ``paths``: every Python file under its root that the
-    settings' excludes and ``.gitignore`` leave in (those are not the project's own code)."""
+    settings' excludes and ``.gitignore`` leave in (those are not the project's own code), built
+    on ``jobs`` processes when cold."""
     from rnn_lint.cache import CACHE_DIR_NAME, Cache
     from rnn_lint.config import Settings
     from rnn_lint.discover import discover
@@ -32,7 +38,7 @@ def load_project(
     cache = None
     if use_cache:
         cache = Cache(Path(cache_dir) if cache_dir is not None else root / CACHE_DIR_NAME)
-    index = ProjectIndex.build(root, files, cache)
+    index = ProjectIndex.build(root, files, cache, jobs=jobs)
     from rnn_lint.facts.project_semantics import ProjectView
 
     index.keep_answers(lambda path: ProjectView(index, path).digest())

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from rnn_lint.cache import Cache, digest
+from rnn_lint.project.batch import summarise_many
 from rnn_lint.project.prefilter import RECORD_FIELDS, RECORD_FORMAT, TextPrefilter
 from rnn_lint.project.root import ModuleResolver
-from rnn_lint.project.summary import MODEL_WRAPPERS, summarise
+from rnn_lint.project.summary import MODEL_WRAPPERS
 from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
@@ -152,12 +153,16 @@ class ProjectIndex:
 
     # --- building ---------------------------------------------------------------------------
     @classmethod
-    def build(cls, root: Path, files: Iterable[str], cache: Cache | None = None) -> ProjectIndex:
+    def build(cls, root: Path, files: Iterable[str], cache: Cache | None = None, jobs: int = 1) -> ProjectIndex:
+        """The index of the project at ``root`` made of ``files``; a cold build summarises each
+        round's files on ``jobs`` processes."""
         with _collector_paused():
-            return cls._build(root, files, cache)
+            return cls._build(root, files, cache, jobs=jobs)
 
     @classmethod
-    def _build(cls, root: Path, files: Iterable[str], cache: Cache | None, use_snapshot: bool = True) -> ProjectIndex:
+    def _build(
+        cls, root: Path, files: Iterable[str], cache: Cache | None, use_snapshot: bool = True, jobs: int = 1
+    ) -> ProjectIndex:
         # Notebooks are linted, not indexed: no import resolves to one, and their JSON text, read
         # as Python, is one dict literal that defines and calls nothing (on a corpus of 73 public
         # repositories they were two thirds of the bytes the pre-filter searched).
@@ -175,7 +180,7 @@ class ProjectIndex:
                 # Every file's answers are known: the summaries are read only if a file must be
                 # linted again (``_read_snapshot``), and rebuilt if they are gone by then.
                 index._stored_answers = answers["answers"]
-                index._rebuild = lambda: cls._build(root, paths, cache, use_snapshot=False)
+                index._rebuild = lambda: cls._build(root, paths, cache, use_snapshot=False, jobs=jobs)
                 return index
             if index._read_snapshot():
                 return index
@@ -201,14 +206,12 @@ class ProjectIndex:
             prefilter.add(path, stamp or "", text=text)
         summaries: dict[str, dict[str, Any]] = {}
 
-        def take(path: str) -> None:
-            summary = _summary(prefilter, path, cache)
-            if summary is not None:
-                summaries[path] = summary
+        def take(paths: list[str]) -> None:  # one round's files, summarised together
+            for path, summary in _summaries(prefilter, paths, cache, jobs).items():
+                if summary is not None:
+                    summaries[path] = summary
 
-        for path in prefilter.paths:
-            if prefilter.builds_recurrent(path):
-                take(path)
+        take([path for path in prefilter.paths if prefilter.builds_recurrent(path)])
         words: set[str] = set()
 
         def take_naming(new: set[str]) -> None:
@@ -216,8 +219,7 @@ class ProjectIndex:
             for name, mentions in sorted(prefilter.mentioning(new).items()):
                 defining = [path for path in mentions if path in summaries and _defines(summaries[path], name)]
                 reached |= prefilter.naming(name, mentions, defining)
-            for path in sorted(reached - summaries.keys()):
-                take(path)
+            take(sorted(reached - summaries.keys()))
 
         for _ in range(MAX_ROUNDS):
             new = _interesting_names(summaries.values(), words) - words
@@ -807,15 +809,27 @@ def _content_key(text: str) -> str:
 
 
 def _summary(prefilter: TextPrefilter, path: str, cache: Cache | None) -> dict[str, Any] | None:
-    key = prefilter.content_key(path)
+    return _summaries(prefilter, [path], cache, jobs=1)[path]
+
+
+def _summaries(
+    prefilter: TextPrefilter, paths: list[str], cache: Cache | None, jobs: int
+) -> dict[str, dict[str, Any] | None]:
+    """path → summary (None: not Python) for each of ``paths``, in their order: from the cache,
+    else made (on ``jobs`` processes, ``batch``) and stored there."""
+    stored: dict[str, Any] = {}
+    missing: dict[str, str] = {}
+    for path in paths:
+        found = cache.load(NAMESPACE, prefilter.content_key(path)) if cache is not None else None
+        if isinstance(found, dict) and found.get("format") == SUMMARY_FORMAT:
+            stored[path] = found.get("summary")
+        else:
+            missing[path] = prefilter.text(path)
+    made = summarise_many(missing, jobs)
     if cache is not None:
-        stored = cache.load(NAMESPACE, key)
-        if isinstance(stored, dict) and stored.get("format") == SUMMARY_FORMAT:
-            return stored.get("summary")
-    summary = summarise(prefilter.text(path))
-    if cache is not None:
-        cache.store(NAMESPACE, key, {"format": SUMMARY_FORMAT, "summary": summary})
-    return summary
+        for path, summary in made.items():
+            cache.store(NAMESPACE, prefilter.content_key(path), {"format": SUMMARY_FORMAT, "summary": summary})
+    return {path: stored[path] if path in stored else made[path] for path in paths}
 
 
 def _defines(summary: dict[str, Any], name: str) -> bool:
