@@ -358,6 +358,17 @@ class Wrapper(nn.Module):
         ("from m import Tagger\nfrom u import init\nt = Tagger().to('cpu')\ninit(t)\n", True),
         ("from m import Tagger\nfrom u import init\nt = Tagger()\nt.apply(init)\n", True),
         ("from m import Tagger\nt = Tagger()\nfor p in t.parameters():\n    p.data.zero_()\n", True),
+        # an initialiser imported from torch.nn.init and called by its bare name (OpenNMT's builder)
+        (
+            "from torch.nn.init import uniform_\nfrom m import Tagger\nt = Tagger()\n"
+            "for p in t.parameters():\n    uniform_(p, -0.1, 0.1)\n",
+            True,
+        ),
+        (
+            "from torch.nn.init import *\nfrom m import Tagger\nt = Tagger()\n"
+            "for p in t.parameters():\n    xavier_uniform_(p)\n",
+            True,
+        ),
         ("from m import Wrapper\nw = Wrapper()\nw.load_state_dict({})\n", True),  # held by a loaded model
         ("from m import Tagger\nfrom u import load_checkpoint\nt = Tagger()\nload_checkpoint(t, 'x')\n", True),
         ("from m import Tagger\nt = Tagger()\nprint(t)\n", False),
@@ -372,6 +383,12 @@ class Wrapper(nn.Module):
             False,
         ),
         ("from m import Tagger\nfrom u import train\nt = Tagger()\ntrain(t)\n", False),  # a training helper
+        # the project's own function of that name, which only reads the parameters
+        (
+            "from m import Tagger\ndef uniform_(p, low, high):\n    print(p.shape)\nt = Tagger()\n"
+            "for p in t.parameters():\n    uniform_(p, -0.1, 0.1)\n",
+            False,
+        ),
         # an initialiser for convolutions and batch norms only never reaches the LSTM
         ("from m import Tagger\nfrom u import conv_init\nt = Tagger()\nt.apply(conv_init)\n", False),
         # built by a factory whose every result is loaded
@@ -390,6 +407,8 @@ class Wrapper(nn.Module):
         "helper",
         "apply",
         "loop",
+        "bare-init-function",
+        "star-imported-init-function",
         "holder",
         "loader",
         "none",
@@ -398,6 +417,7 @@ class Wrapper(nn.Module):
         "one-of-two",
         "optimiser-loop",
         "training-helper",
+        "own-function-named-like-an-initialiser",
         "conv-only-init",
         "factory",
         "main-guard",

@@ -338,13 +338,16 @@ class _Summariser:
             value = UNKNOWN  # two parsers disagree
         self.arg_defaults[dest] = value
 
+    def _initialises(self, node: ast.AST) -> bool:
+        return _initialises(node, self.imports, self.star_imports)
+
     # ------------------------------------------------------------------------------------
     def _definitions(self, node: ast.stmt) -> None:
         if isinstance(node, ast.ClassDef):
             self.classes[node.name] = self._class(node)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             text = self._segment(node) or ""
-            touches = _INIT_HINT.search(text) is not None and _initialises(node)
+            touches = _INIT_HINT.search(text) is not None and self._initialises(node)
             self.functions[node.name] = {
                 "line": node.lineno,
                 "params": _params(node, skip_self=False),
@@ -396,7 +399,7 @@ class _Summariser:
         touches = False
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name != "forward":
-                if _INIT_HINT.search(self._segment(statement)) and _initialises(statement):
+                if _INIT_HINT.search(self._segment(statement)) and self._initialises(statement):
                     touches = True
         if init is not None:
             for sub in ast.walk(init):
@@ -482,7 +485,7 @@ class _Summariser:
         if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)):
             if isinstance(node, (ast.For, ast.AsyncFor)):
                 walked = self._walked(node.iter, bindings)
-                if walked is not None and _INIT_HINT.search(self._segment(node)) and _initialises(node):
+                if walked is not None and _INIT_HINT.search(self._segment(node)) and self._initialises(node):
                     self._effect("init", walked, node.lineno)
                 self._expression(node.iter, bindings)
             elif isinstance(node, (ast.If, ast.While)):
@@ -1129,11 +1132,12 @@ def _rebound(body: list[ast.stmt]) -> set[str]:
     return found
 
 
-def _initialises(node: ast.AST) -> bool:
-    """Whether code sets parameter values: ``nn.init.*``, an in-place fill (``p.data.zero_()``,
-    ``bias[h:2*h].fill_(1)``), an assignment to ``.weight``/``.bias``/``.data``, ``.apply(fn)``,
-    ``load_state_dict`` — and is not a training step (which calls ``backward``/``step``: its
-    in-place updates are the optimiser's, not an initialisation)."""
+def _initialises(node: ast.AST, imports: dict[str, list[Any]], star_imports: list[list[Any]]) -> bool:
+    """Whether code sets parameter values: ``nn.init.*`` (or an initialiser imported from
+    ``torch.nn.init`` and called by its bare name, ``uniform_(p, -0.1, 0.1)``), an in-place fill
+    (``p.data.zero_()``, ``bias[h:2*h].fill_(1)``), an assignment to ``.weight``/``.bias``/
+    ``.data``, ``.apply(fn)``, ``load_state_dict`` — and is not a training step (which calls
+    ``backward``/``step``: its in-place updates are the optimiser's, not an initialisation)."""
     sets = False
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
@@ -1142,6 +1146,8 @@ def _initialises(node: ast.AST) -> bool:
             if method in ("backward", "step", "zero_grad"):
                 return False
             if ".init." in f".{name}" or method in INIT_METHODS or method in ("apply", "load_state_dict"):
+                sets = True
+            elif isinstance(sub.func, ast.Name) and _from_torch_init(sub.func.id, imports, star_imports):
                 sets = True
         elif isinstance(sub, (ast.Assign, ast.AugAssign)):
             targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
@@ -1153,6 +1159,16 @@ def _initialises(node: ast.AST) -> bool:
                 ):
                     sets = True
     return sets
+
+
+def _from_torch_init(name: str, imports: dict[str, list[Any]], star_imports: list[list[Any]]) -> bool:
+    """Whether the bare ``name`` is one of ``torch.nn.init``'s functions, imported from it by name
+    (``from torch.nn.init import uniform_`` or ``… as u``) or with ``from torch.nn.init import *``."""
+    imported = imports.get(name)
+    if imported is not None:
+        module, attribute, level = imported
+        return level == 0 and module == "torch.nn.init" and attribute is not None
+    return name in INIT_METHODS and ["torch.nn.init", 0] in star_imports
 
 
 def _recurrent_class(node: ast.expr, imports: dict[str, list[Any]]) -> str | None:

@@ -28,10 +28,12 @@ class MissingForgetBias(Rule):
     imported init function, `model.apply(imported_fn)`, a base class from another package), when
     the file loads trained weights (`load_state_dict`, `from_pretrained`), in test files, and for
     modules built outside a model class in a file that trains nothing (demos and shape checks).
-    With the project index it also says nothing when another file of the project loads weights
-    into the model (`model.load_state_dict(torch.load(...))` in `predict.py`) or applies an
-    initialisation to it (`model.apply(init_weights)`, `init_weights(model)`, a loop over
-    `model.parameters()`).
+    With the project index it also says nothing when, in other files of the project, every
+    instance of the model gets its weights loaded (`model.load_state_dict(torch.load(...))` in
+    `predict.py`) or an initialisation applied (`model.apply(init_weights)`,
+    `init_weights(model)`, a loop over `model.parameters()` calling `nn.init` functions, also
+    imported by their bare names, or in-place fills). A model that one script trains from
+    scratch while another loads a checkpoint into its own instance is still reported.
 
     ## Why is this bad?
     PyTorch initialises every LSTM bias uniformly around 0, so the forget gate starts half
