@@ -1145,10 +1145,10 @@ def _initialises(node: ast.AST, imports: dict[str, list[Any]], star_imports: lis
             method = sub.func.attr if isinstance(sub.func, ast.Attribute) else ""
             if method in ("backward", "step", "zero_grad"):
                 return False
+            bare_initialiser = isinstance(sub.func, ast.Name) and _from_torch_init(sub.func.id, imports, star_imports)
             if ".init." in f".{name}" or method in INIT_METHODS or method in ("apply", "load_state_dict"):
                 sets = True
-            elif isinstance(sub.func, ast.Name) and _from_torch_init(sub.func.id, imports, star_imports):
-                sets = True
+            sets = sets or bare_initialiser
         elif isinstance(sub, (ast.Assign, ast.AugAssign)):
             targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
             for target in targets:
