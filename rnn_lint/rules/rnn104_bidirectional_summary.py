@@ -59,6 +59,19 @@ def _call_of(facts: FileFacts, tensor: Any, position: int) -> Any:
     )
 
 
+def _whole_output(facts: FileFacts, tensor: Any) -> bool:
+    """The module call's output, or the padded output ``pad_packed_sequence`` made of it."""
+    from rnn_lint.facts.packing import Unpack  # loads libcst
+
+    return _call_of(facts, tensor, 0) is not None or isinstance(tensor.padding, Unpack)
+
+
+def _unpacked(tensor: Any) -> bool:
+    from rnn_lint.facts.packing import Unpack  # loads libcst
+
+    return isinstance(tensor.padding, Unpack)
+
+
 def _last_layer_backward(indexing: Indexing) -> bool:
     """``h_n[-1]``, ``h_n[-1, :, :]``: the last row of the first axis, every batch and feature."""
     items = indexing.items
@@ -78,6 +91,10 @@ def _last_step(indexing: Indexing) -> bool:
     if items[time] == ("int", MINUS_ONE):
         return all(item == ("full",) for item in items[:time])
     return items[time] == ("other",) and _lengths_minus_one(indexing.node.slice[time].slice)
+
+
+def _time_axis(indexing: Indexing) -> int:
+    return [axis.label for axis in indexing.tensor.axes].index("T")
 
 
 def _lengths_minus_one(part: Any) -> bool:
@@ -140,7 +157,8 @@ class BidirectionalSummary(Rule):
     * `h_n[-1]` alone: the top layer's *backward* final state;
     * the output's last time step used whole — `out[-1]` (seq-first), `out[:, -1]`
       (batch-first), or a gather at `lengths - 1` — as the summary: its backward half has seen
-      only the last step.
+      only the last step. The same holds of the output `pad_packed_sequence` gives back after a
+      packed run (where `[:, -1]` is moreover zeros for every shorter sequence).
 
     ## Why is this bad?
     `h_n` is `(num_layers * num_directions, B, H)`, layer-major: for a bidirectional module
@@ -209,7 +227,7 @@ class BidirectionalSummary(Rule):
                 continue
             if tensor.role == "h" and _call_of(facts, tensor, 1) is not None and _last_layer_backward(indexing):
                 verdicts.setdefault(id(indexing.node), []).append(("h", indexing, self._state_alone(facts, indexing)))
-            elif tensor.role == "output" and _call_of(facts, tensor, 0) is not None and _last_step(indexing):
+            elif tensor.role == "output" and _whole_output(facts, tensor) and _last_step(indexing):
                 alone = _only_passed_on(facts, tensor, indexing) and _fed_on_whole(facts, indexing.result)
                 verdicts.setdefault(id(indexing.node), []).append(("output", indexing, alone))
         torch = _torch_name(facts)
@@ -229,6 +247,14 @@ class BidirectionalSummary(Rule):
                     f"`{module.describe()}` is bidirectional: h_n[-1] is only the top layer's backward state; "
                     "use torch.cat((h_n[-2], h_n[-1]), dim=-1) for both directions",
                     fix,
+                )
+            elif _unpacked(indexing.tensor) and indexing.items[_time_axis(indexing)] == ("int", MINUS_ONE):
+                yield self.report(
+                    indexing.node,
+                    f"`{module.describe()}` is bidirectional: the output's last step holds a backward half that has "
+                    "seen one step, and pad_packed_sequence filled it with zeros for every shorter sequence; "
+                    "use h_n of the packed run, or gather the forward half at lengths - 1 and take the backward "
+                    "half of step 0",
                 )
             else:
                 yield self.report(
