@@ -78,9 +78,9 @@ def _last_layer_backward(indexing: Indexing) -> bool:
     return items[0] == ("int", MINUS_ONE) and all(item == ("full",) for item in items[1:])
 
 
-def _last_step(indexing: Indexing) -> bool:
-    """``out[-1]`` seq-first, ``out[:, -1]`` batch-first, or a gather at ``lengths - 1`` on the
-    time axis; the features axis whole."""
+def _last_step(facts: FileFacts, indexing: Indexing) -> bool:
+    """``out[-1]`` seq-first, ``out[:, -1]`` batch-first, or a gather at ``lengths - 1`` (or at
+    ``n - 1`` in a loop over the lengths) on the time axis; the features axis whole."""
     labels = [axis.label for axis in indexing.tensor.axes]
     if sorted(labels) != ["B", "DH", "T"] or labels[-1] != "DH":
         return False
@@ -90,7 +90,87 @@ def _last_step(indexing: Indexing) -> bool:
         return False
     if items[time] == ("int", MINUS_ONE):
         return all(item == ("full",) for item in items[:time])
-    return items[time] == ("other",) and _lengths_minus_one(indexing.node.slice[time].slice)
+    if items[time] != ("other",):
+        return False
+    part = indexing.node.slice[time].slice
+    return _lengths_minus_one(part) or _length_in_loop_minus_one(facts, part, indexing.node)
+
+
+def _length_in_loop_minus_one(facts: FileFacts, part: Any, node: Any) -> bool:
+    """``n - 1`` where ``n`` is the target of a loop over lengths that holds ``node``:
+    ``for i, n in enumerate(lengths): summary[i] = out[i, n - 1]``."""
+    import libcst as cst
+
+    if not isinstance(part, cst.Index):
+        return False
+    value = part.value
+    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract)):
+        return False
+    if not (isinstance(value.right, cst.Integer) and value.right.value == "1" and isinstance(value.left, cst.Name)):
+        return False
+    return any(
+        value.left.value in targets and id(node) in inside for targets, inside in _loops_over_lengths(facts.module)
+    )
+
+
+_LOOPS: dict[int, tuple[Any, list[tuple[set[str], set[int]]]]] = {}
+
+
+def _loops_over_lengths(module: cst.Module) -> list[tuple[set[str], set[int]]]:
+    """The file's ``for`` loops over lengths (``for n in lengths``, ``enumerate(lengths)``,
+    ``zip(words, lengths)``, ``lengths.tolist()``): the names each binds, and the ids of the
+    subscripts in its body. Found once per parsed file."""
+    import libcst as cst
+
+    from rnn_lint.facts.idioms import LENGTHS_NAME
+
+    known = _LOOPS.get(id(module))
+    if known is not None and known[0] is module:
+        return known[1]
+
+    def names_lengths(node: cst.BaseExpression) -> bool:
+        while isinstance(node, (cst.Call, cst.Attribute)):  # lengths.tolist(), batch.lengths
+            if isinstance(node, cst.Attribute) and LENGTHS_NAME.search(node.attr.value):
+                return True
+            node = node.func if isinstance(node, cst.Call) else node.value
+        return isinstance(node, cst.Name) and LENGTHS_NAME.search(node.value) is not None
+
+    def iterates_lengths(node: cst.BaseExpression) -> bool:
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("enumerate", "zip"):
+            return any(names_lengths(arg.value) for arg in node.args)
+        return names_lengths(node)
+
+    class Loops(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: list[tuple[set[str], set[int]]] = []
+
+        def visit_For(self, node: cst.For) -> None:
+            if not iterates_lengths(node.iter):
+                return
+            targets = {name.value for name in _names_in(node.target)}
+            subscripts = _Subscripts()
+            node.body.visit(subscripts)
+            self.found.append((targets, subscripts.ids))
+
+    class _Subscripts(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.ids: set[int] = set()
+
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            self.ids.add(id(node))
+
+    def _names_in(target: cst.BaseExpression) -> list[cst.Name]:
+        if isinstance(target, cst.Name):
+            return [target]
+        if isinstance(target, (cst.Tuple, cst.List)):
+            return [name for element in target.elements for name in _names_in(element.value)]
+        return []
+
+    loops = Loops()
+    module.visit(loops)
+    _LOOPS.clear()  # one file at a time: keep the last one's only
+    _LOOPS[id(module)] = (module, loops.found)
+    return loops.found
 
 
 def _time_axis(indexing: Indexing) -> int:
@@ -227,7 +307,7 @@ class BidirectionalSummary(Rule):
                 continue
             if tensor.role == "h" and _call_of(facts, tensor, 1) is not None and _last_layer_backward(indexing):
                 verdicts.setdefault(id(indexing.node), []).append(("h", indexing, self._state_alone(facts, indexing)))
-            elif tensor.role == "output" and _whole_output(facts, tensor) and _last_step(indexing):
+            elif tensor.role == "output" and _whole_output(facts, tensor) and _last_step(facts, indexing):
                 alone = _only_passed_on(facts, tensor, indexing) and _fed_on_whole(facts, indexing.result)
                 verdicts.setdefault(id(indexing.node), []).append(("output", indexing, alone))
         torch = _torch_name(facts)
