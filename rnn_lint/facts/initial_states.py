@@ -35,9 +35,10 @@ if TYPE_CHECKING:
     from rnn_lint.facts.interpreter import Frame
     from rnn_lint.facts.model import ClassInfo
 
-#: Names that say "initial state": h0, c_0, hx0, init_hidden, initial_state, h_init, learned_h0 …
+#: Names that say "initial state": h0, c_0, hx0, init_hidden, initial_state, h_init, learned_h0,
+#: lstm_init_h, encoder_h0 …
 INITIAL_STATE_NAME = re.compile(
-    r"^_*(?:(?:learned|learnable|trainable)_)?"
+    r"^_*(?:(?:learned|learnable|trainable)_)?(?:(?:lstm|gru|rnn|enc|dec|encoder|decoder)_)?"
     r"(?:(?:init|initial|start)_?(?:h|c|hx|cx|hidden|cell|state|states|hidden_state|cell_state)(?:_?\d)?"
     r"|(?:h|c|hx|cx|hidden|cell|state|hidden_state|cell_state)_?0"
     r"|(?:h|c|hx|cx|hidden|cell|state|hidden_state|cell_state)_(?:init|initial|zero))$",
@@ -77,21 +78,92 @@ class InitialStates:
     """Mixed into the Interpreter; uses its ``facts`` and ``imports``."""
 
     def _note_state_attribute(
-        self, attribute: str, value: Any, value_node: cst.BaseExpression | None, frame: Frame
+        self,
+        attribute: str,
+        value: Any,
+        value_node: cst.BaseExpression | None,
+        frame: Frame,
+        where: cst.CSTNode | None = None,
     ) -> None:
+        """``self.<attribute> = <value_node>`` in a model's ``__init__``; ``where``: the node a
+        finding goes to when it is not ``value_node`` (which may then be a helper's return value)."""
         info = frame.class_info
         if value_node is None or info is None or not frame.key.endswith(".__init__"):
             return
         if not self._is_model_class(info):
             return
         how = self._made_how(value_node)
+        if how is None:
+            # ``self.h0 = self._initial_state()``: what the helper method returns
+            returned = self._returned_parts(value_node, 1, frame)
+            how = self._made_how(returned[0]) if returned is not None else None
         origin = value.origin if isinstance(value, Tensor) else None
         if how is None and isinstance(value, Tensor) and value.role == "created" and origin is not None:
             how = TENSOR
         if how == PARAMETER and not is_initial_state_name(attribute):
             return  # a parameter of any other name is what it should be
         if how is not None:
-            self.facts.state_attributes.append(StateAttribute(info.name, attribute, value_node, how, origin))
+            node = where if where is not None else value_node
+            self.facts.state_attributes.append(StateAttribute(info.name, attribute, node, how, origin))
+
+    def _note_unpacked_state_attributes(
+        self, targets: list[cst.BaseExpression], value_node: cst.BaseExpression | None, frame: Frame
+    ) -> None:
+        """``self.h0, self.c0 = nn.Parameter(…), nn.Parameter(…)``, or ``= self._initial_states()``
+        (a helper method returning a tuple): each attribute with the expression in its place (a
+        finding about it goes to the attribute when the expression is in the helper)."""
+        if value_node is None or frame.class_info is None or not frame.key.endswith(".__init__"):
+            return
+        if any(isinstance(target, cst.StarredElement) for target in targets):
+            return
+        parts: list[cst.BaseExpression] | None = _elements(value_node, len(targets))
+        in_helper = parts is None
+        if in_helper:
+            parts = self._returned_parts(value_node, len(targets), frame)
+        if parts is None:
+            return
+        for target, part in zip(targets, parts):
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                if target.value.value == frame.self_name:
+                    value = frame.env.get(f"self.{target.attr.value}")
+                    self._note_state_attribute(
+                        target.attr.value, value, part, frame, where=target if in_helper else None
+                    )
+
+    def _returned_parts(self, node: cst.BaseExpression, count: int, frame: Frame) -> list[cst.BaseExpression] | None:
+        """``self.<method>(…)`` of the class being built, whose body ends in its only ``return``:
+        the ``count`` expressions it returns (a tuple's elements when ``count`` > 1), each name
+        among them replaced by what the method assigned it once (``h = nn.Parameter(…)``)."""
+        info = frame.class_info
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and info is not None):
+            return None
+        receiver = node.func.value
+        if not (isinstance(receiver, cst.Name) and receiver.value == frame.self_name):
+            return None
+        method = info.methods.get(node.func.attr.value)
+        if method is None or not isinstance(method.body, cst.IndentedBlock):
+            return None
+        statements = list(method.body.body)
+        returns = [s for s in statements if _simple(s, cst.Return)]
+        if len(returns) != 1 or returns[-1] is not statements[-1]:
+            return None
+        returned = returns[0].body[0].value
+        if returned is None:
+            return None
+        parts = [returned] if count == 1 else _elements(returned, count)
+        if parts is None:
+            return None
+        assigned: dict[str, list[cst.BaseExpression]] = {}
+        for statement in statements:
+            small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+            if isinstance(small, cst.Assign):
+                for target in small.targets:
+                    if isinstance(target.target, cst.Name):
+                        assigned.setdefault(target.target.value, []).append(small.value)
+        return [
+            assigned[part.value][0] if isinstance(part, cst.Name) and len(assigned.get(part.value, ())) == 1 else part
+            for part in parts
+        ]
 
     def _made_how(self, node: cst.BaseExpression) -> str | None:
         if not isinstance(node, cst.Call):
@@ -113,6 +185,24 @@ class InitialStates:
             for name in info.in_file_bases
             if name in self.facts.classes and name not in seen
         )
+
+
+def _elements(node: cst.BaseExpression, count: int) -> list[cst.BaseExpression] | None:
+    """The ``count`` elements of a tuple or list display, none starred."""
+    if not isinstance(node, (cst.Tuple, cst.List)) or len(node.elements) != count:
+        return None
+    if any(isinstance(element, cst.StarredElement) for element in node.elements):
+        return None
+    return [element.value for element in node.elements]
+
+
+def _simple(statement: cst.BaseStatement, kind: type) -> bool:
+    """A line holding one small statement of ``kind`` (``return h, c``)."""
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], kind)
+    )
 
 
 def _requires_grad(call: cst.Call) -> bool:

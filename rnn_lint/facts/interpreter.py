@@ -622,6 +622,7 @@ class Interpreter(
             values = _unpack(value, len(elements), [isinstance(e, cst.StarredElement) for e in target.elements])
             for element, item in zip(elements, values):
                 self._assign(element, item, frame)
+            self._note_unpacked_state_attributes(elements, value_node, frame)
             return
         if isinstance(target, cst.StarredElement):
             self._assign(target.value, UNKNOWN, frame)

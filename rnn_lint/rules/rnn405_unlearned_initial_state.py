@@ -12,8 +12,10 @@ class UnlearnedInitialState(Rule):
       (`h0`, `init_hidden`, `initial_state` …) or passed to a recurrent module as its state;
     - a plain tensor attribute (`self.h0 = torch.zeros(L, B, H)`) passed as a recurrent module's
       state and never stored again;
-    - an `nn.Parameter` named as an initial state that nothing in the file reads, so it never
-      reaches a recurrent call.
+    - an `nn.Parameter` named as an initial state (`h0`, `init_hidden`, `lstm_init_h` …) that
+      nothing in the file reads, so it never reaches a recurrent call — made in `__init__`,
+      unpacked from a tuple (`self.h0, self.c0 = …`), or returned by a helper method of the class
+      (`self.h0, self.c0 = self._init_states()`).
 
     ## Why is this bad?
     Only `nn.Parameter` attributes (and registered buffers) belong to the module. A plain tensor,
