@@ -80,16 +80,17 @@ def _last_layer_backward(indexing: Indexing) -> bool:
 
 def _last_step(facts: FileFacts, indexing: Indexing) -> bool:
     """``out[-1]`` seq-first, ``out[:, -1]`` batch-first, or a gather at ``lengths - 1`` (or at
-    ``n - 1`` in a loop over the lengths) on the time axis; the features axis whole."""
+    ``n - 1`` in a loop over the lengths) on the time axis, whatever rows it takes on the batch
+    axis (``out[rows, lengths - 1]``, ``out[lengths - 1, rows]``); the features axis whole."""
     labels = [axis.label for axis in indexing.tensor.axes]
     if sorted(labels) != ["B", "DH", "T"] or labels[-1] != "DH":
         return False
-    time = labels.index("T")
+    time, features = labels.index("T"), labels.index("DH")
     items = indexing.items
-    if len(items) <= time or any(item != ("full",) for item in items[time + 1 :]):
+    if len(items) <= time or (len(items) > features and items[features] != ("full",)):
         return False
     if items[time] == ("int", MINUS_ONE):
-        return all(item == ("full",) for item in items[:time])
+        return all(item == ("full",) for axis, item in enumerate(items) if axis != time)
     if items[time] != ("other",):
         return False
     part = indexing.node.slice[time].slice
@@ -185,16 +186,34 @@ def _lengths_minus_one(part: Any) -> bool:
     if not isinstance(part, cst.Index):
         return False
     value = part.value
-    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract)):
+    if _sub_one(value):  # lengths.sub(1)
+        left = value.func.value
+    elif isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract):
+        if not (isinstance(value.right, cst.Integer) and value.right.value == "1"):
+            return False
+        left = value.left
+    else:
         return False
-    if not (isinstance(value.right, cst.Integer) and value.right.value == "1"):
-        return False
-    left = value.left
     while isinstance(left, (cst.Call, cst.Attribute)):  # lengths.long(), self.lengths, batch.lengths
         if isinstance(left, cst.Attribute) and LENGTHS_NAME.search(left.attr.value):
             return True
         left = left.func if isinstance(left, cst.Call) else left.value
     return isinstance(left, cst.Name) and LENGTHS_NAME.search(left.value) is not None
+
+
+def _sub_one(value: Any) -> bool:
+    """``x.sub(1)``."""
+    import libcst as cst
+
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value == "sub"
+        and len(value.args) == 1
+        and value.args[0].keyword is None
+        and isinstance(value.args[0].value, cst.Integer)
+        and value.args[0].value.value == "1"
+    )
 
 
 def _known_to_break(facts: FileFacts, result: Any, module: Construction) -> bool:
