@@ -94,6 +94,58 @@ def test_isolated_keeps_one_file_behaviour(project: Path, monkeypatch) -> None:
     assert findings_of([project], project, project=False) == expected
 
 
+OPTION_MODEL = """
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self, hidden, n_layers=1, dropout=0.5, bidirectional=False):
+        super().__init__()
+        self.bidirectional, self.n_layers = bidirectional, n_layers
+        self.rnn = nn.GRU(16, hidden, n_layers, dropout=dropout, bidirectional=bidirectional, batch_first=True)
+
+    def forward(self, x):
+        _, h_n = self.rnn(x)
+        if self.bidirectional or self.n_layers > 1:
+            return h_n.view(x.size(0), -1)
+        return h_n[-1]
+"""
+
+OPTION_TRAIN = """
+import argparse
+from model import Encoder
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--n_layers", type=int, default=1)
+parser.add_argument("--dropout", type=float, default=0.5)
+parser.add_argument("--bidirectional", action="store_true")
+args = parser.parse_args()
+model = Encoder(64, args.n_layers, args.dropout, args.bidirectional)
+"""
+
+
+def test_an_option_default_is_what_a_plain_run_does_not_all_that_runs(tmp_path: Path) -> None:
+    """``--n_layers`` defaults to 1: RNN301 reports the plain run's inert dropout, naming the
+    option, but the branch for ``--bidirectional`` or more layers is still checked (its view of
+    h_n mixes samples, as the file alone says): the project never hides a one-file finding."""
+    write(tmp_path, {"pyproject.toml": "", "model.py": OPTION_MODEL, "train.py": OPTION_TRAIN})
+    model = str(tmp_path / "model.py")
+    isolated = findings_of([tmp_path], tmp_path, project=False)
+    assert isolated == {(model, 14, "RNN103")}
+    assert findings_of([tmp_path], tmp_path) == {(model, 9, "RNN301"), (model, 14, "RNN103")}
+    assert "n_layers=1 (the --n_layers default)" in messages_of([tmp_path], tmp_path)[("model.py", 9)]
+
+
+def test_a_default_every_construction_keeps_decides_the_branch(tmp_path: Path) -> None:
+    """Built only as ``Encoder(64)``: no instance has more layers or two directions, so the
+    guarded view never runs (and the dropout is inert in every one)."""
+    write(
+        tmp_path,
+        {"pyproject.toml": "", "model.py": OPTION_MODEL, "train.py": "from model import Encoder\nm = Encoder(64)\n"},
+    )
+    assert findings_of([tmp_path], tmp_path) == {(str(tmp_path / "model.py"), 9, "RNN301")}
+
+
 @pytest.mark.parametrize(
     "name",
     ["seq2seq/models/decoder.py", "seq2seq/models/encoder.py", "seq2seq/models/classifier.py", "train.py"],

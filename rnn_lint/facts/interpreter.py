@@ -64,6 +64,7 @@ from rnn_lint.facts.parameter_semantics import Parameters
 from rnn_lint.facts.project_semantics import (
     ForeignModel,
     HeldInstance,
+    OptionDefault,
     constructor_value,
     project_attribute,
     project_base,
@@ -361,14 +362,14 @@ class Interpreter(
             if frame.key.endswith(".__init__") and frame.class_info is not None:
                 built = constructor_value(self.project, frame.class_info.name, name)
                 if built is not None:  # every construction in the project gives it this value
-                    return built
+                    return _as_run(built, f"{frame.key}:{name}")
                 held = submodule_value(self.project, frame.class_info.name, name, self.facts.classes)
                 if held is not None:  # Seq2Seq(encoder, decoder): every construction passes an Encoder
                     return held
             elif frame.class_info is None and frame.outer is self.module_frame and frame.key in self.functions:
                 built = constructor_value(self.project, frame.key, name, "function")
                 if built is not None:  # every call of this module function gives it this value
-                    return built
+                    return _as_run(built, f"{frame.key}:{name}")
             default = plain(self._eval(param.default, self.module_frame)) if param.default is not None else None
             return Opaque(f"{frame.key}:{name}", None if default is contract.UNKNOWN else default)
         if remaining:
@@ -1355,6 +1356,12 @@ class Interpreter(
 # ==========================================================================================
 # Helpers
 # ==========================================================================================
+
+
+def _as_run(built: Any, key: str) -> Any:
+    """A value every construction site gives a parameter, as the analysis runs with it: itself,
+    or, when it is a command-line option's default, an ``OptionDefault`` (a run may pass another)."""
+    return OptionDefault(key, built.value, built) if built.overridable else built
 
 
 def _written_constant(test: cst.BaseExpression) -> bool:

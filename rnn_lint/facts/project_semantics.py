@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnn_lint.facts.values import Const, Instance
+from rnn_lint.facts.values import Const, Instance, Opaque
 from rnn_lint.project.index import UNKNOWN_VALUE, ProjectIndex, Site, Symbol, digest, fingerprint
+from rnn_lint.project.summary import is_command_line_note
 
 
 class SiteValue(Const):
@@ -59,6 +60,12 @@ class SiteValue(Const):
     def __repr__(self) -> str:
         return f"SiteValue({self.value!r} from {', '.join(self.where)})"
 
+    @property
+    def overridable(self) -> bool:
+        """Some site gives it as a command-line option's default (``--layers``, default 1): the
+        configuration of a plain run, not the only one that runs (see ``OptionDefault``)."""
+        return any(is_command_line_note(site.note) for site in self.sites)
+
     def describe(self) -> str:
         """``n_layers=1`` with where it came from when it is not written at the site."""
         notes = sorted({site.note for site in self.sites if site.note})
@@ -79,8 +86,33 @@ def built_with(values: list[SiteValue]) -> str:
     return f"built {where} with {given}"
 
 
+@dataclass(frozen=True)
+class OptionDefault(Opaque):
+    """A constructor parameter that the project's constructions give a command-line option's
+    default (``Encoder(args.n_layers)``, ``--n_layers`` defaulting to 1): run as an unknown value
+    whose default is that value, as a parameter's own default is when a file is linted alone, so
+    that code for other values (``h_n.view(B, -1)``, harmless with one layer) is still checked;
+    ``given`` names the sites for a rule that reports what a plain run does (RNN301)."""
+
+    given: SiteValue | None = None
+
+
 def site_values(*values: Any) -> list[SiteValue]:
-    return [value for value in values if isinstance(value, SiteValue)]
+    """The values among ``values`` that the project's construction sites give (directly, or as
+    the option defaults of ``OptionDefault``)."""
+    found = []
+    for value in values:
+        if isinstance(value, OptionDefault):
+            value = value.given
+        if isinstance(value, SiteValue):
+            found.append(value)
+    return found
+
+
+def in_plain_run(value: Any) -> Any:
+    """A construction's argument as a plain run of the project gives it: a command-line
+    option's default counts (``OptionDefault``); else the value itself."""
+    return value.given if isinstance(value, OptionDefault) else value
 
 
 @dataclass

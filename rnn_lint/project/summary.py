@@ -161,6 +161,17 @@ _TYPE_TESTS = frozenset({"isinstance", "issubclass", "type", "print", "repr", "s
 _NOT_PROJECT = frozenset(dir(builtins))
 
 
+def command_line_note(flag: str) -> str:
+    """The note of a value that is an ``argparse`` option's default: "the --layers default"."""
+    return f"the {flag} default"
+
+
+def is_command_line_note(note: str) -> bool:
+    """Whether a value's note says it is an option's default, which a run may override (a note
+    passed through callers keeps it first: "the --layers default, passed to main() at …")."""
+    return note.startswith("the ") and " default" in note
+
+
 def summarise(source: str) -> dict[str, Any] | None:
     """The summary of ``source``; None when it cannot be parsed (it then tells nothing)."""
     try:
@@ -318,7 +329,7 @@ class _Summariser:
         if not dest:
             return
         flag = next((f for f in flags if f.startswith("--")), flags[0] if flags else dest)
-        note = f"the {flag} default"
+        note = command_line_note(flag)
         action = keywords.get("action")
         action_name = action.value if isinstance(action, ast.Constant) else None
         if "default" in keywords:

@@ -1,5 +1,5 @@
 from rnn_lint import contract
-from rnn_lint.facts.project_semantics import built_with, site_values
+from rnn_lint.facts.project_semantics import built_with, in_plain_run, site_values
 from rnn_lint.facts.values import UNKNOWN, FloatNumber, Opaque, Sym
 from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
 
@@ -47,13 +47,16 @@ class InertDropout(Rule):
     fix_applicability = "safe"
 
     def check(self, facts):
+        from rnn_lint.facts.model import plain  # loads libcst, which a run that parses nothing skips
+
         for site in facts.sites():
             construction = site[0]
             argument = construction.arguments.get("dropout")
             if argument is None or any(c.arguments.get("dropout") is not argument for c in site):
                 continue
-            # with a run-time choice of class, it must be inert whichever is chosen
-            if not all(not c.is_cell and c.certainly("num_layers") == 1 for c in site):
+            # with a run-time choice of class, it must be inert whichever is chosen; a layer
+            # count that is a command-line option's default is the plain run's (named as such)
+            if not all(not c.is_cell and plain(in_plain_run(c.config.get("num_layers", UNKNOWN))) == 1 for c in site):
                 continue
             # values that come from the project's construction sites (linting with the project)
             given = site_values(construction.config.get("num_layers"), construction.config.get("dropout"))
@@ -62,7 +65,7 @@ class InertDropout(Rule):
                 # Unsafe when other files decide: a construction elsewhere may stack layers later.
                 applicability = "unsafe" if given else "safe"
                 fix = SuggestedFix("Remove the dropout argument", applicability, (NodeEdit(argument, ""),))
-            value = construction.certainly("dropout")
+            value = plain(in_plain_run(construction.config.get("dropout", UNKNOWN)))
             if value is not contract.UNKNOWN:
                 if contract.inert_dropout(construction.kind, {"num_layers": 1, "dropout": value}):
                     yield self.report(argument, _message(f"dropout={value} does nothing", construction, given), fix)
