@@ -350,7 +350,29 @@ def test_imports_resolve_to_the_defining_file(tmp_path: Path, files, caller) -> 
             "m = Net(8, args.n_layers)\n",
             None,
         ),
-        ("from net import Net\nkw = dict(n_layers=1)\nm = Net(8, **kw)\n", None),
+        ("from net import Net\nkw = dict(n_layers=1)\nm = Net(8, **kw)\n", 1),  # dict(...) spread
+        # Sentence-VAE's train.py: a dict of argparse values, at module level or in main(args)
+        (
+            "import argparse\nfrom net import Net\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--n_layers', type=int, default=5)\nargs = p.parse_args()\n"
+            "params = dict(hidden=8, n_layers=args.n_layers)\nm = Net(**params)\n",
+            5,
+        ),
+        (
+            "import argparse\nfrom net import Net\n\ndef main(args):\n"
+            "    params = {'hidden': 8, 'n_layers': args.n_layers}\n    return Net(**params)\n\n"
+            "p = argparse.ArgumentParser()\np.add_argument('--n_layers', type=int, default=7)\n"
+            "args = p.parse_args()\nmain(args)\n",
+            7,
+        ),
+        # unknowable: a dict changed after it is made, one bound twice, one read from a file
+        ("from net import Net\nkw = dict(n_layers=1)\nkw['n_layers'] = 3\nm = Net(8, **kw)\n", None),
+        (
+            "from net import Net\ndef build(deeper):\n    kw = dict(n_layers=1)\n    if deeper:\n"
+            "        kw = dict(n_layers=4)\n    return Net(8, **kw)\n",
+            None,
+        ),
+        ("import json\nfrom net import Net\nkw = json.load(open('net.json'))\nm = Net(8, **kw)\n", None),
     ],
     ids=[
         "default",
@@ -362,6 +384,11 @@ def test_imports_resolve_to_the_defining_file(tmp_path: Path, files, caller) -> 
         "getattr-default",
         "runtime",
         "argparse-mutated",
+        "dict-call-splat",
+        "dict-of-options",
+        "local-dict-of-options",
+        "dict-changed",
+        "dict-bound-twice",
         "unknown-splat",
     ],
 )

@@ -193,6 +193,13 @@ class _Summariser:
         self.constants: dict[str, Any] = {}
         self.assigned: dict[str, int] = {}  # module-level name → how many assignments
         self.dicts: dict[str, dict[str, Any]] = {}
+        #: module-level names bound once to a dict display or ``dict(k=v, …)``: its entries' nodes,
+        #: read at each ``**name`` where they are spread (``args.x`` means something only then)
+        self.dict_entries: dict[str, dict[str, ast.expr]] = {}
+        #: the same, per function scope, for names its body binds once and never changes, and
+        #: every name it binds or changes (a module dict it shadows): found at the first spread
+        self.local_dicts: dict[str, tuple[dict[str, dict[str, ast.expr]], set[str]]] = {}
+        self.scope_bodies: dict[str, list[ast.stmt]] = {}
         self.class_dicts: dict[str, dict[str, str]] = {}  # module dicts of recurrent classes
         self.arg_defaults: dict[str, list[Any]] = {}  # argparse dest → value
         self.arg_names: set[str] = set()  # names bound to parse_args()
@@ -224,6 +231,13 @@ class _Summariser:
     # ------------------------------------------------------------------------------------
     def run(self, tree: ast.Module) -> dict[str, Any]:
         self._declare(tree.body)
+        if self.dict_entries:
+            changed = _changed_names(tree)
+            self.dict_entries = {
+                name: entries
+                for name, entries in self.dict_entries.items()
+                if self.assigned.get(name) == 1 and name not in changed
+            }
         self._argparse(tree)
         module_bindings: dict[str, int] = {}
         self._scope(tree.body, "<module>", module_bindings)
@@ -275,6 +289,9 @@ class _Summariser:
                                 classes = _class_table(node.value, self.imports)
                                 if classes is not None:  # RNNS = {"lstm": nn.LSTM, "gru": nn.GRU}
                                     self.class_dicts[target.id] = classes
+                            entries = _dict_entries(node.value)
+                            if entries is not None:
+                                self.dict_entries[target.id] = entries
             elif isinstance(node, (ast.If, ast.Try, ast.With)):
                 for block in _blocks(node):
                     self._declare(block)
@@ -467,6 +484,8 @@ class _Summariser:
         and class bodies are scopes of their own (``self.x`` is shared by a class's methods)."""
         outer, self.conditional = self.conditional, 0  # a function's body runs whole once called
         outer_passed, self.passed = self.passed, passed or _Passed()
+        if scope != "<module>":
+            self.scope_bodies[scope] = body  # read only if a ``**name`` is spread there
         try:
             self._scope_body(body, scope, bindings)
         finally:
@@ -682,7 +701,7 @@ class _Summariser:
             args.append(self._value(arg, bindings))
         for keyword in node.keywords:
             if keyword.arg is None:
-                spread = self._spread(keyword.value)
+                spread = self._spread(keyword.value, bindings)
                 if spread is None:
                     self._expression(keyword.value, bindings)
                     star = True
@@ -692,13 +711,28 @@ class _Summariser:
             kwargs[keyword.arg] = self._value(keyword.value, bindings)
         return args, kwargs, star
 
-    def _spread(self, node: ast.expr) -> dict[str, list[Any]] | None:
-        """``**config`` of a dict literal of this module."""
-        if isinstance(node, ast.Name) and node.id in self.dicts and self.assigned.get(node.id) == 1:
-            return dict(self.dicts[node.id])
-        if isinstance(node, ast.Dict):
-            return self._dict_literal(node)
-        return None
+    def _spread(self, node: ast.expr, bindings: dict[str, int]) -> dict[str, list[Any]] | None:
+        """``**config`` of a dict the function (or this module) binds once — a display or
+        ``dict(k=v, …)``, its values read here as any argument (``args.n_layers``, a constant, a
+        parameter) — or written in place."""
+        entries = None
+        if isinstance(node, ast.Name):
+            local, bound = self._local_dicts(self.where)
+            entries = local.get(node.id)
+            if entries is None and node.id in self.dict_entries and node.id not in bound:
+                entries = self.dict_entries[node.id]
+        else:
+            entries = _dict_entries(node)
+        if entries is None:
+            return None
+        return {key: self._value(value, bindings) for key, value in entries.items()}
+
+    def _local_dicts(self, scope: str) -> tuple[dict[str, dict[str, ast.expr]], set[str]]:
+        found = self.local_dicts.get(scope)
+        if found is None:
+            body = self.scope_bodies.get(scope)
+            found = self.local_dicts[scope] = _unchanged_dicts(body) if body is not None else ({}, set())
+        return found
 
     def _value(self, node: ast.expr, bindings: dict[str, int]) -> list[Any]:
         literal = _literal(node)
@@ -1141,6 +1175,65 @@ def _rebound(body: list[ast.stmt]) -> set[str]:
         for inner in _nested_bodies(statement):
             found |= _rebound(inner)
     return found
+
+
+def _dict_entries(node: ast.expr) -> dict[str, ast.expr] | None:
+    """``{"n_layers": 1, …}`` or ``dict(n_layers=1, …)``: key → value node; None for anything
+    else (a key that is not a string literal, ``**other``, a positional argument)."""
+    if isinstance(node, ast.Dict):
+        if not all(isinstance(key, ast.Constant) and isinstance(key.value, str) for key in node.keys):
+            return None
+        return {key.value: value for key, value in zip(node.keys, node.values)}  # type: ignore[union-attr]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
+        if any(keyword.arg is None for keyword in node.keywords):
+            return None
+        return {keyword.arg: keyword.value for keyword in node.keywords}  # type: ignore[misc]
+    return None
+
+
+def _changed_names(tree: ast.Module) -> set[str]:
+    """The names changed in place anywhere (``name[k] = …``, ``del name[k]``, ``name.update(…)``
+    …) or declared ``global`` (a function may rebind them)."""
+    changed: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+            if isinstance(node.value, ast.Name):
+                changed.add(node.value.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if isinstance(node.func.value, ast.Name) and node.func.attr in _DICT_CHANGES:
+                changed.add(node.func.value.id)
+        elif isinstance(node, ast.Global):
+            changed.update(node.names)
+    return changed
+
+
+#: Methods that change a dict in place.
+_DICT_CHANGES = frozenset({"update", "pop", "popitem", "setdefault", "clear", "__setitem__", "__delitem__"})
+
+
+def _unchanged_dicts(body: list[ast.stmt]) -> tuple[dict[str, dict[str, ast.expr]], set[str]]:
+    """(the names a body binds exactly once, to a dict ``_dict_entries`` reads, and never changes
+    — no ``d[k] = …``, ``del d[k]``, ``d.update(…)`` —, every name it binds or changes); nested
+    bodies count as the body."""
+    stores: dict[str, int] = {}
+    changed: set[str] = set()
+    entries: dict[str, dict[str, ast.expr]] = {}
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                stores[node.id] = stores.get(node.id, 0) + 1
+            elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+                if isinstance(node.value, ast.Name):
+                    changed.add(node.value.id)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if isinstance(node.func.value, ast.Name) and node.func.attr in _DICT_CHANGES:
+                    changed.add(node.func.value.id)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                found = _dict_entries(node.value)
+                if found is not None:
+                    entries[node.targets[0].id] = found
+    unchanged = {name: found for name, found in entries.items() if stores.get(name) == 1 and name not in changed}
+    return unchanged, set(stores) | changed
 
 
 def _initialises(node: ast.AST, imports: dict[str, list[Any]], star_imports: list[list[Any]]) -> bool:
