@@ -235,9 +235,11 @@ def _may_hold_unrelated_definitions(source: str) -> bool:
 
 
 #: Attributes the analysis reads only on values it knows (a list's ``append``, a string's
-#: ``format``): on the values of code it cannot reach they tell it nothing.
+#: ``format``, a config dict's ``pop``, which the project summary looks for): on the values of
+#: code it cannot reach they tell it nothing.
 _KNOWN_RECEIVERS_ONLY = frozenset(
     {"append", "extend", "insert", "format", "index", "lower", "upper", "startswith", "replace", "update", "add"}
+    | {"pop", "popitem", "setdefault", "clear", "__setitem__", "__delitem__"}
 )
 #: Attributes that can tell the analysis something whatever they are read on (``loss.backward()``
 #: says the file trains, ``m.named_parameters()`` may initialise any model).
