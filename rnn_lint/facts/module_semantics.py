@@ -281,8 +281,10 @@ def recurrent_kind_of(qualified: str) -> str | None:
 
 
 def same_layout(a: Construction, b: Construction) -> bool:
+    """Whether a call of either gives results of the same structure and shapes: ``nn.RNN`` and
+    ``nn.GRU`` do (an output and one h_n), an LSTM does not (its state is ``(h_n, c_n)``)."""
     return (
-        a.family == b.family
+        (a.family == "LSTM") == (b.family == "LSTM")
         and a.is_cell == b.is_cell
         and a.layers == b.layers
         and a.directions == b.directions
