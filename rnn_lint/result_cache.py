@@ -10,7 +10,8 @@ index's key is everything a file's findings depend on besides its bytes:
   key — never a stale answer);
 - the settings that change findings: select, ignore, extend-select, per-file-ignores and the root
   their patterns are anchored at, and the codes of the rules selected;
-- ``cross_file_digest`` (optional): a digest of facts every file's findings depend on.
+- ``cross_file_digest`` (optional): a digest of facts every file's findings depend on;
+- whether the run sees the project (a plain run) or each file alone (``--isolated``).
 
 Each entry also records its file's own cross-file digest — what the project index can tell that
 file (``ProjectView.digest``); an entry is served only when the index gives the same answers now.
@@ -118,12 +119,16 @@ class ResultCache:
         rules: Sequence[type[Rule]],
         *,
         cross_file_digest: str = "",
+        project: bool = False,
     ) -> ResultCache:
         """The index for ``settings`` with ``rules`` selected (see the module docstring for the
         key). ``cross_file_digest`` must change whenever a fact from other files that every
-        file's findings may depend on changes."""
+        file's findings may depend on changes. ``project``: a run with the project index (its
+        entries carry what the project tells each file) keeps an index of its own, apart from
+        ``--isolated`` runs, so that switching between the two does not make either cold."""
         configuration = json.dumps(
             {
+                "project": project,
                 "select": settings.select,
                 "ignore": settings.ignore,
                 "extend_select": settings.extend_select,

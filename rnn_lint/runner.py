@@ -73,7 +73,7 @@ def lint_paths(
     tasks = plan(paths, settings, force_exclude=force_exclude)
     index = _project_index(paths, settings, tasks, project, cache_dir, jobs)
     _use_project(index)
-    cache = _open_cache(cache_dir, settings)
+    cache = _open_cache(cache_dir, settings, project=index is not None)
     findings: list[Finding] = []
     if cache is not None:
         tasks, findings = _served_from_cache(tasks, cache)
@@ -114,7 +114,7 @@ def fix_paths(
     tasks = plan(paths, settings, force_exclude=force_exclude)
     index = _project_index(paths, settings, tasks, project, cache_dir, jobs)
     _use_project(index)
-    cache = _open_cache(cache_dir, settings)
+    cache = _open_cache(cache_dir, settings, project=index is not None)
     results: list[FixedFile] = []
     if cache is not None:
         tasks, unfixable = _served_from_cache(
@@ -152,11 +152,11 @@ def _tree_of(path: str | os.PathLike) -> str:
     return os.path.realpath(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
 
 
-def _open_cache(cache_dir, settings: Settings) -> ResultCache | None:
+def _open_cache(cache_dir, settings: Settings, project: bool = False) -> ResultCache | None:
     if cache_dir is None:
         return None
     selected = select_rules(all_rules(), settings.select, settings.ignore, settings.extend_select)
-    return ResultCache.open(cache_dir, settings, selected)
+    return ResultCache.open(cache_dir, settings, selected, project=project)
 
 
 def _served_from_cache(

@@ -117,6 +117,26 @@ def test_settings_and_version_are_part_of_the_key(cli, tmp_path, monkeypatch):
     assert runner._open_cache(cache_dir, settings).entries == {}
 
 
+def test_plain_and_isolated_runs_keep_their_own_results(cli, tmp_path, monkeypatch):
+    """Each keeps an index of its own: switching between a plain run and --isolated makes
+    neither cold again (before, each rewrote the other's entries)."""
+    write_tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "net.py": "import torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self, n_layers):\n"
+            "        super().__init__()\n        self.rnn = nn.GRU(8, 16, n_layers, dropout=0.5)\n",
+            "train.py": "from net import Net\n\nmodel = Net(1)\n",
+        },
+    )
+    plain = cli("--format", "json", cwd=tmp_path)
+    isolated = cli("--format", "json", "--isolated", cwd=tmp_path)
+    assert plain.out != isolated.out  # the project says n_layers=1: RNN301
+    _refuse_to_lint(monkeypatch)
+    assert cli("--format", "json", cwd=tmp_path).out == plain.out
+    assert cli("--format", "json", "--isolated", cwd=tmp_path).out == isolated.out
+
+
 def test_what_the_project_tells_a_file_is_part_of_its_entry(cli, tmp_path, monkeypatch):
     """decoder.py's finding depends on train.py (the only construction site): a new site in
     another file changes it, although decoder.py itself did not change."""
