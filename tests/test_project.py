@@ -1053,3 +1053,44 @@ def test_foreign_runs_that_fail_or_nest_stay_quiet(tmp_path: Path, monkeypatch, 
     findings = lint_paths(["holder.py"], Settings(root=tmp_path), jobs=1)
     # a bidirectional Enc passed by every site: its h_n[-1] (no error of ours, no finding invented)
     assert [(f.line, f.code) for f in findings] == ([(10, "RNN104")] if "Holder(" in encoder else [])
+
+
+CAPTION_CORE = """
+import torch.nn as nn
+from base import CaptionModel
+
+
+class Core(CaptionModel):
+    def __init__(self, hidden):
+        super().__init__()
+        self.att_lstm = nn.LSTMCell(hidden, hidden)
+"""
+
+
+@pytest.mark.parametrize(
+    "method, reported",
+    [
+        # scheduled sampling: a random tensor made on the spot is no parameter (ImageCaptioning.pytorch)
+        ("    def _forward(self, feats):\n        sample_prob = feats.new(feats.size(0)).uniform_(0, 1)\n", True),
+        ("    def noise(self, n):\n        return torch.empty(n).normal_()\n", True),
+        # a base that fills every parameter of the model initialises the subclass's LSTM too
+        (
+            "    def init_weights(self):\n        for p in self.parameters():\n            p.data.uniform_(-0.1, 0.1)\n",
+            False,
+        ),
+    ],
+    ids=["sampled-tensor", "noise", "initialising-base"],
+)
+def test_a_base_class_sets_weights_only_when_it_fills_parameters(tmp_path: Path, method: str, reported: bool) -> None:
+    base = "import torch\nimport torch.nn as nn\n\n\nclass CaptionModel(nn.Module):\n" + method
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "base.py": base,
+            "model.py": CAPTION_CORE,
+            "train.py": "from model import Core\nm = Core(8)\n",
+        },
+    )
+    found = findings_of([tmp_path], tmp_path)
+    assert ((str(tmp_path / "model.py"), 9, "RNN201") in found) is reported

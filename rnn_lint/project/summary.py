@@ -1183,7 +1183,7 @@ def _dict_entries(node: ast.expr) -> dict[str, ast.expr] | None:
     if isinstance(node, ast.Dict):
         if not all(isinstance(key, ast.Constant) and isinstance(key.value, str) for key in node.keys):
             return None
-        return {key.value: value for key, value in zip(node.keys, node.values)}  # type: ignore[union-attr]
+        return {key.value: value for key, value in zip(node.keys, node.values)}
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
         if any(keyword.arg is None for keyword in node.keywords):
             return None
@@ -1239,7 +1239,8 @@ def _unchanged_dicts(body: list[ast.stmt]) -> tuple[dict[str, dict[str, ast.expr
 def _initialises(node: ast.AST, imports: dict[str, list[Any]], star_imports: list[list[Any]]) -> bool:
     """Whether code sets parameter values: ``nn.init.*`` (or an initialiser imported from
     ``torch.nn.init`` and called by its bare name, ``uniform_(p, -0.1, 0.1)``), an in-place fill
-    (``p.data.zero_()``, ``bias[h:2*h].fill_(1)``), an assignment to ``.weight``/``.bias``/
+    of a named tensor (``p.data.zero_()``, ``bias[h:2*h].fill_(1)``; not of one a call just made,
+    ``x.new(b).uniform_(0, 1)``), an assignment to ``.weight``/``.bias``/
     ``.data``, ``.apply(fn)``, ``load_state_dict`` — and is not a training step (which calls
     ``backward``/``step``: its in-place updates are the optimiser's, not an initialisation)."""
     sets = False
@@ -1250,7 +1251,10 @@ def _initialises(node: ast.AST, imports: dict[str, list[Any]], star_imports: lis
             if method in ("backward", "step", "zero_grad"):
                 return False
             bare_initialiser = isinstance(sub.func, ast.Name) and _from_torch_init(sub.func.id, imports, star_imports)
-            if ".init." in f".{name}" or method in INIT_METHODS or method in ("apply", "load_state_dict"):
+            # ``x.new(b).uniform_(0, 1)``, ``torch.empty(n).normal_()``: a tensor made on the spot
+            # (scheduled sampling, noise), not a parameter
+            filled = method in INIT_METHODS and not isinstance(sub.func.value, ast.Call)
+            if ".init." in f".{name}" or filled or method in ("apply", "load_state_dict"):
                 sets = True
             sets = sets or bare_initialiser
         elif isinstance(sub, (ast.Assign, ast.AugAssign)):
