@@ -1075,7 +1075,8 @@ class Core(CaptionModel):
         ("    def noise(self, n):\n        return torch.empty(n).normal_()\n", True),
         # a base that fills every parameter of the model initialises the subclass's LSTM too
         (
-            "    def init_weights(self):\n        for p in self.parameters():\n            p.data.uniform_(-0.1, 0.1)\n",
+            "    def init_weights(self):\n        for p in self.parameters():\n"
+            "            p.data.uniform_(-0.1, 0.1)\n",
             False,
         ),
     ],
