@@ -251,3 +251,24 @@ def test_the_fast_test_for_recurrent_code_agrees_with_the_pattern() -> None:
     disagreements = [text for text in texts if RECURRENT_CODE.may_match(text) != bool(full.search(text))]
     assert disagreements == []
     assert sum(map(RECURRENT_CODE.may_match, texts)) > 1000  # both answers are exercised
+
+
+def test_inert_dropout_names_a_default_only_when_it_is_the_one_used() -> None:
+    """skip-thoughts: the base's ``dropout=0`` is not what UniSkip, which passes its own 0.25,
+    runs with; the message then names no default."""
+    base = textwrap.dedent(
+        """
+        import torch.nn as nn
+
+        class Abstract(nn.Module):
+            def __init__(self, dropout=0.3):
+                super().__init__()
+                self.dropout = dropout
+                self.rnn = nn.GRU(8, 16, batch_first=True, dropout=self.dropout)
+        """
+    )
+    subclass = "\nclass UniSkip(Abstract):\n    def __init__(self, dropout=0.25):\n        super().__init__(dropout)\n"
+    (alone,) = lint_source(base, "m.py", all_rules())
+    assert "dropout=self.dropout (default 0.3) does nothing" in alone.message
+    (subclassed,) = lint_source(base + subclass, "m.py", all_rules())
+    assert "dropout=self.dropout does nothing whatever its value" in subclassed.message

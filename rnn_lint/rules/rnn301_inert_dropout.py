@@ -72,7 +72,7 @@ class InertDropout(Rule):
                 continue  # 0, or a value RNN302 reports as invalid
             if not _may_be_a_number(construction.config.get("dropout")):
                 continue
-            default = construction.by_default("dropout")
+            default = facts.default_holds(construction, "dropout")  # not when a subclass passes its own
             written = _source(argument.value) + ("" if default is contract.UNKNOWN else f" (default {default})")
             yield self.report(
                 argument, _message(f"dropout={written} does nothing whatever its value", construction, given), fix
