@@ -1,5 +1,10 @@
+import re
+
 from rnn_lint.facts.values import ONE
 from rnn_lint.rule import RECURRENT_CODE, Rule
+
+#: Names of a layer count: n_layers, num_layers, nlayers, layers, rnn_layers …
+_LAYER_COUNT = re.compile(r"^(?:\w+_)?(?:n_?|num_?)?layers$", re.IGNORECASE)
 
 
 class StateSplitOrder(Rule):
@@ -7,7 +12,11 @@ class StateSplitOrder(Rule):
     ## What it does
     Flags a `view`/`reshape` that splits the first axis of `h_n`/`c_n` as
     `(num_directions, num_layers, …)`, and one that splits a bidirectional output's features as
-    `(…, hidden, num_directions)`.
+    `(…, hidden, num_directions)`. Also flags a bidirectional module's `h_n`/`c_n` cut at its
+    layer count (`h_n[:n_layers]`, `h_n[self.n_layers:]`, unless it certainly has one layer), a
+    direction-major reading: the first `num_layers` rows are whole layers, both directions, not
+    "the forward states" (spro's batched seq2seq tutorial hands its decoder layer 0's two
+    directions so).
 
     ## Why is this bad?
     The first axis of `h_n` is layer-major: row `layer * num_directions + direction`. So
@@ -78,3 +87,39 @@ class StateSplitOrder(Rule):
                         f"`{module.describe()}`'s bidirectional output holds forward then backward features: "
                         "split the last axis as (..., num_directions, hidden), not (..., hidden, num_directions)",
                     )
+        for indexing in facts.indexings:
+            tensor, module = indexing.tensor, indexing.tensor.module
+            if module is None or module.is_cell or tensor.role not in ("h", "c") or not tensor.axes:
+                continue
+            if tensor.axes[0].label != "LD" or facts.default_holds(module, "bidirectional") is not True:
+                continue
+            # right only with one layer: silent when that is the only count it is built with
+            if facts.default_holds(module, "num_layers") == 1 or not indexing.items or indexing.items[0][0] != "slice":
+                continue
+            if _layer_count_slice(indexing.node.slice[0].slice):
+                state = "h_n" if tensor.role == "h" else "c_n"
+                yield self.report(
+                    indexing.node,
+                    f"`{module.describe()}` is bidirectional and its {state} is layer-major (layer 0 forward, "
+                    f"layer 0 backward, layer 1 forward …): slicing num_layers rows takes whole layers' two "
+                    f"directions, not one direction of every layer; use {state}.view(num_layers, 2, B, H)[:, 0] "
+                    "for the forward states, or combine both directions",
+                )
+
+
+def _layer_count_slice(part) -> bool:
+    """``[:n_layers]`` or ``[n_layers:]`` (``self.n_layers``, ``decoder.num_layers``): a slice of
+    the first axis bounded by a layer count, which only a direction-major reading would write."""
+    import libcst as cst
+
+    if not isinstance(part, cst.Slice) or part.step is not None:
+        return False
+    bounds = [bound for bound in (part.lower, part.upper) if bound is not None]
+    return len(bounds) == 1 and _names_layers(bounds[0])
+
+
+def _names_layers(node) -> bool:
+    import libcst as cst
+
+    name = node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else None
+    return name is not None and _LAYER_COUNT.match(name) is not None
