@@ -272,3 +272,29 @@ def test_inert_dropout_names_a_default_only_when_it_is_the_one_used() -> None:
     assert "dropout=self.dropout (default 0.3) does nothing" in alone.message
     (subclassed,) = lint_source(base + subclass, "m.py", all_rules())
     assert "dropout=self.dropout does nothing whatever its value" in subclassed.message
+
+
+def test_a_mixing_reshape_gets_advice_for_the_tensor_it_is_on() -> None:
+    """NCRFpp: ``hidden[0].transpose(1, 0).view(B, -1)`` on a GRU's (L*D, B, H) state is a (H, B)
+    tensor: a permute of three axes would not even run on it."""
+    source = textwrap.dedent(
+        """
+        import torch.nn as nn
+
+        class Encoder(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.gru = nn.GRU(32, 64, num_layers=2, batch_first=True)
+
+            def whole(self, x):
+                _, hidden = self.gru(x)
+                return hidden.view(x.size(0), -1)
+
+            def sliced(self, x):
+                _, hidden = self.gru(x)
+                return hidden[0].transpose(1, 0).contiguous().view(x.size(0), -1)
+        """
+    )
+    whole, sliced = lint_source(source, "m.py", all_rules())
+    assert "use h_n.permute(1, 0, 2).reshape(B, -1)" in whole.message
+    assert "put the batch axis (axis 1 here) first, .transpose(0, 1), before reshaping" in sliced.message

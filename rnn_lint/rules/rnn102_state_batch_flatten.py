@@ -24,6 +24,17 @@ def mixes_samples(reshape) -> bool:
     return glued and tensor.axes[-1].label == "H" and tensor.axes[-2].label == "B"
 
 
+def batch_first_advice(reshape, state: str) -> str:
+    """How to put the batch axis first before this reshape: ``permute(1, 0, 2)`` on the whole
+    state, else (a tensor already sliced or transposed: ``h_n[0].t()`` is (H, B)) a transpose of
+    the axis it is at."""
+    tensor = reshape.tensor
+    if len(tensor.axes) == 3 and tensor.axis_index("B") == 1:
+        return f"use {state}.permute(1, 0, 2).reshape(B, -1)"
+    batch = tensor.axis_index("B")
+    return f"put the batch axis (axis {batch} here) first, .transpose(0, {batch}), before reshaping"
+
+
 def splits_stacked_batch(reshape) -> bool:
     """Whether ``reshape`` reads states joined on their batch axis (``torch.cat([h[-2], h[-1]],
     dim=0)``: rows are (block, sample)) as one row per sample: the batch size first, or several
@@ -111,6 +122,6 @@ class StateBatchFlatten(Rule):
                 yield self.report(
                     reshape.node,
                     f"`{reshape.tensor.module.describe()}`'s {state} is (num_layers * num_directions, B, H): "
-                    f"this reshape mixes samples; use {state}.permute(1, 0, 2).reshape(B, -1) "
+                    f"this reshape mixes samples; {batch_first_advice(reshape, state)} "
                     f"or torch.cat(({state}[-2], {state}[-1]), dim=-1)",
                 )

@@ -1,5 +1,5 @@
 from rnn_lint.rule import RECURRENT_CODE, Rule
-from rnn_lint.rules.rnn102_state_batch_flatten import mixes_samples
+from rnn_lint.rules.rnn102_state_batch_flatten import batch_first_advice, mixes_samples
 
 _LAYERS = ("L", "D", "LD", "LDA")
 
@@ -94,5 +94,5 @@ class StateBatchFirst(Rule):
                     reshape.node,
                     f"`{module.describe()}` has batch_first=True, but its state is still "
                     "(num_layers * num_directions, B, H): this reshape mixes samples; "
-                    "use .permute(1, 0, 2).reshape(B, -1)",
+                    f"{batch_first_advice(reshape, 'h_n' if reshape.tensor.role == 'h' else 'c_n')}",
                 )
