@@ -308,22 +308,23 @@ class _Walker(cst.CSTVisitor):
             self.carries.append(_Carry(f"{model}.{attribute}", node, node, module, list(reversed(self.loops)), model))
 
     def _touch(self, target: cst.BaseExpression, skip: set[str] = frozenset()) -> None:
-        for name in _names_in_target(target):
+        for name in names_in_target(target):
             if name not in skip:
                 for loop in self.loops:
                     loop.touched.add(name)
 
 
-def _names_in_target(target: cst.BaseExpression) -> list[str]:
+def names_in_target(target: cst.BaseExpression) -> list[str]:
+    """The names an assignment or ``for`` target binds (dotted for attributes)."""
     if isinstance(target, (cst.Name, cst.Attribute)):
         name = dotted(target)
         return [name] if name is not None else []
     if isinstance(target, (cst.Tuple, cst.List)):
-        return [name for element in target.elements for name in _names_in_target(element.value)]
+        return [name for element in target.elements for name in names_in_target(element.value)]
     if isinstance(target, cst.StarredElement):
-        return _names_in_target(target.value)
+        return names_in_target(target.value)
     if isinstance(target, cst.Subscript):
-        return _names_in_target(target.value)  # h[0] = …: part of the state replaced
+        return names_in_target(target.value)  # h[0] = …: part of the state replaced
     return []
 
 
@@ -383,4 +384,4 @@ def _is_true(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "True"
 
 
-__all__ = ["CarriedStates", "StaleCarry", "stale_carries"]
+__all__ = ["CarriedStates", "StaleCarry", "names_in_target", "stale_carries"]

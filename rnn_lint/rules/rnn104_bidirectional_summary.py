@@ -61,9 +61,7 @@ def _call_of(facts: FileFacts, tensor: Any, position: int) -> Any:
 
 def _whole_output(facts: FileFacts, tensor: Any) -> bool:
     """The module call's output, or the padded output ``pad_packed_sequence`` made of it."""
-    from rnn_lint.facts.packing import Unpack  # loads libcst
-
-    return _call_of(facts, tensor, 0) is not None or isinstance(tensor.padding, Unpack)
+    return _call_of(facts, tensor, 0) is not None or _unpacked(tensor)
 
 
 def _unpacked(tensor: Any) -> bool:
@@ -102,16 +100,10 @@ def _length_in_loop_minus_one(facts: FileFacts, part: Any, node: Any) -> bool:
     ``for i, n in enumerate(lengths): summary[i] = out[i, n - 1]``."""
     import libcst as cst
 
-    if not isinstance(part, cst.Index):
+    left = _minus_one(part.value) if isinstance(part, cst.Index) else None
+    if not isinstance(left, cst.Name):
         return False
-    value = part.value
-    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract)):
-        return False
-    if not (isinstance(value.right, cst.Integer) and value.right.value == "1" and isinstance(value.left, cst.Name)):
-        return False
-    return any(
-        value.left.value in targets and id(node) in inside for targets, inside in _loops_over_lengths(facts.module)
-    )
+    return any(left.value in targets and id(node) in inside for targets, inside in _loops_over_lengths(facts.module))
 
 
 _LOOPS: dict[int, tuple[Any, list[tuple[set[str], set[int]]]]] = {}
@@ -123,23 +115,16 @@ def _loops_over_lengths(module: cst.Module) -> list[tuple[set[str], set[int]]]:
     subscripts in its body. Found once per parsed file."""
     import libcst as cst
 
-    from rnn_lint.facts.idioms import LENGTHS_NAME
+    from rnn_lint.facts.carried_states import names_in_target
 
     known = _LOOPS.get(id(module))
     if known is not None and known[0] is module:
         return known[1]
 
-    def names_lengths(node: cst.BaseExpression) -> bool:
-        while isinstance(node, (cst.Call, cst.Attribute)):  # lengths.tolist(), batch.lengths
-            if isinstance(node, cst.Attribute) and LENGTHS_NAME.search(node.attr.value):
-                return True
-            node = node.func if isinstance(node, cst.Call) else node.value
-        return isinstance(node, cst.Name) and LENGTHS_NAME.search(node.value) is not None
-
     def iterates_lengths(node: cst.BaseExpression) -> bool:
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("enumerate", "zip"):
-            return any(names_lengths(arg.value) for arg in node.args)
-        return names_lengths(node)
+            return any(_names_lengths(arg.value) for arg in node.args)
+        return _names_lengths(node)
 
     class Loops(cst.CSTVisitor):
         def __init__(self) -> None:
@@ -148,7 +133,7 @@ def _loops_over_lengths(module: cst.Module) -> list[tuple[set[str], set[int]]]:
         def visit_For(self, node: cst.For) -> None:
             if not iterates_lengths(node.iter):
                 return
-            targets = {name.value for name in _names_in(node.target)}
+            targets = set(names_in_target(node.target))
             subscripts = _Subscripts()
             node.body.visit(subscripts)
             self.found.append((targets, subscripts.ids))
@@ -159,13 +144,6 @@ def _loops_over_lengths(module: cst.Module) -> list[tuple[set[str], set[int]]]:
 
         def visit_Subscript(self, node: cst.Subscript) -> None:
             self.ids.add(id(node))
-
-    def _names_in(target: cst.BaseExpression) -> list[cst.Name]:
-        if isinstance(target, cst.Name):
-            return [target]
-        if isinstance(target, (cst.Tuple, cst.List)):
-            return [name for element in target.elements for name in _names_in(element.value)]
-        return []
 
     loops = Loops()
     module.visit(loops)
@@ -179,26 +157,38 @@ def _time_axis(indexing: Indexing) -> int:
 
 
 def _lengths_minus_one(part: Any) -> bool:
+    """``lengths - 1`` or ``lengths.sub(1)`` (``lengths.long() - 1``, ``batch.lengths - 1`` …)."""
     import libcst as cst
-
-    from rnn_lint.facts.idioms import LENGTHS_NAME
 
     if not isinstance(part, cst.Index):
         return False
     value = part.value
-    if _sub_one(value):  # lengths.sub(1)
-        left = value.func.value
-    elif isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract):
-        if not (isinstance(value.right, cst.Integer) and value.right.value == "1"):
-            return False
-        left = value.left
-    else:
-        return False
-    while isinstance(left, (cst.Call, cst.Attribute)):  # lengths.long(), self.lengths, batch.lengths
-        if isinstance(left, cst.Attribute) and LENGTHS_NAME.search(left.attr.value):
+    left = value.func.value if _sub_one(value) else _minus_one(value)
+    return left is not None and _names_lengths(left)
+
+
+def _minus_one(value: Any) -> Any:
+    """``x`` of ``x - 1``, else None."""
+    import libcst as cst
+
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract):
+        if isinstance(value.right, cst.Integer) and value.right.value == "1":
+            return value.left
+    return None
+
+
+def _names_lengths(node: Any) -> bool:
+    """A lengths tensor: ``lengths``, ``self.lengths``, ``batch.lengths``, ``lengths.long()``,
+    ``lengths.tolist()``."""
+    import libcst as cst
+
+    from rnn_lint.facts.idioms import LENGTHS_NAME
+
+    while isinstance(node, (cst.Call, cst.Attribute)):
+        if isinstance(node, cst.Attribute) and LENGTHS_NAME.search(node.attr.value):
             return True
-        left = left.func if isinstance(left, cst.Call) else left.value
-    return isinstance(left, cst.Name) and LENGTHS_NAME.search(left.value) is not None
+        node = node.func if isinstance(node, cst.Call) else node.value
+    return isinstance(node, cst.Name) and LENGTHS_NAME.search(node.value) is not None
 
 
 def _sub_one(value: Any) -> bool:
