@@ -1192,19 +1192,27 @@ def _dict_entries(node: ast.expr) -> dict[str, ast.expr] | None:
 
 
 def _changed_names(tree: ast.Module) -> set[str]:
-    """The names changed in place anywhere (``name[k] = …``, ``del name[k]``, ``name.update(…)``
-    …) or declared ``global`` (a function may rebind them)."""
+    """The names changed in place anywhere (``_changed_in_place``) or declared ``global`` (a
+    function may rebind them)."""
     changed: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
-            if isinstance(node.value, ast.Name):
-                changed.add(node.value.id)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if isinstance(node.func.value, ast.Name) and node.func.attr in _DICT_CHANGES:
-                changed.add(node.func.value.id)
-        elif isinstance(node, ast.Global):
+        if isinstance(node, ast.Global):
             changed.update(node.names)
+        else:
+            name = _changed_in_place(node)
+            if name is not None:
+                changed.add(name)
     return changed
+
+
+def _changed_in_place(node: ast.AST) -> str | None:
+    """The name ``node`` changes in place: ``name[k] = …``, ``del name[k]``, ``name.update(…)`` …"""
+    if isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+        return node.value.id if isinstance(node.value, ast.Name) else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if isinstance(node.func.value, ast.Name) and node.func.attr in _DICT_CHANGES:
+            return node.func.value.id
+    return None
 
 
 #: Methods that change a dict in place.
@@ -1222,16 +1230,14 @@ def _unchanged_dicts(body: list[ast.stmt]) -> tuple[dict[str, dict[str, ast.expr
         for node in ast.walk(statement):
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 stores[node.id] = stores.get(node.id, 0) + 1
-            elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
-                if isinstance(node.value, ast.Name):
-                    changed.add(node.value.id)
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                if isinstance(node.func.value, ast.Name) and node.func.attr in _DICT_CHANGES:
-                    changed.add(node.func.value.id)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 found = _dict_entries(node.value)
                 if found is not None:
                     entries[node.targets[0].id] = found
+            else:
+                name = _changed_in_place(node)
+                if name is not None:
+                    changed.add(name)
     unchanged = {name: found for name, found in entries.items() if stores.get(name) == 1 and name not in changed}
     return unchanged, set(stores) | changed
 
