@@ -29,9 +29,9 @@ def batch_first_advice(reshape, state: str) -> str:
     state, else (a tensor already sliced or transposed: ``h_n[0].t()`` is (H, B)) a transpose of
     the axis it is at."""
     tensor = reshape.tensor
-    if len(tensor.axes) == 3 and tensor.axis_index("B") == 1:
-        return f"use {state}.permute(1, 0, 2).reshape(B, -1)"
     batch = tensor.axis_index("B")
+    if len(tensor.axes) == 3 and batch == 1:
+        return f"use {state}.permute(1, 0, 2).reshape(B, -1)"
     return f"put the batch axis (axis {batch} here) first, .transpose(0, {batch}), before reshaping"
 
 

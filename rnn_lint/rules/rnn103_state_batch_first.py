@@ -94,5 +94,5 @@ class StateBatchFirst(Rule):
                     reshape.node,
                     f"`{module.describe()}` has batch_first=True, but its state is still "
                     "(num_layers * num_directions, B, H): this reshape mixes samples; "
-                    f"{batch_first_advice(reshape, 'h_n' if reshape.tensor.role == 'h' else 'c_n')}",
+                    + batch_first_advice(reshape, "h_n" if reshape.tensor.role == "h" else "c_n"),
                 )
