@@ -39,18 +39,18 @@ kaiming_uniform_ keepdim keyword_only kind kwargs last_step_axis leaky_relu len 
 lint linux list load load_from_checkpoint load_project load_state_dict load_weights loads log
 logging logsumexp long lower lstm_state_module mT main manual_backward map masked_fill
 masked_fill_ math matplotlib max mean mentioned_by_name min module modules moveaxis movedim mul
-mul_ multiprocessing n_batch named named_children named_modules named_parameters namespace nargs
-nbatch ndim ndimension neg nelement new new_empty new_full new_ones new_zeros next nltk nn
-no_grad none nonlinearity normal_ num_layers numel numpy object ones ones_ opaque_bases open
-operator opt options opts orelse orthogonal_ os other otherwise out output pack_padded_sequence
-pack_sequence pad_packed_sequence pad_sequence pandas param parameter parameters params
-parse_args parse_known_args pathlib permute pickle pin_memory plain pop popitem position
-positional pow predict print prod proj_size pytest rand randn random random_ range re read
-reassigned receiver recurrent_attributes ref references register_buffer register_module
-register_parameter relu reordered replace repr requires_grad requires_grad_ reset reshape
-restore retain_graph return returns returns_class reversed rnn round run runtime s safe
-says_left_padded scipy scope searched self selu sent sentence seq seqs sequence sequences set
-set_ set_grad_enabled setattr setdefault shape share_memory_ shutil sigmoid silu sites size
+mul_ multiprocessing n_batch named named_children named_modules named_parameters names_in_target
+namespace nargs nbatch ndim ndimension neg nelement new new_empty new_full new_ones new_zeros
+next nltk nn no_grad none nonlinearity normal_ num_layers numel numpy object ones ones_
+opaque_bases open operator opt options opts orelse orthogonal_ os other otherwise out output
+pack_padded_sequence pack_sequence pad_packed_sequence pad_sequence pandas param parameter
+parameters params parse_args parse_known_args pathlib permute pickle pin_memory plain pop
+popitem position positional pow predict print prod proj_size pytest rand randn random random_
+range re read reassigned receiver recurrent_attributes ref references register_buffer
+register_module register_parameter relu reordered replace repr requires_grad requires_grad_
+reset reshape restore retain_graph return returns returns_class reversed rnn round run runtime s
+safe says_left_padded scipy scope searched self selu sent sentence seq seqs sequence sequences
+set set_ set_grad_enabled setattr setdefault shape share_memory_ shutil sigmoid silu sites size
 sklearn slice socket sorted spacy sparse_ squeeze squeeze_ src stack stale_carries star
 star_imports startswith state_dict staticmethod std step store_false store_true str string
 struct sub subprocess sum summaries summary super swapaxes swapdims sys t table tanh tensor test
