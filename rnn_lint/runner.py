@@ -70,8 +70,11 @@ def lint_paths(
     With ``cache_dir``, a file whose content was linted before with the same tool, settings and
     answers from the project index is served from the result cache there
     (``rnn_lint.result_cache``)."""
-    tasks = plan(paths, settings, force_exclude=force_exclude)
-    index = _project_index(paths, settings, tasks, project, cache_dir, jobs)
+    sources = discover(paths, settings, force_exclude=force_exclude)
+    tasks = _tasks(sources, settings)
+    # the files found are the index's own when it covers the paths named (no walk twice)
+    found = None if force_exclude else [source.path for source in sources]
+    index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found)
     _use_project(index)
     cache = _open_cache(cache_dir, settings, project=index is not None)
     findings: list[Finding] = []
@@ -111,8 +114,11 @@ def fix_paths(
     include a fix that would apply is fixed from its bytes on disk, never from recorded edits.
     Symlinks are written through only to targets inside the folders named (see
     ``fixer.write_fixed``)."""
-    tasks = plan(paths, settings, force_exclude=force_exclude)
-    index = _project_index(paths, settings, tasks, project, cache_dir, jobs)
+    sources = discover(paths, settings, force_exclude=force_exclude)
+    tasks = _tasks(sources, settings)
+    # the files found are the index's own when it covers the paths named (no walk twice)
+    found = None if force_exclude else [source.path for source in sources]
+    index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found)
     _use_project(index)
     cache = _open_cache(cache_dir, settings, project=index is not None)
     results: list[FixedFile] = []
@@ -232,18 +238,25 @@ def _read_plain(path: str) -> bytes | None:
 def _cross_file_digest(path: str) -> str:
     """A digest of everything the project index can tell ``path`` ("" when linting files alone):
     a file's recorded findings are only valid with the same answers."""
-    view = project_view(path)
-    return "" if view is None else view.digest()
+    if _PROJECT is None:
+        return ""
+    from rnn_lint.facts.project_semantics import told
+
+    return told(_PROJECT, path)
 
 
 def plan(paths: Sequence[str | os.PathLike], settings: Settings, *, force_exclude: bool = False) -> list[FileTask]:
     """The files to lint, each with the rules that apply to it; files no rule applies to are left
     out. Selectors are not validated here (see ``config.load_settings`` and the CLI)."""
+    return _tasks(discover(paths, settings, force_exclude=force_exclude), settings)
+
+
+def _tasks(sources: Iterable[SourceFile], settings: Settings) -> list[FileTask]:
     selected = tuple(select_rules(all_rules(), settings.select, settings.ignore, settings.extend_select))
     per_file = [(PathPatterns([pattern], settings.root), codes) for pattern, codes in settings.per_file_ignores.items()]
     tasks = []
     rules_when_ignoring: dict[tuple[str, ...], tuple[type[Rule], ...]] = {(): selected}  # 10,000 files, few sets
-    for source in discover(paths, settings, force_exclude=force_exclude):
+    for source in sources:
         ignored = tuple(
             code
             for patterns, codes in per_file
@@ -547,17 +560,24 @@ def _project_index(
     project: bool,
     cache_dir: str | os.PathLike | None = None,
     jobs: int | None = None,
+    found: Sequence[str] | None = None,
 ):
     """The index of the project enclosing ``paths``, when asked for and there is something to lint.
     It covers the whole project whichever files were named, so ``rnn-lint model.py`` and a run
     over the tree report the same findings in model.py. Its summaries live in the same cache
-    folder as the results (none with ``--no-cache``)."""
+    folder as the results (none with ``--no-cache``). ``found``: the files discovered under
+    ``paths`` (see ``load_project``)."""
     if not project or not tasks:
         return None
     from rnn_lint.project import load_project
 
     return load_project(
-        paths, settings, cache_dir=cache_dir, use_cache=cache_dir is not None, jobs=max(1, jobs or default_jobs())
+        paths,
+        settings,
+        cache_dir=cache_dir,
+        use_cache=cache_dir is not None,
+        jobs=max(1, jobs or default_jobs()),
+        found=found,
     )
 
 

@@ -115,12 +115,30 @@ def test_a_changed_tree_reads_only_the_files_that_changed(tmp_path: Path, monkey
     files = [str(p) for p in tmp_path.rglob("*.py")]
     changed = ProjectIndex.build(tmp_path, files, cache)
     read_again = sorted(name for name in read if name.endswith(".py"))
-    # not the files found to build, define or mention something (a file that mentions no
-    # capitalised name is read again: finding that out costs less than storing its words)
-    assert read_again == ["new.py", "other.py", "train.py"]
+    # only the files that changed: not those found to build, define or mention something, nor
+    # other.py, whose record says it mentions none of the names asked about again
+    assert read_again == ["new.py", "train.py"]
     fresh = ProjectIndex.build(tmp_path, files)
     assert changed.summaries == fresh.summaries
     assert sites(changed, tmp_path) == sites(fresh, tmp_path) == ["new.py:1", "train.py:1"]
+
+
+def test_an_unchanged_file_is_read_again_when_it_may_mention_a_new_name(tmp_path: Path) -> None:
+    # other.py mentions none of the names asked about in the first run (Net); once net.py
+    # defines a second model, Dec, the names asked about change and other.py is searched again
+    write(tmp_path, {"net.py": MODEL, "other.py": "from net import Dec\nd = Dec(8, 3)\n"})
+    cache = Cache(tmp_path / ".rnn_lint_cache")
+    first = ProjectIndex.build(tmp_path, [str(p) for p in tmp_path.rglob("*.py")], cache)
+    assert str(tmp_path / "other.py") not in first.summaries
+    decoder = """
+class Dec(nn.Module):
+    def __init__(self, h, n_layers):
+        self.rnn = nn.LSTM(h, h, n_layers)
+"""
+    write(tmp_path, {"net.py": MODEL + decoder})
+    changed = ProjectIndex.build(tmp_path, [str(p) for p in tmp_path.rglob("*.py")], cache)
+    found = changed.parameter_sites(Symbol("class", str(tmp_path / "net.py"), "Dec"), "n_layers") or []
+    assert [(Path(site.path).name, site.value) for site in found] == [("other.py", 3)]
 
 
 def test_an_unchanged_tree_answers_from_the_cache_without_its_summaries(tmp_path: Path) -> None:

@@ -165,6 +165,22 @@ _RUNNING: set[str] = set()
 _RUNS: weakref.WeakKeyDictionary[ProjectIndex, tuple[dict[Symbol, Any], dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
+#: What ``ProjectView.digest`` is for a file the index did not summarise.
+_TOLD_NOTHING = fingerprint({})
+
+
+def told(index: ProjectIndex, path: str) -> str:
+    """``ProjectView(index, path).digest()`` (``path``: absolute and normalised), without making
+    a view for each of the many files the index did not summarise: the project tells them
+    nothing."""
+    stored = index.stored_answer(path)
+    if stored is not None:
+        return stored
+    if path not in index.summaries:
+        return _TOLD_NOTHING
+    return ProjectView(index, path).digest()
+
+
 class ProjectView:
     """The index seen from one file (``path``: absolute)."""
 

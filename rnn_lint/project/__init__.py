@@ -24,17 +24,24 @@ def load_project(
     cache_dir: str | os.PathLike | None = None,
     use_cache=True,
     jobs: int = 1,
+    found: Sequence[str] | None = None,
 ) -> ProjectIndex:
     """The index of the project enclosing ``paths``: every Python file under its root that the
     settings' excludes and ``.gitignore`` leave in (those are not the project's own code), built
-    on ``jobs`` processes when cold."""
+    on ``jobs`` processes when cold. ``found``: the files ``discover`` found under ``paths`` with
+    these settings, used when the index covers exactly ``paths`` (a run over the whole project
+    walks it once)."""
     from rnn_lint.cache import CACHE_DIR_NAME, Cache
     from rnn_lint.config import Settings
     from rnn_lint.discover import discover
 
     root = find_root(paths)
     settings = settings if settings is not None else Settings(root=root)
-    files = [source.path for source in discover(_scope(root, paths), settings)]
+    scope = _scope(root, paths)
+    if found is not None and [os.path.abspath(path) for path in scope] == [os.path.abspath(path) for path in paths]:
+        files = list(found)
+    else:
+        files = [source.path for source in discover(scope, settings)]
     cache = None
     if use_cache:
         cache = Cache(Path(cache_dir) if cache_dir is not None else root / CACHE_DIR_NAME)

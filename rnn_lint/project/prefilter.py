@@ -18,6 +18,7 @@ under ``a/`` (``a.b.Encoder`` may name any of them), as the index's own resoluti
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -44,10 +45,21 @@ _ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_][A-Za-z0-9_]*)|[\"']([A-Za-z_][A-Za-z0-
 _DEFINITION = re.compile(r"(?:class|def)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 
 #: Bump when what a record holds, or how it is found, changes.
-RECORD_FORMAT = "3"
+RECORD_FORMAT = "4"
 #: What a stored record holds after the file's stamp, each None until a run needed it.
-RECORD_FIELDS = ("content key", "builds recurrent", "words", "definitions", "imports", "imports *", "named")
-_KEY, _RECURRENT, _WORDS, _DEFINED, _IMPORTS, _STARRED, _NAMED = range(len(RECORD_FIELDS))
+#: "mentions none of": the keys (``_names_key``) of the name sets ``mentioning`` found the file
+#: does not mention — the next run, asking for the same names, need not read it again.
+RECORD_FIELDS = (
+    "content key",
+    "builds recurrent",
+    "words",
+    "definitions",
+    "imports",
+    "imports *",
+    "named",
+    "mentions none of",
+)
+_KEY, _RECURRENT, _WORDS, _DEFINED, _IMPORTS, _STARRED, _NAMED, _SILENT = range(len(RECORD_FIELDS))
 
 
 def _alternatives(words: Iterable[str]) -> str:
@@ -68,6 +80,11 @@ def _alternatives(words: Iterable[str]) -> str:
         return f"(?:{body})?" if "" in node else body
 
     return pattern(trie)
+
+
+def _names_key(names: Iterable[str]) -> str:
+    """A short key for a set of names (what a record remembers a file does not mention)."""
+    return hashlib.blake2b(" ".join(sorted(names)).encode(), digest_size=8).hexdigest()
 
 
 def _named_in(text: str) -> str:
@@ -107,6 +124,8 @@ class TextPrefilter:
         self._imports: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._ancestors: dict[str, frozenset[str]] = {}
         self._star_files: list[str] | None = None
+        #: path → the name sets this run found it mentions none of (what its record keeps)
+        self._silent: dict[str, list[str]] = {}
 
     def add(self, path: str, stamp: str, text: str | None = None, record: list[Any] | None = None) -> None:
         """A project file: its text (read now), or what a run before found in it when its stamp
@@ -118,8 +137,15 @@ class TextPrefilter:
         self._found[path] = list(record[1:]) if record is not None else [None] * len(RECORD_FIELDS)
 
     def records(self) -> dict[str, list[Any]]:
-        """path → [stamp, *what was found] (None: never needed), to be given back to ``add``."""
-        return {path: [self._stamps[path], *self._found[path]] for path in self.paths}
+        """path → [stamp, *what was found] (None: never needed), to be given back to ``add``.
+        A file's "mentions none of" keeps the name sets asked about in this run only, so that
+        it does not grow as the project's names change."""
+        records = {}
+        for path in self.paths:
+            found = list(self._found[path])
+            found[_SILENT] = self._silent.get(path)
+            records[path] = [self._stamps[path], *found]
+        return records
 
     def text(self, path: str) -> str:
         text = self._texts.get(path)
@@ -168,9 +194,14 @@ class TextPrefilter:
         # words). Lower-case names (functions) start at almost every place: then each file is
         # split into words once, for every round.
         anywhere = re.compile(_alternatives(names)) if all(name[:1].isupper() for name in names) else None
+        key = _names_key(names)
         for path in self.paths:
-            if anywhere is not None and self._found[path][_WORDS] is None and anywhere.search(self.text(path)) is None:
-                continue
+            if anywhere is not None and self._found[path][_WORDS] is None:
+                if key in (self._found[path][_SILENT] or ()) or anywhere.search(self.text(path)) is None:
+                    silent = self._silent.setdefault(path, [])
+                    if key not in silent:
+                        silent.append(key)
+                    continue
             for name in names.intersection(self.identifiers(path)):
                 found.setdefault(name, []).append(path)
         return found
