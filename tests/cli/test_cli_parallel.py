@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import threading
 
 import pytest
@@ -75,3 +76,45 @@ def test_the_garbage_collector_is_put_back(many_files):
     before = (gc.get_threshold(), gc.get_freeze_count())
     findings = runner.lint_paths([many_files], Settings(root=many_files), jobs=2)
     assert findings and (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_many_files_are_settled_in_a_forked_process_with_the_same_results(monkeypatch, many_files, tmp_path_factory):
+    if runner._pool_context().get_start_method() != "fork":
+        pytest.skip("files are settled apart only where processes are forked (Linux, one thread)")
+    settings = Settings(root=many_files)
+    cache_here, cache_apart = tmp_path_factory.mktemp("here"), tmp_path_factory.mktemp("apart")
+    here = runner.lint_paths([many_files], settings, jobs=2, cache_dir=cache_here)
+    marker = tmp_path_factory.mktemp("marker") / "settled apart"
+    real_child = runner._quiet_files_child
+
+    def child(*args):
+        marker.write_text(str(os.getpid()))
+        real_child(*args)
+
+    monkeypatch.setattr(runner, "MIN_FILES_TO_SETTLE_APART", 10)
+    monkeypatch.setattr(runner, "_quiet_files_child", child)
+    apart = runner.lint_paths([many_files], settings, jobs=2, cache_dir=cache_apart)
+    assert apart == here and len(here) > 100
+    assert int(marker.read_text()) != os.getpid()  # another process settled them
+    # the stamps it sent back are those of the files it read: the cache records the same
+    assert _result_entries(cache_apart) == _result_entries(cache_here) != {}
+
+
+def _result_entries(cache_dir) -> dict:
+    import json
+
+    entries = {}
+    for index in sorted(cache_dir.rglob("results/*/*.json")):
+        entries.update(json.loads(index.read_text())["files"])
+    # whether the timestamps were old enough to be trusted depends on when the file was read
+    return {path: entry[:4] + entry[5:] for path, entry in entries.items()}
+
+
+def test_a_settling_process_that_dies_leaves_the_work_to_the_run(monkeypatch, many_files):
+    if runner._pool_context().get_start_method() != "fork":
+        pytest.skip("files are settled apart only where processes are forked (Linux, one thread)")
+    settings = Settings(root=many_files)
+    expected = runner.lint_paths([many_files], settings, jobs=1)
+    monkeypatch.setattr(runner, "MIN_FILES_TO_SETTLE_APART", 10)
+    monkeypatch.setattr(runner, "_quiet_files_child", lambda *args: os._exit(9))
+    assert runner.lint_paths([many_files], settings, jobs=2) == expected
