@@ -3,10 +3,10 @@
     paths ─▶ discover ─▶ rules per file (select / ignore / per-file-ignores) ─▶ workers ─▶ sorted
 
 The work for one file is ``engine.lint_file`` (or ``fixer.fix_file``). Files whose text concerns
-no rule are settled first by reading them (nearly all files of a big tree: in a forked
-process, while this one imports libcst for the others); a process pool spreads the others, the files to parse, over the cores in chunks; a small run
-stays in this process, since starting workers would cost more than it saves. Results do not
-depend on the number of workers.
+no rule are settled first by reading them (nearly all files of a big tree: in a forked process,
+while this one imports libcst for the others); a process pool spreads the others, the files to
+parse, over the cores in chunks; a small run stays in this process, since starting workers
+would cost more than it saves. Results do not depend on the number of workers.
 """
 
 from __future__ import annotations
