@@ -74,13 +74,18 @@ def lint_paths(
     tasks = _tasks(sources, settings)
     # the files found are the index's own when it covers the paths named (no walk twice)
     found = None if force_exclude else [source.path for source in sources]
-    index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found)
-    _use_project(index)
-    cache = _open_cache(cache_dir, settings, project=index is not None)
-    findings: list[Finding] = []
-    if cache is not None:
-        tasks, findings = _served_from_cache(tasks, cache)
-    tasks, quiet = _set_aside_quiet_files(tasks, stamped=cache is not None, jobs=jobs)
+    cache = _open_cache(cache_dir, settings, project=project and bool(tasks))
+    started = _settle_early(tasks, cache, jobs)
+    try:
+        index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found)
+        _use_project(index)
+        findings: list[Finding] = []
+        if cache is not None:
+            tasks, findings = _served_from_cache(tasks, cache)  # none: the cache was empty
+        tasks, quiet = _set_aside_quiet_files(tasks, stamped=cache is not None, jobs=jobs, started=started)
+    finally:
+        if started is not None:
+            started.cancel()
     if cache is not None:
         for path, stamp in quiet:
             cache.record(path, stamp, [], cross_file_digest=_cross_file_digest(path))
@@ -118,19 +123,25 @@ def fix_paths(
     tasks = _tasks(sources, settings)
     # the files found are the index's own when it covers the paths named (no walk twice)
     found = None if force_exclude else [source.path for source in sources]
-    index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found)
-    _use_project(index)
-    cache = _open_cache(cache_dir, settings, project=index is not None)
-    results: list[FixedFile] = []
-    if cache is not None:
-        tasks, unfixable = _served_from_cache(
-            tasks, cache, usable=lambda found: not any(applicable(f.fix, unsafe_fixes) for f in found)
-        )
-        by_path: dict[str, list[Finding]] = {}
-        for finding in unfixable:
-            by_path.setdefault(finding.path, []).append(finding)
-        results = [FixedFile(path, found, 0) for path, found in by_path.items()]
-    tasks, quiet = _set_aside_quiet_files(tasks, stamped=cache is not None, jobs=jobs)  # nothing to fix there
+    cache = _open_cache(cache_dir, settings, project=project and bool(tasks))
+    started = _settle_early(tasks, cache, jobs)
+    try:
+        index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found)
+        _use_project(index)
+        results: list[FixedFile] = []
+        if cache is not None:
+            tasks, unfixable = _served_from_cache(  # none: the cache was empty
+                tasks, cache, usable=lambda found: not any(applicable(f.fix, unsafe_fixes) for f in found)
+            )
+            by_path: dict[str, list[Finding]] = {}
+            for finding in unfixable:
+                by_path.setdefault(finding.path, []).append(finding)
+            results = [FixedFile(path, found, 0) for path, found in by_path.items()]
+        # nothing to fix in a quiet file
+        tasks, quiet = _set_aside_quiet_files(tasks, stamped=cache is not None, jobs=jobs, started=started)
+    finally:
+        if started is not None:
+            started.cancel()
     if cache is not None:
         for path, stamp in quiet:
             cache.record(path, stamp, [], cross_file_digest=_cross_file_digest(path))
@@ -183,26 +194,45 @@ def _served_from_cache(
 
 
 def _set_aside_quiet_files(
-    tasks: list[FileTask], *, stamped: bool, jobs: int | None = 1
+    tasks: list[FileTask], *, stamped: bool, jobs: int | None = 1, started: _SettlingApart | None = None
 ) -> tuple[list[FileTask], list[tuple[str, Any]]]:
     """(the tasks to analyse, (path, stamp) of the files set aside): a file whose text concerns
-    no rule (``engine.may_find``) has no finding, which this process can tell by reading it. Most
-    files of a big tree are such files; sending each to a worker and its result back cost more
-    than reading it here, and the workers are left the files that are parsed.
+    no rule (``engine.may_find``), and which the project does not involve, has no finding, which
+    this process can tell by reading it. Most files of a big tree are such files; sending each to
+    a worker and its result back cost more than reading it here, and the workers are left the
+    files that are parsed.
 
     Many files on more than one core (``MIN_FILES_TO_SETTLE_APART``): a forked process reads them
     while this one imports what the analysis needs (``_load_analysis``), at the same time instead
-    of one after the other."""
+    of one after the other. ``started``: such a process, started on these tasks before the project
+    index was built (a cold run: see ``_settle_early``)."""
     outcome = None
-    if max(1, jobs or default_jobs()) > 1 and len(tasks) >= MIN_FILES_TO_SETTLE_APART:
-        outcome = _quiet_files_apart(tasks, stamped)
+    if started is not None and started.count == len(tasks):
+        outcome = started.outcome()
+    elif max(1, jobs or default_jobs()) > 1 and len(tasks) >= MIN_FILES_TO_SETTLE_APART:
+        apart = _SettlingApart.start(tasks, stamped)
+        outcome = apart.outcome() if apart is not None else None
     if outcome is None:
         try:
             outcome = _quiet_files(tasks, stamped)
         except (KeyboardInterrupt, Terminated) as stop:
             raise Interrupted("SIGTERM" if isinstance(stop, Terminated) else "SIGINT", []) from None
     analysed, quiet = outcome
+    if _PROJECT is not None:  # the text alone was read: a file the project involves is analysed
+        involved = {index for index, _ in quiet if _involved(tasks[index].source.path)}
+        if involved:
+            analysed = sorted([*analysed, *involved])
+            quiet = [(index, stamp) for index, stamp in quiet if index not in involved]
     return [tasks[index] for index in analysed], [(tasks[index].source.path, stamp) for index, stamp in quiet]
+
+
+def _involved(path: str) -> bool:
+    """Whether the project can make a file concern a rule that its text alone does not
+    (``ProjectView.involves``); only a file the index summarised can be."""
+    if path not in _PROJECT.summaries:
+        return False
+    view = project_view(path)
+    return view is not None and view.involves()
 
 
 #: From this many files to settle, on two cores or more, settling them goes to a forked process.
@@ -211,46 +241,72 @@ MIN_FILES_TO_SETTLE_APART = 1000
 
 
 def _quiet_files(tasks: list[FileTask], stamped: bool) -> tuple[list[int], list[tuple[int, Any]]]:
-    """(the indices of the tasks to analyse, (index, stamp) of the quiet ones)."""
+    """(the indices of the tasks to analyse, (index, stamp) of the quiet ones), from their text."""
     analysed: list[int] = []
     quiet: list[tuple[int, Any]] = []
     for index, task in enumerate(tasks):
         path = task.source.path
         stamp, data = _read(path, hashed=False) if stamped else (None, _read_plain(path))
-        if data is None or may_find(path, task.rules, data, project=project_view(path)):
+        if data is None or may_find(path, task.rules, data):
             analysed.append(index)  # an unreadable file's RNN000 is the engine's to word
         else:
             quiet.append((index, stamp))
     return analysed, quiet
 
 
-def _quiet_files_apart(tasks: list[FileTask], stamped: bool) -> tuple[list[int], list[tuple[int, Any]]] | None:
-    """``_quiet_files`` in a forked process while this one loads the analysis; None where
-    processes are not forked (they would import everything again) or when the process died."""
-    context = _pool_context()
-    if context.get_start_method() != "fork":
+def _settle_early(tasks: list[FileTask], cache: ResultCache | None, jobs: int | None) -> _SettlingApart | None:
+    """A cold run over many files: their text is read in a forked process from now on, while this
+    one builds the project index and imports libcst (a warm run settles only the files the cache
+    cannot serve, once it is known which)."""
+    if cache is not None and cache.entries:
         return None
-    receiver, sender = context.Pipe(duplex=False)
-    # forked: the tasks and the project index are inherited, not sent
-    process = context.Process(target=_quiet_files_child, args=(tasks, stamped, sender, os.getpid()), daemon=True)
-    process.start()
-    sender.close()
-    try:
-        _load_analysis()
-        analysed, quiet = receiver.recv()
-    except EOFError:
+    if max(1, jobs or default_jobs()) == 1 or len(tasks) < MIN_FILES_TO_SETTLE_APART:
         return None
-    except (KeyboardInterrupt, Terminated) as stop:
-        process.kill()
-        raise Interrupted("SIGTERM" if isinstance(stop, Terminated) else "SIGINT", []) from None
-    finally:
-        receiver.close()
-        process.join()
-    return analysed, [(index, stamp if stamp is None else Stamp(*stamp)) for index, stamp in quiet]
+    return _SettlingApart.start(tasks, stamped=cache is not None)
+
+
+class _SettlingApart:
+    """``_quiet_files`` in a forked process (the tasks are inherited, not sent)."""
+
+    def __init__(self, process, receiver, count: int) -> None:
+        self.process, self.receiver = process, receiver
+        self.count = count  # how many tasks it settles
+
+    @classmethod
+    def start(cls, tasks: list[FileTask], stamped: bool) -> _SettlingApart | None:
+        """None where processes are not forked: a fresh interpreter would import everything again."""
+        context = _pool_context()
+        if context.get_start_method() != "fork":
+            return None
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_quiet_files_child, args=(tasks, stamped, sender, os.getpid()), daemon=True)
+        process.start()
+        sender.close()
+        return cls(process, receiver, len(tasks))
+
+    def outcome(self) -> tuple[list[int], list[tuple[int, Any]]] | None:
+        """What it found, once this process has loaded the analysis; None if it died."""
+        try:
+            _load_analysis()
+            analysed, quiet = self.receiver.recv()
+        except EOFError:
+            return None
+        except (KeyboardInterrupt, Terminated) as stop:
+            raise Interrupted("SIGTERM" if isinstance(stop, Terminated) else "SIGINT", []) from None
+        finally:
+            self.cancel()
+        return analysed, [(index, stamp if stamp is None else Stamp(*stamp)) for index, stamp in quiet]
+
+    def cancel(self) -> None:
+        """Stop it if it still runs (the run stopped before it needed it)."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.receiver.close()
 
 
 def _quiet_files_child(tasks: list[FileTask], stamped: bool, sender, parent: int) -> None:
-    _start_worker(None, parent, _PROJECT)
+    _start_worker(None, parent)
     analysed, quiet = _quiet_files(tasks, stamped)
     # stamps as tuples: ten thousand dataclasses take a while to pickle
     fields = [

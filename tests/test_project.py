@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from rnn_lint import runner
 from rnn_lint.cache import Cache
 from rnn_lint.config import Settings
 from rnn_lint.facts.project_semantics import ProjectView
@@ -737,6 +738,22 @@ def test_messages_name_where_the_encoder_is_built(translator: Path, monkeypatch)
         "`self.encoder.rnn (the Encoder built in translator/single.py:29 with bidirectional=True)`"
         in (messages[("single.py", 26)])
     )
+
+
+def test_files_settled_in_a_forked_process_still_see_the_project(translator: Path, monkeypatch, tmp_path) -> None:
+    """A cold run over many files reads their text in a forked process while the index is built;
+    a file whose text concerns no rule but which the project involves (a holder of an encoder
+    whose LSTM is in another file) is analysed all the same."""
+    if runner._pool_context().get_start_method() != "fork":
+        pytest.skip("files are settled apart only where processes are forked (Linux, one thread)")
+    monkeypatch.chdir(translator)
+    monkeypatch.setattr(runner, "MIN_FILES_TO_SETTLE_APART", 1)
+    involved: list[str] = []
+    real = runner._involved
+    monkeypatch.setattr(runner, "_involved", lambda path: real(path) and not involved.append(path))
+    found = lint_paths([str(translator)], Settings(root=translator), jobs=2, cache_dir=tmp_path / "cache")
+    assert {(os.path.abspath(f.path), f.line, f.code) for f in found} == project_expectations(translator)
+    assert involved  # the case this is about did occur
 
 
 @pytest.mark.parametrize(
