@@ -1112,3 +1112,56 @@ def test_a_base_class_sets_weights_only_when_it_fills_parameters(tmp_path: Path,
     )
     found = findings_of([tmp_path], tmp_path)
     assert ((str(tmp_path / "model.py"), 9, "RNN201") in found) is reported
+
+
+KEON_MODEL = """
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self, vocab, hidden, n_layers=1):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, hidden)
+        self.gru = nn.GRU(hidden, hidden, n_layers, bidirectional=True)
+
+    def forward(self, src):
+        return self.gru(self.embed(src))
+
+
+class Decoder(nn.Module):
+    def __init__(self, vocab, hidden, n_layers=1):
+        super().__init__()
+        self.n_layers = n_layers
+        self.gru = nn.GRU(hidden, hidden, n_layers)
+
+    def forward(self, tok, hidden):
+        return self.gru(tok, hidden)
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, encoder, decoder):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def forward(self, src, trg):
+        _, hidden = self.encoder(src)
+        return self.decoder(trg, hidden[: self.decoder.n_layers])
+"""
+
+
+@pytest.mark.parametrize("decoder_layers, reported", [(1, False), (2, True)])
+def test_a_state_cut_at_another_modules_layer_count_of_one_mixes_nothing(
+    tmp_path: Path, decoder_layers: int, reported: bool
+) -> None:
+    """keon/seq2seq: a two-layer bidirectional encoder's state cut at the decoder's layer count;
+    the decoder is built with one layer, so the cut is row 0 (layer 0 forward) however the rows
+    are read. With two decoder layers it is layer 0's two directions (RNN101)."""
+    train = (
+        "from model import Encoder, Decoder, Seq2Seq\n\n"
+        f"model = Seq2Seq(Encoder(100, 32, n_layers=2), Decoder(100, 32, n_layers={decoder_layers}))\n"
+    )
+    write(tmp_path, {"model.py": KEON_MODEL, "train.py": train, "pyproject.toml": ""})
+    found = {(Path(path).name, line, code) for path, line, code in findings_of([tmp_path], tmp_path)}
+    line = KEON_MODEL.splitlines().index("        return self.decoder(trg, hidden[: self.decoder.n_layers])") + 1
+    assert (("model.py", line, "RNN101") in found) is reported

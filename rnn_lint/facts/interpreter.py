@@ -875,7 +875,7 @@ class Interpreter(
             part = element.slice
             if isinstance(part, cst.Slice):
                 bounds = [self._eval(b, frame) if b is not None else None for b in (part.lower, part.upper, part.step)]
-                items.append(("full",) if all(b is None for b in bounds) else ("slice",))
+                items.append(("full",) if all(b is None for b in bounds) else ("slice", *bounds))
                 continue
             if isinstance(part.value, cst.Ellipsis):
                 items.append(("ellipsis",))

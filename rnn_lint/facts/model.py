@@ -193,7 +193,7 @@ class Reshape:
 @dataclass(eq=False)
 class Indexing:
     """``t[...]`` on a tensor we follow. ``items`` per indexed axis: ("int", Sym), ("full",),
-    ("slice",), or ("other",)."""
+    ("slice", lower, upper, step) with each bound's value (None when absent), or ("other",)."""
 
     node: cst.Subscript
     tensor: Tensor

@@ -200,7 +200,8 @@ def transpose_all(tensor: Tensor) -> Tensor:
 
 def index(tensor: Tensor, items: Sequence[tuple[Any, ...]]) -> Tensor:
     """The tensor after ``t[items]``. Items: ("int", Sym), ("index", Sym) (an integer of unknown
-    value, ``h[2 * i]``), ("full",), ("slice",), ("none",), ("ellipsis",), ("other",)."""
+    value, ``h[2 * i]``), ("full",), ("slice", lower, upper, step) (the bounds' values), ("none",), ("ellipsis",),
+    ("other",)."""
     if tensor.axes is None:
         return tensor
     axes = list(tensor.axes)

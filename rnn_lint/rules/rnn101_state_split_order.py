@@ -1,6 +1,6 @@
 import re
 
-from rnn_lint.facts.values import ONE
+from rnn_lint.facts.values import ONE, python_number
 from rnn_lint.rule import RECURRENT_CODE, Rule
 
 #: Names of a layer count: n_layers, num_layers, nlayers, layers, rnn_layers …
@@ -13,7 +13,8 @@ class StateSplitOrder(Rule):
     Flags a `view`/`reshape` that splits the first axis of `h_n`/`c_n` as
     `(num_directions, num_layers, …)`, and one that splits a bidirectional output's features as
     `(…, hidden, num_directions)`. Also flags a bidirectional module's `h_n`/`c_n` cut at its
-    layer count (`h_n[:n_layers]`, `h_n[self.n_layers:]`, unless it certainly has one layer), a
+    layer count (`h_n[:n_layers]`, `h_n[self.n_layers:]`, unless it certainly has one layer, or
+    the count is certainly 1: `[:1]` is layer 0's forward row however the rows are read), a
     direction-major reading: the first `num_layers` rows are whole layers, both directions, not
     "the forward states" (spro's batched seq2seq tutorial hands its decoder layer 0's two
     directions so).
@@ -95,6 +96,10 @@ class StateSplitOrder(Rule):
                 continue
             # right only with one layer: silent when that is the only count it is built with
             if facts.default_holds(module, "num_layers") == 1 or not indexing.items or indexing.items[0][0] != "slice":
+                continue
+            # [:1] is layer 0's forward row however the rows are read: no directions to mix
+            _, lower, upper, _ = indexing.items[0]
+            if lower is None and python_number(upper) == 1:
                 continue
             if _layer_count_slice(indexing.node.slice[0].slice):
                 state = "h_n" if tensor.role == "h" else "c_n"
