@@ -16,6 +16,7 @@ import re
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:  # libcst is only needed once a file is actually parsed
@@ -228,6 +229,20 @@ class RecurrentCode:
 
 
 RECURRENT_CODE = RecurrentCode(_RECURRENT_CODE)
+
+
+def is_test_file(path: str) -> bool:
+    """A test module (``test_*.py``, ``*_test.py``, ``conftest.py``, or under ``tests/``/``test/``):
+    models built there are never trained, so how they are configured or initialised is beside
+    the point."""
+    pure = PurePath(path)
+    name = pure.name
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+        or any(part in ("tests", "test") for part in pure.parts[:-1])
+    )
 
 
 class Rule:

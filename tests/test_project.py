@@ -179,12 +179,53 @@ def test_cli_isolated_flag(project: Path, monkeypatch, capsys) -> None:
 
 
 def test_a_changed_site_changes_the_verdict(project: Path, monkeypatch) -> None:
-    """The index follows the files: a second construction with two layers silences RNN301."""
+    """The index follows the files: a second construction with two layers leaves train.py's
+    the only one named; a second one with one layer and dropout is named too (one message)."""
     monkeypatch.chdir(project)
     decoder = str(project / "seq2seq/models/decoder.py")
-    assert (decoder, 9, "RNN301") in findings_of([decoder], project)
+    alone = messages_of([decoder], project)[("decoder.py", 9)]
+    assert "built in train.py:20 with n_layers=1 (the --n_layers default)" in alone
     (project / "serve.py").write_text("from seq2seq.models import Decoder\n\nmodel = Decoder(64, 100, n_layers=2)\n")
-    assert (decoder, 9, "RNN301") not in findings_of([decoder], project)
+    disagreeing = messages_of([decoder], project)[("decoder.py", 9)]
+    assert disagreeing.startswith("dropout does nothing in the Decoder built in train.py:20 with n_layers=1")
+    (project / "serve.py").write_text("from seq2seq.models import Decoder\n\nmodel = Decoder(64, 100, n_layers=1)\n")
+    two = messages_of([decoder], project)[("decoder.py", 9)]
+    assert "(the --n_layers default)" in two and "serve.py:3" in two
+
+
+def test_a_construction_named_only_where_it_is_trained(tmp_path: Path) -> None:
+    """The constructions disagree: the one that builds a single layer with dropout is named, unless
+    it is in a test, or its model gets weights from a checkpoint (an evaluation script)."""
+    model = (
+        "import torch.nn as nn\n\n\nclass Decoder(nn.Module):\n"
+        "    def __init__(self, vocab, hidden, n_layers=1, dropout_p=0.0):\n"
+        "        super().__init__()\n"
+        "        self.rnn = nn.GRU(hidden, hidden, n_layers, dropout=dropout_p)\n"
+    )
+    write(tmp_path, {"pyproject.toml": "", "model.py": model})
+    train = "from model import Decoder\n\ndecoder = Decoder(100, 32, dropout_p=0.2)\n"
+    stacked = "from model import Decoder\n\ndecoder = Decoder(100, 32, n_layers=2, dropout_p=0.5)\n"
+    loaded = (
+        "import torch\nfrom model import Decoder\n\ndecoder = Decoder(100, 32, dropout_p=0.2)\n"
+        "decoder.load_state_dict(torch.load('decoder.pt'))\n"
+    )
+    cases = [
+        ({"train.py": train, "tests/test_decoder.py": stacked}, "train.py:3"),  # a test does not veto
+        ({"train.py": stacked, "tests/test_decoder.py": train}, None),  # nor is one named
+        ({"train.py": stacked, "evaluate.py": loaded}, None),  # an evaluation script's model
+        ({"train.py": train, "evaluate.py": loaded.replace("dropout_p=0.2", "n_layers=2")}, "train.py:3"),
+        ({"train.py": train.replace("0.2", "0.0"), "other.py": stacked}, None),
+    ]
+    for files, named in cases:
+        for stale in ("train.py", "evaluate.py", "other.py", "tests/test_decoder.py"):
+            (tmp_path / stale).unlink(missing_ok=True)
+        write(tmp_path, files)
+        messages = messages_of([tmp_path], tmp_path)
+        found = messages.get(("model.py", 7))
+        if named is None:
+            assert found is None, (files, found)
+        else:
+            assert found is not None and f"in the Decoder built in {named} with" in found, (files, found)
 
 
 # --- pieces of the index ---------------------------------------------------------------------------

@@ -34,11 +34,19 @@ import os
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rnn_lint.facts.values import Const, Instance, Opaque
 from rnn_lint.project.index import UNKNOWN_VALUE, ProjectIndex, Site, Symbol, digest, fingerprint
 from rnn_lint.project.summary import is_command_line_note
+
+
+class SiteArguments(NamedTuple):
+    """What one construction of a project class gives some of its parameters (``constructions``)."""
+
+    values: dict[str, SiteValue | None]
+    #: the instance may get weights from a checkpoint (``ProjectIndex.weights_loaded``)
+    weights_loaded: bool
 
 
 class SiteValue(Const):
@@ -227,6 +235,24 @@ class ProjectView:
         )
         return answer
 
+    def constructions(self, class_name: str, parameters: tuple[str, ...]) -> list[SiteArguments] | None:
+        """Each construction of ``class_name`` in the project, with the value it gives each of
+        ``parameters`` (None where unknown): for a rule that can tell which constructions are
+        wrong when they disagree. None when the project cannot list them."""
+        symbol = Symbol("class", self.path, class_name)
+        columns = [self.index.parameter_sites(symbol, parameter) for parameter in parameters]
+        if not columns or any(column is None for column in columns):
+            return None
+        out = []
+        for sites in zip(*columns):
+            where = (f"{self.index.display(sites[0].path)}:{sites[0].line}",)
+            values = {
+                parameter: None if site.value is UNKNOWN_VALUE else SiteValue(site.value, parameter, (site,), where)
+                for parameter, site in zip(parameters, sites)
+            }
+            out.append(SiteArguments(values, self.index.weights_loaded(symbol, sites[0].path, sites[0].line)))
+        return out
+
     # --- submodules passed in ---------------------------------------------------------------
     def submodule(self, class_name: str, parameter: str) -> tuple[Symbol, tuple[str, ...]] | None:
         """The project class every construction of ``class_name`` passes an instance of to
@@ -371,6 +397,13 @@ class ProjectView:
                 for parameter in _parameters(info):
                     value = self.constructor_value(name, parameter)
                     questions[f"{name}.{parameter}"] = None if value is None else [repr(value.value), value.where]
+                    # each construction's own value (``constructions``), which counts when they disagree
+                    sites = self.index.parameter_sites(Symbol("class", self.path, name), parameter)
+                    questions[f"{name}.{parameter}:sites"] = [
+                        [site.path, site.line, "?" if site.value is UNKNOWN_VALUE else repr(site.value), site.note]
+                        + [self.index.weights_loaded(Symbol("class", self.path, name), site.path, site.line)]
+                        for site in sites or ()
+                    ]
                     held = self.submodule(name, parameter)
                     if held is not None:  # of this file or (with its text) of another
                         told = self._file_digest(held[0], depth) if held[0].path != self.path else []

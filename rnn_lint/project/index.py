@@ -706,6 +706,35 @@ class ProjectIndex:
             return self._covered[factory]
         return None
 
+    def weights_loaded(self, cls: Symbol, path: str, line: int) -> bool:
+        """Whether the instance that the construction of ``cls`` at ``path``:``line`` builds gets
+        weights loaded from a checkpoint (``load_state_dict``, ``torch.load`` into it, a helper
+        that loads), itself or through a model that holds it: the instance of an evaluation or
+        serving script. A load under an ``if`` (``--resume``) does not count: a training script
+        trains from scratch as well."""
+        self._effects_by_call()
+        return any(
+            self._call_loaded(site_path, index, set())
+            for site_path, index, call in self.calls_of(cls)
+            if site_path == path and call["line"] == line
+        )
+
+    def _call_loaded(self, path: str, index: int, seen: set[tuple[str, int]]) -> bool:
+        if (path, index) in seen:
+            return False
+        seen.add((path, index))
+        for effect in self.summaries[path]["effects"]:
+            if effect.get("call") != index or effect.get("conditional"):
+                continue
+            if effect["kind"] == "load":
+                return True
+            if effect["kind"] == "helper":
+                helper = self.symbol(path, effect["callee"])
+                info = self.function_summary(helper) if helper is not None else None
+                if info is not None and info["loads"]:
+                    return True
+        return any(self._call_loaded(path, holder, seen) for holder in self._passed_into.get((path, index), []))
+
     def _wraps(self, path: str, index: int) -> bool:
         """``nn.DataParallel(model)``, ``torch.compile(model)``: the result is the model."""
         return self.summaries[path]["calls"][index]["callee"].rsplit(".", 1)[-1] in MODEL_WRAPPERS

@@ -1,18 +1,4 @@
-from pathlib import PurePath
-
-from rnn_lint.rule import RECURRENT_CODE, Rule
-
-
-def is_test_file(path: str) -> bool:
-    """Models built in tests are never trained: their initialisation is beside the point."""
-    pure = PurePath(path)
-    name = pure.name
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-        or any(part in ("tests", "test") for part in pure.parts[:-1])
-    )
+from rnn_lint.rule import RECURRENT_CODE, Rule, is_test_file
 
 
 class MissingForgetBias(Rule):

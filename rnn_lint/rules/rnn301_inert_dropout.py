@@ -1,7 +1,9 @@
+from typing import Any
+
 from rnn_lint import contract
 from rnn_lint.facts.project_semantics import built_with, in_plain_run, site_values
-from rnn_lint.facts.values import UNKNOWN, FloatNumber, Opaque, Sym
-from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix
+from rnn_lint.facts.values import UNKNOWN, FloatNumber, Opaque, Sym, python_number
+from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix, is_test_file
 
 
 class InertDropout(Rule):
@@ -15,7 +17,10 @@ class InertDropout(Rule):
     Across files: when the layer count or the dropout is a constructor parameter, it takes the
     value that every construction of the class in the project gives it (`Decoder(..., n_layers=1,
     dropout=0.5)` in `train.py`, argparse defaults included), and the message names those sites.
-    If the sites disagree, or one cannot be seen, nothing is reported. The fix is then unsafe.
+    The fix is then unsafe. When the constructions disagree, those that certainly give one layer
+    and a non-zero dropout are named, with no fix (the others need the argument) — except a
+    construction in a test file, or one whose model then loads a checkpoint (an evaluation or
+    serving script: dropout is off there anyway). Unknown values name nothing.
 
     ## Why is this bad?
     A recurrent module applies `dropout` between stacked layers only, never to its output, so
@@ -57,6 +62,12 @@ class InertDropout(Rule):
             # with a run-time choice of class, it must be inert whichever is chosen; a layer
             # count that is a command-line option's default is the plain run's (named as such)
             if not all(not c.is_cell and plain(in_plain_run(c.config.get("num_layers", UNKNOWN))) == 1 for c in site):
+                # the constructions disagree: report those that certainly build it with one layer
+                owner, inert = _inert_constructions(facts, site)
+                if inert:
+                    constant = python_number(construction.config.get("dropout", UNKNOWN))
+                    what = "dropout" if constant is None else f"dropout={constant}"
+                    yield self.report(argument, _message_for_some(what, construction, owner, inert))
                 continue
             # values that come from the project's construction sites (linting with the project)
             given = site_values(construction.config.get("num_layers"), construction.config.get("dropout"))
@@ -88,6 +99,63 @@ def _message(what: str, construction, given=()) -> str:
     return (
         f"{what}: `{construction.describe()}` has one layer and applies dropout only between stacked "
         "layers; use nn.Dropout on its output or num_layers > 1"
+    )
+
+
+def _inert_constructions(facts, site) -> tuple[str, list[dict[str, Any]]]:
+    """The constructions of the enclosing class (``Decoder(vocab, hidden, n_layers=1,
+    dropout_p=0.2)`` in train.py) that give the module one layer and a non-zero dropout, when
+    its layer count is a parameter of that class's ``__init__`` and its dropout one too, or a
+    number: (the class, each such construction as {parameter: SiteValue}). Constructions in test
+    files, and those whose model gets weights from a checkpoint, do not count: those models are
+    not trained (or not from there)."""
+    construction = site[0]
+    layers = construction.config.get("num_layers", UNKNOWN)
+    if facts.project is None or any(c.is_cell or c.config.get("num_layers", UNKNOWN) is not layers for c in site):
+        return "", []
+    dropout = construction.config.get("dropout", UNKNOWN)
+    owner = _init_parameter(layers)
+    from_class = _init_parameter(dropout)
+    constant = python_number(dropout) if from_class is None else None
+    if owner is None or (from_class is not None and from_class[0] != owner[0]):
+        return "", []
+    if from_class is None and not constant:
+        return "", []  # unknown, or 0
+    parameters = (owner[1],) if from_class is None else (owner[1], from_class[1])
+    inert = []
+    for built in facts.project.constructions(owner[0], parameters) or ():
+        if built.weights_loaded:
+            continue  # an evaluation or serving script's model: dropout is off there anyway
+        given = built.values
+        count = given[owner[1]]
+        if count is None or type(count.value) is not int or count.value != 1 or is_test_file(count.sites[0].path):
+            continue
+        value = constant if from_class is None else getattr(given[from_class[1]], "value", None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if contract.inert_dropout(construction.kind, {"num_layers": 1, "dropout": value}):
+                inert.append({name: found for name, found in given.items() if found is not None})
+    return owner[0], inert
+
+
+def _init_parameter(value) -> tuple[str, str] | None:
+    """(class, parameter) when ``value`` is a parameter of a class's ``__init__``, as is."""
+    if isinstance(value, Sym) and value.coeff == 1 and len(value.symbols) == 1:
+        key = value.symbols[0]
+    elif type(value) is Opaque:
+        key = value.key
+    else:
+        return None
+    function, _, parameter = key.rpartition(":")
+    class_name, _, method = function.rpartition(".")
+    return (class_name, parameter) if method == "__init__" and class_name and "." not in class_name else None
+
+
+def _message_for_some(what: str, construction, owner: str, inert: list[dict[str, Any]]) -> str:
+    more = f" (and {len(inert) - 1} more such constructions)" if len(inert) > 1 else ""
+    return (
+        f"{what} does nothing in the {owner} {built_with(list(inert[0].values()))}{more}: "
+        f"`{construction.describe()}` then has one layer, and a recurrent module applies dropout only "
+        "between stacked layers; use nn.Dropout on its output, or num_layers > 1 there"
     )
 
 
