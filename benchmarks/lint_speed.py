@@ -1,6 +1,6 @@
 """How fast is rnn-lint, next to ruff, in one run? It prints figures and ratios and asserts nothing.
 
-    python benchmarks/lint_speed.py [--repeat 3] [--tree DIR] [--files 10000] [--skip-torch]
+    python benchmarks/lint_speed.py [--repeat 3] [--tree DIR] [--files 10000] [--skip-torch] [--project]
 
 Two trees: the Python sources of the installed torch package (or ``--tree DIR``) and a generated
 tree of 10,000 modules (``benchmarks/make_tree.py``, written to a temporary folder). On each:
@@ -9,7 +9,9 @@ tree of 10,000 modules (``benchmarks/make_tree.py``, written to a temporary fold
   ``ruff check --select E,F --no-cache`` (the issue's yardstick);
 - warm: ``rnn-lint`` again with nothing changed, and (generated tree) with one file changed —
   one that builds an LSTM, so it is parsed and analysed again (the worst case);
-- peak memory of the cold run, summed over its worker processes.
+- peak memory of the cold run, summed over its worker processes;
+- with ``--project``, the same cold, warm and one-changed runs as a plain ``rnn-lint DIR`` makes
+  them (with the project index), with their own ratios.
 
 Wall time is the median of ``--repeat`` runs. CPU time (user + system, the command and its
 workers) is printed too: on a machine others are using, wall time is noisy and CPU time is what
@@ -157,32 +159,27 @@ class Bench:
         if not os.path.exists(self.ruff):
             raise SystemExit("ruff is not installed here (pip install ruff)")
 
-    def rnn_lint(self, tree: Path, *options: str) -> list[str]:
+    def rnn_lint(self, tree: Path, *options: str, project: bool = False) -> list[str]:
         # --isolated: no configuration file, and each file analysed on its own (the figures the
-        # targets are about); --project adds a run with the project index, as a plain run has.
-        return [sys.executable, "-m", "rnn_lint", "--isolated", "--exit-zero", *options, str(tree)]
-
-    def project(self, tree: Path) -> Measure:
-        """One cold run with the project index (a plain run without --isolated)."""
-        with tempfile.TemporaryDirectory() as cache:
-            command = [sys.executable, "-m", "rnn_lint", "--exit-zero", "--cache-dir", cache, str(tree)]
-            return measure(command, self.workdir)
+        # targets were set for); ``project``: a plain run, with the project index (--project).
+        mode = [] if project else ["--isolated"]
+        return [sys.executable, "-m", "rnn_lint", *mode, "--exit-zero", *options, str(tree)]
 
     def ruff_cold(self, tree: Path) -> Measure:
         command = [self.ruff, "check", "--no-cache", "--isolated", "--exit-zero", "--select", "E,F", str(tree)]
         return median([measure(command, self.workdir) for _ in range(self.repeat)])
 
-    def cold(self, tree: Path, *options: str) -> Measure:
+    def cold(self, tree: Path, *options: str, project: bool = False) -> Measure:
         """A first run: an empty cache each time (what it costs to write the cache included)."""
         runs = []
         for _ in range(self.repeat):
             with tempfile.TemporaryDirectory() as cache:
-                runs.append(measure(self.rnn_lint(tree, "--cache-dir", cache, *options), self.workdir))
+                runs.append(measure(self.rnn_lint(tree, "--cache-dir", cache, *options, project=project), self.workdir))
         return median(runs)
 
-    def warm(self, tree: Path, cache: str, change: Path | None = None) -> Measure:
+    def warm(self, tree: Path, cache: str, change: Path | None = None, project: bool = False) -> Measure:
         """Re-runs over a filled cache; with ``change``, that file is edited before each run."""
-        command = self.rnn_lint(tree, "--cache-dir", cache)
+        command = self.rnn_lint(tree, "--cache-dir", cache, project=project)
         measure(command, self.workdir)  # fill it
         runs = []
         for attempt in range(self.repeat):
@@ -229,26 +226,48 @@ def bench_tree(bench: Bench, name: str, tree: Path, one_changed: bool, project: 
     two = cold if bench.cores == 2 else bench.cold(tree, "--jobs", "2")
     if bench.cores != 2:
         print(row("rnn-lint, cold, --jobs 2", two))
+    warm, changed = warm_runs(bench, tree, one_changed)
+    print("  ratios and targets (this run, --isolated):")
+    ratios(ruff, cold, warm, changed)
+    print(
+        f"    jobs 2 / jobs 1:  {two.wall / serial.wall:5.2f}x wall, {two.cpu / serial.cpu:5.2f}x CPU "
+        f"{verdict(two.wall / serial.wall, 1.0)}"
+    )
+    memory = cold.pss if cold.pss is not None else cold.rss
+    if memory is not None:
+        print(f"    peak memory:      {memory:5.0f} MiB {verdict(memory, TARGET_MEMORY_MIB)}")
     if project:
-        print(row("rnn-lint, cold, with the project index", bench.project(tree), "(one run)"))
+        print("  a plain run (the project index, what `rnn-lint .` does):")
+        plain = bench.cold(tree, project=True)
+        print(row("rnn-lint, cold", plain))
+        plain_warm, plain_changed = warm_runs(bench, tree, one_changed, project=True)
+        print("  ratios and targets (this run, plain):")
+        ratios(ruff, plain, plain_warm, plain_changed)
+
+
+def warm_runs(bench: Bench, tree: Path, one_changed: bool, project: bool = False) -> tuple[Measure, Measure | None]:
+    """(nothing changed, one file changed): re-runs over a cache the first run filled."""
     with tempfile.TemporaryDirectory() as cache:
-        warm = bench.warm(tree, cache)
+        warm = bench.warm(tree, cache, project=project)
         print(row("rnn-lint, warm (nothing changed)", warm))
     changed = None
     if one_changed:
         with tempfile.TemporaryDirectory() as cache:
             # The worst case: a file that builds a model, so that it is parsed again.
             target = next(path for path in sorted(tree.rglob("*.py")) if "nn.LSTM(" in path.read_text())
-            changed = bench.warm(tree, cache, change=target)
+            original = target.read_bytes()
+            try:
+                changed = bench.warm(tree, cache, change=target, project=project)
+            finally:
+                target.write_bytes(original)
             print(row("rnn-lint, warm, one file changed", changed))
-    print("  ratios and targets (this run):")
+    return warm, changed
+
+
+def ratios(ruff: Measure, cold: Measure, warm: Measure, changed: Measure | None) -> None:
     print(
         f"    cold / ruff:      {cold.wall / ruff.wall:5.1f}x wall, {cold.cpu / ruff.cpu:5.1f}x CPU "
         f"{verdict(cold.wall / ruff.wall, TARGET_COLD_RATIO)}"
-    )
-    print(
-        f"    jobs 2 / jobs 1:  {two.wall / serial.wall:5.2f}x wall, {two.cpu / serial.cpu:5.2f}x CPU "
-        f"{verdict(two.wall / serial.wall, 1.0)}"
     )
     print(
         f"    warm:             {warm.wall:5.2f} s wall, {warm.cpu:5.2f} s CPU "
@@ -259,12 +278,6 @@ def bench_tree(bench: Bench, name: str, tree: Path, one_changed: bool, project: 
             f"    one changed:      {changed.wall:5.2f} s wall, {changed.cpu:5.2f} s CPU "
             f"{verdict(changed.wall, TARGET_ONE_CHANGED_SECONDS)}"
         )
-    memory = cold.pss if cold.pss is not None else cold.rss
-    if memory is not None:
-        print(
-            f"    peak memory:      {memory:5.0f} MiB {'PSS' if cold.pss else 'RSS'} "
-            f"{verdict(memory, TARGET_MEMORY_MIB)}"
-        )
 
 
 def main() -> None:
@@ -274,7 +287,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=DEFAULT_FILES, help="modules in the generated tree")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command; the median is shown")
     parser.add_argument(
-        "--project", action="store_true", help="also one cold run with the project index on each tree (slow on 10k)"
+        "--project", action="store_true", help="also plain runs (with the project index): cold, warm, one changed"
     )
     options = parser.parse_args()
 
