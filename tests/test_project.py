@@ -1206,3 +1206,34 @@ def test_a_state_cut_at_another_modules_layer_count_of_one_mixes_nothing(
     found = {(Path(path).name, line, code) for path, line, code in findings_of([tmp_path], tmp_path)}
     line = KEON_MODEL.splitlines().index("        return self.decoder(trg, hidden[: self.decoder.n_layers])") + 1
     assert (("model.py", line, "RNN101") in found) is reported
+
+
+@pytest.mark.parametrize(
+    "caller, reported",
+    [
+        ("import unittest\n\n\nclass TestEncoder(unittest.TestCase):\n    def test_train(self):\n", True),
+        ("class Experiment:\n    def run(self):\n", True),
+        # a model that the project never builds holds no instance: predict.py's loaded one is all
+        ("import torch.nn as nn\n\n\nclass Unused(nn.Module):\n    def __init__(self):\n", False),
+    ],
+)
+def test_a_model_built_in_a_method_of_a_class_that_is_no_module_is_an_instance(
+    tmp_path: Path, caller: str, reported: bool
+) -> None:
+    """flow-forecast: a factory that trains from scratch, called only from a test case's method,
+    while predict.py loads a checkpoint into its own instance. The test case is no model holding
+    the encoder: its instance is built when the test runs, so RNN201 stands (as --isolated says)."""
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "modules.py": "import torch.nn as nn\n\n\nclass Encoder(nn.Module):\n"
+            "    def __init__(self):\n        super().__init__()\n        self.lstm = nn.LSTM(8, 16)\n",
+            "factory.py": "from modules import Encoder\n\n\ndef make():\n    return Encoder()\n",
+            "predict.py": "import torch\nfrom modules import Encoder\n\nenc = Encoder()\n"
+            "enc.load_state_dict(torch.load('e.pt'))\n",
+            "caller.py": "from factory import make\n\n" + caller + "        self.model = make()\n",
+        },
+    )
+    found = findings_of([tmp_path], tmp_path)
+    assert (str(tmp_path / "modules.py"), 7, "RNN201") in found if reported else found == set()

@@ -165,7 +165,8 @@ class RecurrentModules:
             self.facts.calls.append(call)
             self._note_state_devices(call, input_node, frame)
         first = ref.candidates[0]
-        if any(not same_layout(first, other) for other in ref.candidates[1:]):
+        state_known = all(same_layout(first, other) for other in ref.candidates[1:])
+        if not state_known and (first.is_cell or not all(same_output(first, o) for o in ref.candidates[1:])):
             return UNKNOWN
         if first.is_cell:
             if first.kind == "LSTMCell":
@@ -179,7 +180,9 @@ class RecurrentModules:
         if self._one_sample(input_node, first.batch_first, frame):  # a batch of one by design
             output, h, c = with_one_sample(output), with_one_sample(h), with_one_sample(c)
         for call in self.facts.calls[len(self.facts.calls) - len(ref.candidates) :]:
-            call.results = (output, h, c)
+            call.results = (output, h, c) if state_known else (output,)
+        if not state_known:  # an LSTM's (h_n, c_n) or another module's h_n: only the output is known
+            return TupleValue((output, UNKNOWN))
         return TupleValue((output, TupleValue((h, c)) if c is not None else h))
 
     def _relabel_state(self, tensor: Tensor, construction: Construction) -> Tensor:
@@ -283,9 +286,14 @@ def recurrent_kind_of(qualified: str) -> str | None:
 def same_layout(a: Construction, b: Construction) -> bool:
     """Whether a call of either gives results of the same structure and shapes: ``nn.RNN`` and
     ``nn.GRU`` do (an output and one h_n), an LSTM does not (its state is ``(h_n, c_n)``)."""
+    return (a.family == "LSTM") == (b.family == "LSTM") and same_output(a, b)
+
+
+def same_output(a: Construction, b: Construction) -> bool:
+    """Whether a call of either gives an output of the same shape (``nn.LSTM`` or ``nn.GRU``
+    chosen at run time: the same output, states of different structures)."""
     return (
-        (a.family == "LSTM") == (b.family == "LSTM")
-        and a.is_cell == b.is_cell
+        a.is_cell == b.is_cell
         and a.layers == b.layers
         and a.directions == b.directions
         and a.hidden_out == b.hidden_out

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from rnn_lint.facts.values import Const, Instance, Opaque
-from rnn_lint.project.index import UNKNOWN_VALUE, ProjectIndex, Site, Symbol, digest, fingerprint
+from rnn_lint.project.index import UNKNOWN_VALUE, ProjectIndex, Site, Symbol, digest, fingerprint, is_torch_module
 from rnn_lint.project.summary import is_command_line_note
 
 
@@ -369,7 +369,7 @@ class ProjectView:
         opaque = info["touches_weights"] or info["opaque_bases"]
         for base_name, base in zip(info["bases"], self.index.bases(symbol)):
             if base is None:
-                if not _is_torch_module(base_name, self.index.summaries.get(symbol.path)):
+                if not is_torch_module(base_name, self.index.summaries.get(symbol.path)):
                     opaque = True
                 continue
             opaque = self._collect(base, attributes, seen) or opaque
@@ -432,19 +432,6 @@ class ProjectView:
 def _parameters(info: dict[str, Any]) -> list[str]:
     params = info["params"] or {"positional": [], "keyword_only": []}
     return [*params["positional"], *params["keyword_only"]]
-
-
-def _is_torch_module(base: str, summary: dict[str, Any] | None) -> bool:
-    """``nn.Module`` (or any ``torch.nn`` class) as imported in the base's file."""
-    if summary is None:
-        return False
-    head, _, rest = base.partition(".")
-    origin = summary["imports"].get(head)
-    if origin is None:
-        return False
-    module, name, _level = origin
-    full = ".".join(filter(None, [module, name, rest])) if name else ".".join(filter(None, [module, rest]))
-    return full.startswith(("torch.nn.", "pytorch_lightning.", "lightning."))
 
 
 # --- the interpreter's entry points (each None-safe: a one-file run has no project) --------------

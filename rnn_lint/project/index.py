@@ -693,9 +693,13 @@ class ProjectIndex:
                 return where
         summary = self.summaries[path]
         parts = summary["calls"][index].get("scope", "<module>").split(".")
-        if len(parts) >= 2 and parts[1] in summary["classes"]:  # built inside a model: held by it
-            # (a model the project never builds holds no instance either)
-            return self._class_covered(Symbol("class", path, parts[1]))
+        if len(parts) >= 2 and parts[1] in summary["classes"]:
+            owner = Symbol("class", path, parts[1])
+            if not self._may_be_model(owner):
+                return None  # a test case's or a script class's method: built when it runs
+            # built inside a model: held by it (a model the project never builds holds no
+            # instance either)
+            return self._class_covered(owner)
         if len(parts) >= 2 and parts[1] in summary["functions"]:  # built by a factory
             factory = Symbol("function", path, parts[1])
             if factory not in self._covered:
@@ -734,6 +738,27 @@ class ProjectIndex:
                 if info is not None and info["loads"]:
                     return True
         return any(self._call_loaded(path, holder, seen) for holder in self._passed_into.get((path, index), []))
+
+    def _may_be_model(self, cls: Symbol, depth: int = 0) -> bool:
+        """False when a project class is certainly no torch module: every base is ``object``,
+        ``ABC``, a ``unittest`` class (a test case), or a project class that is certainly none; a
+        class without bases too. A base from another library may be a module."""
+        info = self.class_summary(cls)
+        if info is None or depth > MAX_HOPS:
+            return True
+        summary = self.summaries.get(cls.path) or {"imports": {}}
+        for name, base in zip(info["bases"], self.bases(cls)):
+            if base is not None:
+                if self._may_be_model(base, depth + 1):
+                    return True
+                continue
+            head = name.partition(".")[0]
+            origin = summary["imports"].get(head)
+            module = "" if origin is None else ".".join(filter(None, [origin[0], origin[1]]))
+            if name in ("object", "ABC", "abc.ABC") or module.split(".")[0] in ("unittest", "abc"):
+                continue
+            return True
+        return False
 
     def _wraps(self, path: str, index: int) -> bool:
         """``nn.DataParallel(model)``, ``torch.compile(model)``: the result is the model."""
@@ -777,6 +802,19 @@ class ProjectIndex:
             return os.path.relpath(path, self.root)
         except ValueError:
             return path
+
+
+def is_torch_module(base: str, summary: dict[str, Any] | None) -> bool:
+    """``nn.Module`` (or any ``torch.nn`` class) as imported in the base's file."""
+    if summary is None:
+        return False
+    head, _, rest = base.partition(".")
+    origin = summary["imports"].get(head)
+    if origin is None:
+        return False
+    module, name, _level = origin
+    full = ".".join(filter(None, [module, name, rest])) if name else ".".join(filter(None, [module, rest]))
+    return full.startswith(("torch.nn.", "pytorch_lightning.", "lightning."))
 
 
 @contextmanager

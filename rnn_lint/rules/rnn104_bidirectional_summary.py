@@ -92,7 +92,86 @@ def _last_step(facts: FileFacts, indexing: Indexing) -> bool:
     if items[time] != ("other",):
         return False
     part = indexing.node.slice[time].slice
-    return _lengths_minus_one(part) or _length_in_loop_minus_one(facts, part, indexing.node)
+    return (
+        _lengths_minus_one(part)
+        or _length_in_loop_minus_one(facts, part, indexing.node)
+        or _bound_to_lengths_minus_one(facts, part, indexing.node)
+    )
+
+
+def _bound_to_lengths_minus_one(facts: FileFacts, part: Any, node: Any) -> bool:
+    """A name its function binds once, to ``lengths - 1``: ``last = lengths - 1`` then
+    ``out[rows, last]``."""
+    import libcst as cst
+
+    if not (isinstance(part, cst.Index) and isinstance(part.value, cst.Name)):
+        return False
+    name = part.value.value
+    return any(name in names and id(node) in inside for names, inside in _lengths_minus_one_names(facts.module))
+
+
+_BOUND: dict[int, tuple[Any, list[tuple[set[str], set[int]]]]] = {}
+
+
+def _lengths_minus_one_names(module: cst.Module) -> list[tuple[set[str], set[int]]]:
+    """Per function of the file: the names it binds exactly once, by ``name = lengths - 1``,
+    and the ids of the subscripts in its body. Found once per parsed file."""
+    import libcst as cst
+
+    from rnn_lint.facts.carried_states import names_in_target
+
+    known = _BOUND.get(id(module))
+    if known is not None and known[0] is module:
+        return known[1]
+
+    class Bindings(cst.CSTVisitor):
+        def __init__(self, top: cst.FunctionDef) -> None:
+            self.top = top
+            self.subscripts: set[int] = set()
+            self.bound: dict[str, int] = {}  # name → how many times the function binds it
+            self.to_last: set[str] = set()
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is self.top  # a nested function is a function of its own
+
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            self.subscripts.add(id(node))
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+                name = node.targets[0].target.value
+                if _same_values(node.value, name):
+                    return  # last = last.cuda(): still lengths - 1
+                if _lengths_minus_one(cst.Index(node.value)):
+                    self.to_last.add(name)
+            for target in node.targets:
+                for name in names_in_target(target.target):
+                    self.bound[name] = self.bound.get(name, 0) + 1
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            for name in names_in_target(node.target):
+                self.bound[name] = self.bound.get(name, 0) + 2  # never once
+
+        def visit_For(self, node: cst.For) -> None:
+            for name in names_in_target(node.target):
+                self.bound[name] = self.bound.get(name, 0) + 2
+
+    class Functions(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: list[tuple[set[str], set[int]]] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            bindings = Bindings(node)
+            node.visit(bindings)
+            once = {name for name in bindings.to_last if bindings.bound.get(name) == 1}
+            if once:
+                self.found.append((once, bindings.subscripts))
+
+    functions = Functions()
+    module.visit(functions)
+    _BOUND.clear()  # one file at a time: keep the last one's only
+    _BOUND[id(module)] = (module, functions.found)
+    return functions.found
 
 
 def _length_in_loop_minus_one(facts: FileFacts, part: Any, node: Any) -> bool:
@@ -154,6 +233,23 @@ def _loops_over_lengths(module: cst.Module) -> list[tuple[set[str], set[int]]]:
 
 def _time_axis(indexing: Indexing) -> int:
     return [axis.label for axis in indexing.tensor.axes].index("T")
+
+
+#: Methods that give the same values on another device or in another integer type.
+_SAME_VALUES = frozenset({"cuda", "cpu", "to", "long", "int", "contiguous", "detach"})
+
+
+def _same_values(value: Any, name: str) -> bool:
+    """``name.cuda()``, ``name.to(device)``, ``name.long()``: ``name``'s values, moved."""
+    import libcst as cst
+
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in _SAME_VALUES
+        and isinstance(value.func.value, cst.Name)
+        and value.func.value.value == name
+    )
 
 
 def _lengths_minus_one(part: Any) -> bool:
@@ -245,7 +341,8 @@ class BidirectionalSummary(Rule):
 
     * `h_n[-1]` alone: the top layer's *backward* final state;
     * the output's last time step used whole — `out[-1]` (seq-first), `out[:, -1]`
-      (batch-first), or a gather at `lengths - 1` — as the summary: its backward half has seen
+      (batch-first), or a gather at `lengths - 1` (written there, or in a name the function binds
+      once to it) — as the summary: its backward half has seen
       only the last step. The same holds of the output `pad_packed_sequence` gives back after a
       packed run (where `[:, -1]` is moreover zeros for every shorter sequence).
 
