@@ -111,6 +111,8 @@ from rnn_lint.facts.values import (
 from rnn_lint.guard import tick
 
 MAX_INLINE_DEPTH = 4
+#: A loop over a literal tuple or list of this many parameters at most runs its body on each.
+MAX_LISTED_PARAMETERS = 16
 
 _MISSING = object()
 
@@ -530,10 +532,18 @@ class Interpreter(
         before = dict(frame.env)
         if isinstance(statement, cst.For):
             iterable = self._eval(statement.iter, frame)
-            self._assign(statement.target, element_of(iterable), frame)
+            listed = sequence_items(iterable) if isinstance(iterable, (TupleValue, ListValue)) else None
+            if listed and len(listed) <= MAX_LISTED_PARAMETERS and all(isinstance(item, Param) for item in listed):
+                # for bias in (lstm.bias_ih_l0, lstm.bias_hh_l0): the body runs on each in turn
+                for item in listed:
+                    self._assign(statement.target, item, frame)
+                    self._exec_block(_body(statement), frame)
+            else:
+                self._assign(statement.target, element_of(iterable), frame)
+                self._exec_block(_body(statement), frame)
         else:
             self._eval(statement.test, frame)
-        self._exec_block(_body(statement), frame)
+            self._exec_block(_body(statement), frame)
         frame.env = self._merge_envs(before, frame.env, frame)
         if statement.orelse is not None:
             self._exec_block(_body(statement.orelse), frame)
