@@ -6,8 +6,9 @@ class MissingForgetBias(Rule):
     ## What it does
     Flags an `nn.LSTM` or `nn.LSTMCell` whose biases are left at PyTorch's default: nothing in the
     file writes into its `bias_ih`/`bias_hh` — not directly, not through `named_parameters()` or
-    `_all_weights` loops, a loop over a literal tuple of them, `nn.init.*`, `.data[...]`, `torch.no_grad()` blocks, `eval`/`getattr`
-    on parameter names, nor in a helper function of the same file.
+    `_all_weights` loops, a loop over a literal tuple of them, `nn.init.*`, `.data[...]`,
+    `torch.no_grad()` blocks, `eval`/`getattr` on parameter names, nor in a helper function of
+    the same file.
 
     To stay precise it says nothing when the biases are initialised in any way (even to 0: that is
     a choice), when the module or the model holding it reaches code the linter cannot see (an
