@@ -70,25 +70,7 @@ def lint_paths(
     With ``cache_dir``, a file whose content was linted before with the same tool, settings and
     answers from the project index is served from the result cache there
     (``rnn_lint.result_cache``)."""
-    sources = discover(paths, settings, force_exclude=force_exclude)
-    tasks = _tasks(sources, settings)
-    # the files found are the index's own when it covers the paths named (no walk twice)
-    found = None if force_exclude else [source.path for source in sources]
-    cache = _open_cache(cache_dir, settings, project=project and bool(tasks))
-    started = _settle_early(tasks, cache, jobs)
-    try:
-        index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found)
-        _use_project(index)
-        findings: list[Finding] = []
-        if cache is not None:
-            tasks, findings = _served_from_cache(tasks, cache)  # none: the cache was empty
-        tasks, quiet = _set_aside_quiet_files(tasks, stamped=cache is not None, jobs=jobs, started=started)
-    finally:
-        if started is not None:
-            started.cancel()
-    if cache is not None:
-        for path, stamp in quiet:
-            cache.record(path, stamp, [], cross_file_digest=_cross_file_digest(path))
+    tasks, findings, index, cache = _prepare(paths, settings, jobs, force_exclude, project, cache_dir)
     work = functools.partial(_lint_chunk, stamped=cache is not None)
     with _analysis_loaded(bool(tasks)):
         for chunk in _run(tasks, work, jobs, index, _lint_crash):
@@ -119,32 +101,20 @@ def fix_paths(
     include a fix that would apply is fixed from its bytes on disk, never from recorded edits.
     Symlinks are written through only to targets inside the folders named (see
     ``fixer.write_fixed``)."""
-    sources = discover(paths, settings, force_exclude=force_exclude)
-    tasks = _tasks(sources, settings)
-    # the files found are the index's own when it covers the paths named (no walk twice)
-    found = None if force_exclude else [source.path for source in sources]
-    cache = _open_cache(cache_dir, settings, project=project and bool(tasks))
-    started = _settle_early(tasks, cache, jobs)
-    try:
-        index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found)
-        _use_project(index)
-        results: list[FixedFile] = []
-        if cache is not None:
-            tasks, unfixable = _served_from_cache(  # none: the cache was empty
-                tasks, cache, usable=lambda found: not any(applicable(f.fix, unsafe_fixes) for f in found)
-            )
-            by_path: dict[str, list[Finding]] = {}
-            for finding in unfixable:
-                by_path.setdefault(finding.path, []).append(finding)
-            results = [FixedFile(path, found, 0) for path, found in by_path.items()]
-        # nothing to fix in a quiet file
-        tasks, quiet = _set_aside_quiet_files(tasks, stamped=cache is not None, jobs=jobs, started=started)
-    finally:
-        if started is not None:
-            started.cancel()
-    if cache is not None:
-        for path, stamp in quiet:
-            cache.record(path, stamp, [], cross_file_digest=_cross_file_digest(path))
+    # the cache only serves files with nothing to fix; nothing to fix in a quiet file either
+    tasks, unfixable, index, cache = _prepare(
+        paths,
+        settings,
+        jobs,
+        force_exclude,
+        project,
+        cache_dir,
+        usable=lambda found: not any(applicable(f.fix, unsafe_fixes) for f in found),
+    )
+    by_path: dict[str, list[Finding]] = {}
+    for finding in unfixable:
+        by_path.setdefault(finding.path, []).append(finding)
+    results = [FixedFile(path, found, 0) for path, found in by_path.items()]
     within = tuple(sorted({_tree_of(path) for path in paths}))
     work = functools.partial(
         _fix_chunk, unsafe_fixes=unsafe_fixes, write=write, stamped=cache is not None, within=within
@@ -161,6 +131,40 @@ def fix_paths(
     if cache is not None:
         cache.save()
     return sorted(results, key=lambda result: result.path)
+
+
+def _prepare(
+    paths: Sequence[str | os.PathLike],
+    settings: Settings,
+    jobs: int | None,
+    force_exclude: bool,
+    project: bool,
+    cache_dir: str | os.PathLike | None,
+    usable: Callable[[list[Finding]], bool] = lambda found: True,
+) -> tuple[list[FileTask], list[Finding], Any, ResultCache | None]:
+    """What a lint and a fix run share before analysing: (the tasks left to analyse, the findings
+    served from the cache — of files whose findings are ``usable`` —, the project index, the
+    result cache). Quiet files are settled, and recorded in the cache, here."""
+    sources = discover(paths, settings, force_exclude=force_exclude)
+    tasks = _tasks(sources, settings)
+    # the files found are the index's own when it covers the paths named (no walk twice)
+    found = None if force_exclude else [source.path for source in sources]
+    cache = _open_cache(cache_dir, settings, project=project and bool(tasks))
+    started = _settle_early(tasks, cache, jobs)
+    try:
+        index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found)
+        _use_project(index)
+        served: list[Finding] = []
+        if cache is not None:
+            tasks, served = _served_from_cache(tasks, cache, usable)
+        tasks, quiet = _set_aside_quiet_files(tasks, stamped=cache is not None, jobs=jobs, started=started)
+    finally:
+        if started is not None:
+            started.cancel()
+    if cache is not None:
+        for path, stamp in quiet:
+            cache.record(path, stamp, [], cross_file_digest=_cross_file_digest(path))
+    return tasks, served, index, cache
 
 
 def _tree_of(path: str | os.PathLike) -> str:
