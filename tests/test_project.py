@@ -226,6 +226,11 @@ def test_a_construction_named_only_where_it_is_trained(tmp_path: Path) -> None:
             assert found is None, (files, found)
         else:
             assert found is not None and f"in the Decoder built in {named} with" in found, (files, found)
+    # what makes a test file is its path in the project, not the folders the project sits in
+    inside = tmp_path / "tests" / "project"
+    write(inside, {"pyproject.toml": "", "model.py": model, "train.py": train, "other.py": stacked})
+    found = messages_of([inside], inside).get(("model.py", 7))
+    assert found is not None and "in the Decoder built in train.py:3 with" in found
 
 
 # --- pieces of the index ---------------------------------------------------------------------------

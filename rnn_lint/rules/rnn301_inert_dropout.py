@@ -128,7 +128,9 @@ def _inert_constructions(facts, site) -> tuple[str, list[dict[str, Any]]]:
             continue  # an evaluation or serving script's model: dropout is off there anyway
         given = built.values
         count = given[owner[1]]
-        if count is None or type(count.value) is not int or count.value != 1 or is_test_file(count.sites[0].path):
+        if count is None or type(count.value) is not int or count.value != 1:
+            continue
+        if is_test_file(count.where[0].rpartition(":")[0]):  # its path from the project root
             continue
         value = constant if from_class is None else getattr(given[from_class[1]], "value", None)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
