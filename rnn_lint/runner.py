@@ -213,14 +213,14 @@ def _set_aside_quiet_files(
     outcome = None
     if started is not None and started.count == len(tasks):
         outcome = started.outcome()
-    elif max(1, jobs or default_jobs()) > 1 and len(tasks) >= MIN_FILES_TO_SETTLE_APART:
+    elif _worth_settling_apart(tasks, jobs):
         apart = _SettlingApart.start(tasks, stamped)
         outcome = apart.outcome() if apart is not None else None
     if outcome is None:
         try:
             outcome = _quiet_files(tasks, stamped)
         except (KeyboardInterrupt, Terminated) as stop:
-            raise Interrupted("SIGTERM" if isinstance(stop, Terminated) else "SIGINT", []) from None
+            raise _interrupted(stop) from None
     analysed, quiet = outcome
     if _PROJECT is not None:  # the text alone was read: a file the project involves is analysed
         involved = {index for index, _ in quiet if _involved(tasks[index].source.path)}
@@ -262,11 +262,13 @@ def _settle_early(tasks: list[FileTask], cache: ResultCache | None, jobs: int | 
     """A cold run over many files: their text is read in a forked process from now on, while this
     one builds the project index and imports libcst (a warm run settles only the files the cache
     cannot serve, once it is known which)."""
-    if cache is not None and cache.entries:
-        return None
-    if max(1, jobs or default_jobs()) == 1 or len(tasks) < MIN_FILES_TO_SETTLE_APART:
+    if (cache is not None and cache.entries) or not _worth_settling_apart(tasks, jobs):
         return None
     return _SettlingApart.start(tasks, stamped=cache is not None)
+
+
+def _worth_settling_apart(tasks: list[FileTask], jobs: int | None) -> bool:
+    return max(1, jobs or default_jobs()) > 1 and len(tasks) >= MIN_FILES_TO_SETTLE_APART
 
 
 class _SettlingApart:
@@ -296,7 +298,7 @@ class _SettlingApart:
         except EOFError:
             return None
         except (KeyboardInterrupt, Terminated) as stop:
-            raise Interrupted("SIGTERM" if isinstance(stop, Terminated) else "SIGINT", []) from None
+            raise _interrupted(stop) from None
         finally:
             self.cancel()
         return analysed, [(index, stamp if stamp is None else Stamp(*stamp)) for index, stamp in quiet]
@@ -430,6 +432,11 @@ class Terminated(BaseException):
     """Raised in the main thread by the SIGTERM handler the CLI installs (see ``on_sigterm``)."""
 
 
+def _interrupted(stop: BaseException, written: list[str] | None = None) -> Interrupted:
+    """The ``Interrupted`` for a ``KeyboardInterrupt`` (SIGINT) or a ``Terminated`` (SIGTERM)."""
+    return Interrupted("SIGTERM" if isinstance(stop, Terminated) else "SIGINT", written or [])
+
+
 def on_sigterm(signum, frame) -> None:
     raise Terminated()
 
@@ -456,9 +463,8 @@ def _run(
         else:
             _in_workers(indexed, work, jobs, crashed, results, progress, index)
     except (KeyboardInterrupt, Terminated) as stop:
-        reason = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
         written = [tasks[index].source.display for index, state in enumerate(progress) if state == WRITTEN]
-        raise Interrupted(reason, sorted(written)) from None
+        raise _interrupted(stop, sorted(written)) from None
     return [results[index] for index in range(len(tasks))]
 
 

@@ -533,13 +533,10 @@ class Interpreter(
         if isinstance(statement, cst.For):
             iterable = self._eval(statement.iter, frame)
             listed = sequence_items(iterable) if isinstance(iterable, (TupleValue, ListValue)) else None
-            if listed and len(listed) <= MAX_LISTED_PARAMETERS and all(isinstance(item, Param) for item in listed):
-                # for bias in (lstm.bias_ih_l0, lstm.bias_hh_l0): the body runs on each in turn
-                for item in listed:
-                    self._assign(statement.target, item, frame)
-                    self._exec_block(_body(statement), frame)
-            else:
-                self._assign(statement.target, element_of(iterable), frame)
+            each = listed and len(listed) <= MAX_LISTED_PARAMETERS and all(isinstance(item, Param) for item in listed)
+            # for bias in (lstm.bias_ih_l0, lstm.bias_hh_l0): the body runs on each in turn
+            for item in listed if each else [element_of(iterable)]:
+                self._assign(statement.target, item, frame)
                 self._exec_block(_body(statement), frame)
         else:
             self._eval(statement.test, frame)

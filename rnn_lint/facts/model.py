@@ -28,6 +28,7 @@ from rnn_lint.facts.values import (
     Sym,
     Tensor,
     fresh_symbol,
+    init_parameter,
 )
 
 
@@ -326,11 +327,11 @@ class FileFacts:
         default = construction.by_default(parameter)
         if not isinstance(value, Opaque) or default is contract.UNKNOWN:
             return default
-        function, _, name = value.key.rpartition(":")
-        class_name, _, method = function.rpartition(".")
-        info = self.classes.get(class_name)
-        if method != "__init__" or info is None or "__init__" not in info.methods:
+        owner = init_parameter(value.key)
+        info = self.classes.get(owner[0]) if owner is not None else None
+        if info is None or "__init__" not in info.methods:
             return default
+        class_name, name = owner
         params = info.methods["__init__"].params
         positional = [p.name.value for p in list(params.posonly_params) + list(params.params)][1:]
         position = positional.index(name) if name in positional else None

@@ -401,7 +401,6 @@ class ProjectView:
                     sites = self.index.parameter_sites(Symbol("class", self.path, name), parameter)
                     questions[f"{name}.{parameter}:sites"] = [
                         [site.path, site.line, "?" if site.value is UNKNOWN_VALUE else repr(site.value), site.note]
-                        + [self.index.weights_loaded(Symbol("class", self.path, name), site.path, site.line)]
                         for site in sites or ()
                     ]
                     held = self.submodule(name, parameter)
@@ -409,6 +408,11 @@ class ProjectView:
                         told = self._file_digest(held[0], depth) if held[0].path != self.path else []
                         questions[f"{name}.{parameter}:held"] = [held[0].name, held[1], *told]
                 questions[f"weights:{name}"] = self.weights_from_elsewhere(name)
+                symbol = Symbol("class", self.path, name)  # and whether each construction loads weights
+                questions[f"loaded:{name}"] = [
+                    [path, call["line"], self.index.weights_loaded(symbol, path, call["line"])]
+                    for path, call in self.index.sites(symbol) or ()
+                ]
                 for base in info["bases"]:
                     found = self.base(base)
                     questions[f"base:{base}"] = None if found is None else [found.recurrent_attributes, found.opaque]

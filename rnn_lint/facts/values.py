@@ -161,6 +161,14 @@ class Opaque:
     default: Any = None
 
 
+def init_parameter(key: str) -> tuple[str, str] | None:
+    """(class, parameter) of the key the interpreter gives a parameter of a class's ``__init__``
+    (``Decoder.__init__:n_layers``); None for any other key."""
+    function, _, parameter = key.rpartition(":")
+    class_name, _, method = function.rpartition(".")
+    return (class_name, parameter) if method == "__init__" and class_name else None
+
+
 @dataclass(frozen=True)
 class FloatNumber:
     """A number that is certainly a float though its value is unknown: ``hidden / 2``."""

@@ -114,6 +114,8 @@ class ProjectIndex:
         self._subclasses: dict[Symbol, list[Symbol]] | None = None
         self._covered: dict[Symbol, str | None] = {}
         self._effects: dict[tuple[str, int], str] | None = None
+        #: calls whose instance gets weights loaded, not under an ``if`` (with ``_effects``)
+        self._loaded: set[tuple[str, int]] = set()
         self._pretrained: dict[Symbol, str] = {}
         self._passed_into: dict[tuple[str, int], list[int]] = {}
 
@@ -727,16 +729,8 @@ class ProjectIndex:
         if (path, index) in seen:
             return False
         seen.add((path, index))
-        for effect in self.summaries[path]["effects"]:
-            if effect.get("call") != index or effect.get("conditional"):
-                continue
-            if effect["kind"] == "load":
-                return True
-            if effect["kind"] == "helper":
-                helper = self.symbol(path, effect["callee"])
-                info = self.function_summary(helper) if helper is not None else None
-                if info is not None and info["loads"]:
-                    return True
+        if (path, index) in self._loaded:
+            return True
         return any(self._call_loaded(path, holder, seen) for holder in self._passed_into.get((path, index), []))
 
     def _may_be_model(self, cls: Symbol, depth: int = 0) -> bool:
@@ -746,16 +740,14 @@ class ProjectIndex:
         info = self.class_summary(cls)
         if info is None or depth > MAX_HOPS:
             return True
-        summary = self.summaries.get(cls.path) or {"imports": {}}
+        summary = self.summaries.get(cls.path)
         for name, base in zip(info["bases"], self.bases(cls)):
             if base is not None:
                 if self._may_be_model(base, depth + 1):
                     return True
                 continue
-            head = name.partition(".")[0]
-            origin = summary["imports"].get(head)
-            module = "" if origin is None else ".".join(filter(None, [origin[0], origin[1]]))
-            if name in ("object", "ABC", "abc.ABC") or module.split(".")[0] in ("unittest", "abc"):
+            imported = imported_name(name, summary) or ""
+            if name in ("object", "ABC", "abc.ABC") or imported.split(".")[0] in ("unittest", "abc"):
                 continue
             return True
         return False
@@ -782,13 +774,17 @@ class ProjectIndex:
                 if effect.get("conditional"):
                     continue  # under an ``if``: the instance may as well keep PyTorch's initialisation
                 where = f"{self.display(path)}:{effect['line']}"
+                loads = effect["kind"] == "load"
                 if effect["kind"] == "helper":
                     helper = self.symbol(path, effect["callee"])
                     info = self.function_summary(helper) if helper is not None else None
                     if info is None or not (info.get("inits_recurrent") or info["loads"]):
                         continue
+                    loads = bool(info["loads"])
                 if "call" in effect:
                     effects.setdefault((path, effect["call"]), where)
+                    if loads:
+                        self._loaded.add((path, effect["call"]))
                 elif "callee" in effect:  # Net.from_pretrained(...): an instance, loaded
                     symbol = self.symbol(path, effect["callee"])
                     if symbol is not None and symbol.kind == "class":
@@ -806,15 +802,21 @@ class ProjectIndex:
 
 def is_torch_module(base: str, summary: dict[str, Any] | None) -> bool:
     """``nn.Module`` (or any ``torch.nn`` class) as imported in the base's file."""
+    full = imported_name(base, summary)
+    return full is not None and full.startswith(("torch.nn.", "pytorch_lightning.", "lightning."))
+
+
+def imported_name(dotted: str, summary: dict[str, Any] | None) -> str | None:
+    """The full name ``dotted`` (``nn.Module``, ``unittest.TestCase``) stands for through the
+    imports of a file's summary (``torch.nn.Module``); None when its head is not imported."""
     if summary is None:
-        return False
-    head, _, rest = base.partition(".")
+        return None
+    head, _, rest = dotted.partition(".")
     origin = summary["imports"].get(head)
     if origin is None:
-        return False
+        return None
     module, name, _level = origin
-    full = ".".join(filter(None, [module, name, rest])) if name else ".".join(filter(None, [module, rest]))
-    return full.startswith(("torch.nn.", "pytorch_lightning.", "lightning."))
+    return ".".join(filter(None, [module, name, rest])) if name else ".".join(filter(None, [module, rest]))
 
 
 @contextmanager

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -107,22 +108,38 @@ def _bound_to_lengths_minus_one(facts: FileFacts, part: Any, node: Any) -> bool:
     if not (isinstance(part, cst.Index) and isinstance(part.value, cst.Name)):
         return False
     name = part.value.value
-    return any(name in names and id(node) in inside for names, inside in _lengths_minus_one_names(facts.module))
+    return any(name in names and id(node) in inside for names, inside in _scopes(facts.module).bound)
 
 
-_BOUND: dict[int, tuple[Any, list[tuple[set[str], set[int]]]]] = {}
+@dataclass
+class _Scopes:
+    """What RNN104 reads of a whole file, found once per parsed file (``_scopes``)."""
+
+    #: the loops over lengths: the names each binds, and the ids of the subscripts in its body
+    loops: list[tuple[set[str], set[int]]]
+    #: per function: the names it binds once to ``lengths - 1``, and the ids of its subscripts
+    bound: list[tuple[set[str], set[int]]]
+
+
+_SCOPES: dict[int, tuple[Any, _Scopes]] = {}
+
+
+def _scopes(module: cst.Module) -> _Scopes:
+    known = _SCOPES.get(id(module))
+    if known is not None and known[0] is module:
+        return known[1]
+    found = _Scopes(_loops_over_lengths(module), _lengths_minus_one_names(module))
+    _SCOPES.clear()  # one file at a time: keep the last one's only
+    _SCOPES[id(module)] = (module, found)
+    return found
 
 
 def _lengths_minus_one_names(module: cst.Module) -> list[tuple[set[str], set[int]]]:
     """Per function of the file: the names it binds exactly once, by ``name = lengths - 1``,
-    and the ids of the subscripts in its body. Found once per parsed file."""
+    and the ids of the subscripts in its body."""
     import libcst as cst
 
     from rnn_lint.facts.carried_states import names_in_target
-
-    known = _BOUND.get(id(module))
-    if known is not None and known[0] is module:
-        return known[1]
 
     class Bindings(cst.CSTVisitor):
         def __init__(self, top: cst.FunctionDef) -> None:
@@ -169,8 +186,6 @@ def _lengths_minus_one_names(module: cst.Module) -> list[tuple[set[str], set[int
 
     functions = Functions()
     module.visit(functions)
-    _BOUND.clear()  # one file at a time: keep the last one's only
-    _BOUND[id(module)] = (module, functions.found)
     return functions.found
 
 
@@ -182,23 +197,16 @@ def _length_in_loop_minus_one(facts: FileFacts, part: Any, node: Any) -> bool:
     left = _minus_one(part.value) if isinstance(part, cst.Index) else None
     if not isinstance(left, cst.Name):
         return False
-    return any(left.value in targets and id(node) in inside for targets, inside in _loops_over_lengths(facts.module))
-
-
-_LOOPS: dict[int, tuple[Any, list[tuple[set[str], set[int]]]]] = {}
+    return any(left.value in targets and id(node) in inside for targets, inside in _scopes(facts.module).loops)
 
 
 def _loops_over_lengths(module: cst.Module) -> list[tuple[set[str], set[int]]]:
     """The file's ``for`` loops over lengths (``for n in lengths``, ``enumerate(lengths)``,
     ``zip(words, lengths)``, ``lengths.tolist()``): the names each binds, and the ids of the
-    subscripts in its body. Found once per parsed file."""
+    subscripts in its body."""
     import libcst as cst
 
     from rnn_lint.facts.carried_states import names_in_target
-
-    known = _LOOPS.get(id(module))
-    if known is not None and known[0] is module:
-        return known[1]
 
     def iterates_lengths(node: cst.BaseExpression) -> bool:
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("enumerate", "zip"):
@@ -226,8 +234,6 @@ def _loops_over_lengths(module: cst.Module) -> list[tuple[set[str], set[int]]]:
 
     loops = Loops()
     module.visit(loops)
-    _LOOPS.clear()  # one file at a time: keep the last one's only
-    _LOOPS[id(module)] = (module, loops.found)
     return loops.found
 
 
@@ -342,9 +348,9 @@ class BidirectionalSummary(Rule):
     * `h_n[-1]` alone: the top layer's *backward* final state;
     * the output's last time step used whole — `out[-1]` (seq-first), `out[:, -1]`
       (batch-first), or a gather at `lengths - 1` (written there, or in a name the function binds
-      once to it) — as the summary: its backward half has seen
-      only the last step. The same holds of the output `pad_packed_sequence` gives back after a
-      packed run (where `[:, -1]` is moreover zeros for every shorter sequence).
+      once to it) — as the summary: its backward half has seen only the last step. The same
+      holds of the output `pad_packed_sequence` gives back after a packed run (where `[:, -1]` is
+      moreover zeros for every shorter sequence).
 
     ## Why is this bad?
     `h_n` is `(num_layers * num_directions, B, H)`, layer-major: for a bidirectional module

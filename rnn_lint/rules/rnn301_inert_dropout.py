@@ -2,7 +2,7 @@ from typing import Any
 
 from rnn_lint import contract
 from rnn_lint.facts.project_semantics import built_with, in_plain_run, site_values
-from rnn_lint.facts.values import UNKNOWN, FloatNumber, Opaque, Sym, python_number
+from rnn_lint.facts.values import UNKNOWN, FloatNumber, Opaque, Sym, init_parameter, python_number
 from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix, is_test_file
 
 
@@ -147,9 +147,8 @@ def _init_parameter(value) -> tuple[str, str] | None:
         key = value.key
     else:
         return None
-    function, _, parameter = key.rpartition(":")
-    class_name, _, method = function.rpartition(".")
-    return (class_name, parameter) if method == "__init__" and class_name and "." not in class_name else None
+    owner = init_parameter(key)
+    return owner if owner is not None and "." not in owner[0] else None
 
 
 def _message_for_some(what: str, construction, owner: str, inert: list[dict[str, Any]]) -> str:
