@@ -10,7 +10,6 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote
 
@@ -201,6 +200,8 @@ def _artifact_location(path: str) -> dict:
 def _docs_url() -> str | None:
     """The ``Documentation`` (else ``Homepage``) URL in rnn-lint's package metadata
     (``[project.urls]``), or None when the project declares none."""
+    from importlib import metadata  # 20 ms, for the formats that link rules only
+
     try:
         urls = metadata.metadata("rnn-lint").get_all("Project-URL") or []
     except metadata.PackageNotFoundError:

@@ -141,10 +141,12 @@ class ResultCache:
         return cls(directory, digest(tool_fingerprint(rules), configuration, cross_file_digest))
 
     # --- reading ------------------------------------------------------------------------------
-    def lookup(self, path: str, display: str, *, cross_file_digest: str = "") -> list[Finding] | None:
+    def lookup(
+        self, path: str, display: str, *, cross_file_digest: str = "", status: os.stat_result | None = None
+    ) -> list[Finding] | None:
         """The findings recorded for ``path`` (absolute), shown as ``display``, if its content and
         what the project tells it (``cross_file_digest``) are the ones they were computed from;
-        None otherwise."""
+        None otherwise. ``status``: the file's stat taken earlier in this run, if any."""
         self.asked.add(path)
         entry = self.entries.get(path)
         if entry is None:
@@ -152,10 +154,11 @@ class ResultCache:
         size, mtime_ns, ctime_ns, content_hash, trusted, encoded, recorded_cross_file = entry
         if recorded_cross_file != cross_file_digest:
             return None
-        try:
-            status = os.stat(path)
-        except OSError:
-            return None
+        if status is None:
+            try:
+                status = os.stat(path)
+            except OSError:
+                return None
         if status.st_size != size:
             return None
         if not (trusted and status.st_mtime_ns == mtime_ns and status.st_ctime_ns == ctime_ns):

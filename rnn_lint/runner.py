@@ -156,7 +156,8 @@ def _prepare(
         _use_project(index)
         served: list[Finding] = []
         if cache is not None:
-            tasks, served = _served_from_cache(tasks, cache, usable)
+            stats = index.file_stats if index is not None else {}
+            tasks, served = _served_from_cache(tasks, cache, usable, stats)
         tasks, quiet = _set_aside_quiet_files(tasks, stamped=cache is not None, jobs=jobs, started=started)
     finally:
         if started is not None:
@@ -181,14 +182,20 @@ def _open_cache(cache_dir, settings: Settings, project: bool = False) -> ResultC
 
 
 def _served_from_cache(
-    tasks: list[FileTask], cache: ResultCache, usable: Callable[[list[Finding]], bool] = lambda found: True
+    tasks: list[FileTask],
+    cache: ResultCache,
+    usable: Callable[[list[Finding]], bool] = lambda found: True,
+    stats: dict[str, os.stat_result | None] | None = None,
 ) -> tuple[list[FileTask], list[Finding]]:
-    """(the tasks still to run, the findings of the others, from the cache)."""
+    """(the tasks still to run, the findings of the others, from the cache). ``stats``: the
+    files' stats the project index took this run (a file is not statted twice)."""
     remaining: list[FileTask] = []
     served: list[Finding] = []
+    stats = stats or {}
     for task in tasks:
+        path = task.source.path
         found = cache.lookup(
-            task.source.path, task.source.display, cross_file_digest=_cross_file_digest(task.source.path)
+            path, task.source.display, cross_file_digest=_cross_file_digest(path), status=stats.get(path)
         )
         if found is not None and usable(found):
             served.extend(found)
