@@ -228,7 +228,7 @@ class ProjectView:
         if sites and all(site.value is not UNKNOWN_VALUE for site in sites):
             first = sites[0].value
             if all(type(site.value) is type(first) and site.value == first for site in sites):
-                where = tuple(dict.fromkeys(f"{self.index.display(site.path)}:{site.line}" for site in sites))
+                where = tuple(dict.fromkeys(self.index.place(site.path, site.line) for site in sites))
                 answer = SiteValue(first, parameter, tuple(sites), where)
         self._answers[f"param:{kind}:{class_name}.{parameter}"] = (
             None if answer is None else [answer.value, answer.where]
@@ -245,7 +245,7 @@ class ProjectView:
             return None
         out = []
         for sites in zip(*columns):
-            where = (f"{self.index.display(sites[0].path)}:{sites[0].line}",)
+            where = (self.index.place(sites[0].path, sites[0].line),)
             values = {
                 parameter: None if site.value is UNKNOWN_VALUE else SiteValue(site.value, parameter, (site,), where)
                 for parameter, site in zip(parameters, sites)
@@ -286,7 +286,7 @@ class ProjectView:
             if made is None or found not in (None, made[0]):
                 return None
             found = made[0]
-            places.extend(f"{self.index.display(site)}:{line}" for site, line in made[1])
+            places.extend(self.index.place(site, line) for site, line in made[1])
         return (found, tuple(dict.fromkeys(places))) if found is not None else None
 
     def foreign_forward(self, symbol: Symbol) -> ForeignForward | None:

@@ -48,7 +48,7 @@ def _parameter(index: ProjectIndex, path: str, scope: str, name: str, attr: str 
         value, note = _given(index, caller_path, caller, params, name, attr, depth)
         if value is UNKNOWN_VALUE:
             return unknown
-        values.append((value, note, f"{index.display(caller_path)}:{caller['line']}"))
+        values.append((value, note, index.place(caller_path, caller["line"])))
     first = values[0][0]
     if not all(type(value) is type(first) and value == first for value, _, _ in values):
         return unknown

@@ -1,12 +1,13 @@
 """The project index: every file's summary, its imports resolved to files, and the questions that
 cross files answered from them.
 
-Building it reads the project's Python files (not its notebooks) and summarises (``summary.py``,
-stdlib ``ast``) only those that can matter, chosen from their text (``prefilter.py``) in rounds:
-first the files that build recurrent modules, then the files that can name a class or function
-defined there (they mention it and import from a file that defines or passes it on), then the
-files that can name a class or function building those. Summaries are cached by content hash in
-the on-disk cache, so a warm run parses nothing it parsed before.
+Building it reads the project's Python files (notebooks as their code cells: ``notebooks.py``)
+and summarises (``summary.py``, stdlib ``ast``) only those that can matter, chosen from their
+text (``prefilter.py``) in rounds: first the files that build recurrent modules, then the files
+that can name a class or function defined there (they mention it and import from a file that
+defines or passes it on), then the files that can name a class or function building those.
+Summaries are cached by content hash in the on-disk cache, so a warm run parses nothing it
+parsed before.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from rnn_lint.cache import Cache, digest
 from rnn_lint.project.batch import summarise_many
+from rnn_lint.project.notebooks import place, project_text
 from rnn_lint.project.prefilter import RECORD_FIELDS, RECORD_FORMAT, TextPrefilter
 from rnn_lint.project.root import ModuleResolver
 from rnn_lint.project.summary import MODEL_WRAPPERS
@@ -47,8 +49,6 @@ MAX_HOPS = 8
 MAX_ROUNDS = 3
 #: How many factories deep an instance is followed (``make_model()`` returning ``make_encoder()``).
 MAX_FACTORY_DEPTH = 3
-#: Files the index never reads (see ``ProjectIndex.build``).
-NOTEBOOK_SUFFIX = ".ipynb"
 
 
 @dataclass(frozen=True)
@@ -168,13 +168,8 @@ class ProjectIndex:
     def _build(
         cls, root: Path, files: Iterable[str], cache: Cache | None, use_snapshot: bool = True, jobs: int = 1
     ) -> ProjectIndex:
-        # Notebooks are linted, not indexed: no import resolves to one, and their JSON text, read
-        # as Python, is one dict literal that defines and calls nothing (on a corpus of 73 public
-        # repositories they were two thirds of the bytes the pre-filter searched).
         # (the runner's paths are absolute and normalised already: normalising 10,000 costs 20 ms)
-        paths = sorted(
-            {f if os.path.isabs(f) else os.path.abspath(f) for f in map(str, files) if not f.endswith(NOTEBOOK_SUFFIX)}
-        )
+        paths = sorted({f if os.path.isabs(f) else os.path.abspath(f) for f in map(str, files)})
         # A warm run over an unchanged tree: every file's stat is as recorded, the index is read
         # back whole (one entry) instead of reading and hashing every file.
         file_stats = {path: _stat(path) for path in paths}
@@ -210,7 +205,7 @@ class ProjectIndex:
                     prefilter.add(path, stamp, record=record)
                     continue
             try:
-                text = read_regular_file(path).decode("utf-8", "replace")
+                text = project_text(path, read_regular_file(path))
             except OSError:
                 continue
             prefilter.add(path, stamp or "", text=text)
@@ -782,7 +777,7 @@ class ProjectIndex:
             for effect in summary["effects"]:
                 if effect.get("conditional"):
                     continue  # under an ``if``: the instance may as well keep PyTorch's initialisation
-                where = f"{self.display(path)}:{effect['line']}"
+                where = self.place(path, effect["line"])
                 loads = effect["kind"] == "load"
                 if effect["kind"] == "helper":
                     helper = self.symbol(path, effect["callee"])
@@ -807,6 +802,10 @@ class ProjectIndex:
             return os.path.relpath(path, self.root)
         except ValueError:
             return path
+
+    def place(self, path: str, line: int) -> str:
+        """Where a site is, for messages: "train.py:86", "demo.ipynb:cell 7:1"."""
+        return place(self.display(path), path, line)
 
 
 def is_torch_module(base: str, summary: dict[str, Any] | None) -> bool:

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from rnn_lint.project.notebooks import project_text
 from rnn_lint.project.root import ModuleResolver
 from rnn_lint.reading import read_regular_file
 from rnn_lint.rule import RECURRENT_CODE
@@ -45,7 +46,7 @@ _ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_][A-Za-z0-9_]*)|[\"']([A-Za-z_][A-Za-z0-
 _DEFINITION = re.compile(r"(?:class|def)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 
 #: Bump when what a record holds, or how it is found, changes.
-RECORD_FORMAT = "4"
+RECORD_FORMAT = "5"
 #: What a stored record holds after the file's stamp, each None until a run needed it.
 #: "mentions none of": the keys (``_names_key``) of the name sets ``mentioning`` found the file
 #: does not mention — the next run, asking for the same names, need not read it again.
@@ -151,7 +152,7 @@ class TextPrefilter:
         text = self._texts.get(path)
         if text is None:
             try:
-                text = read_regular_file(path).decode("utf-8", "replace")
+                text = project_text(path, read_regular_file(path))
             except OSError:
                 text = ""  # gone since its stat was taken: nothing to find in it
             self._texts[path] = text
