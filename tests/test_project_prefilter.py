@@ -30,14 +30,19 @@ def build(root: Path) -> ProjectIndex:
     return ProjectIndex.build(root, [str(p) for p in root.rglob("*") if p.is_file()])
 
 
-def test_notebooks_are_not_read_for_the_index(tmp_path: Path) -> None:
-    # a notebook's JSON mentions GRU and the model's name, but defines and builds nothing
+def test_notebooks_are_read_as_their_code_cells(tmp_path: Path) -> None:
+    # the code cells are the module the index reads (not the JSON): the notebook builds Net
     cell = {"cell_type": "code", "source": ["from net import Net\n", "m = Net(8)\n", "nn.GRU(8, 8)\n"]}
     write(tmp_path, {"net.py": MODEL, "run.ipynb": json.dumps({"cells": [cell]})})
     index = build(tmp_path)
-    assert str(tmp_path / "run.ipynb") not in index.summaries
-    assert str(tmp_path / "run.ipynb") not in index.resolver.files
+    assert str(tmp_path / "run.ipynb") in index.summaries
     assert str(tmp_path / "net.py") in index.summaries
+    assert [
+        Path(site.path).name
+        for site in index.parameter_sites(Symbol("class", str(tmp_path / "net.py"), "Net"), "hidden") or []
+    ] == ["run.ipynb"]
+    # and no import resolves to a notebook
+    assert index.resolver.resolve(str(tmp_path / "net.py"), "run") is None
 
 
 def sites(index: ProjectIndex, root: Path) -> list[str]:
