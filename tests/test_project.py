@@ -526,6 +526,28 @@ class Wrapper(nn.Module):
             "from m import Tagger\nif __name__ == '__main__':\n    t = Tagger()\n    t.load_state_dict({})\n",
             True,
         ),
+        # early stopping: the restored state is the same run's (sru's copy_model, or a copy inline)
+        (
+            "import copy\nfrom m import Tagger\nt = Tagger()\nbest = None\nfor epoch in range(3):\n"
+            "    best = copy.deepcopy(t.state_dict())\nt.load_state_dict(best)\n",
+            False,
+        ),
+        (
+            "from m import Tagger\ndef copy_model(model):\n    states = model.state_dict()\n    for k in states:\n"
+            "        states[k] = states[k].clone()\n    return states\n"
+            "t = Tagger()\ncheckpoint = copy_model(t)\nt.load_state_dict(checkpoint)\n",
+            False,
+        ),
+        (
+            "from m import Tagger\nt = Tagger()\nt.load_state_dict({k: v.clone() for k, v in t.state_dict().items()})\n",
+            False,
+        ),
+        # a name bound to the own state once and to a checkpoint once: a checkpoint may be loaded
+        (
+            "import torch\nfrom m import Tagger\nt = Tagger()\nbest = t.state_dict()\nbest = torch.load('x.pt')\n"
+            "t.load_state_dict(best)\n",
+            True,
+        ),
     ],
     ids=[
         "load_state_dict",
@@ -547,6 +569,10 @@ class Wrapper(nn.Module):
         "conv-only-init",
         "factory",
         "main-guard",
+        "early-stopping-copy",
+        "early-stopping-helper",
+        "early-stopping-inline",
+        "rebound-to-a-checkpoint",
     ],
 )
 def test_weights_loaded_or_initialised_elsewhere(tmp_path: Path, script: str, affected: bool) -> None:

@@ -196,3 +196,16 @@ def directions_pattern(node: cst.BinaryOperation, left: Any, right: Any) -> Sym 
         if other == Sym.number(1) and isinstance(value, Opaque) and not value.key.startswith("fstring:"):
             return directions_of(value)
     return None
+
+
+def reads_gradient(node: cst.CSTNode) -> bool:
+    """Whether ``node`` reads a ``.grad``: ``p.data.add_(p.grad.data, alpha=-lr)`` and
+    ``p.data -= lr * p.grad`` are an optimiser's step (word_language_model's, sru's), not an
+    initialisation. (A walk by hand: importing libcst.matchers costs 0.2 s.)"""
+    pending: list[cst.CSTNode] = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, cst.Attribute) and current.attr.value == "grad":
+            return True
+        pending.extend(current.children)
+    return False

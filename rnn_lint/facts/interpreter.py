@@ -44,6 +44,7 @@ from rnn_lint.facts.idioms import (
     directions_pattern,
     param_kind,
     provenance_source,
+    reads_gradient,
 )
 from rnn_lint.facts.imports import ImportTable, dotted
 from rnn_lint.facts.initial_states import InitialStates
@@ -100,10 +101,13 @@ from rnn_lint.facts.values import (
     TupleValue,
     const_arithmetic,
     element_of,
+    is_empty_sequence,
     is_index,
     is_numeric,
+    joined_parameters,
     merge,
     merge_all,
+    new_link,
     python_number,
     sequence_items,
     some_index,
@@ -177,6 +181,11 @@ class Interpreter(
         self._gpu_placements: dict[int, Any] = {}
         #: how many branches (if, try, `a if c else b`, `c and a`) the code being run is inside
         self.conditional = 0
+        #: how many blocks a plain run of the script may skip the code being run is inside (an
+        #: ``if`` other than the main guard, a ``while``, an ``except``): a checkpoint loaded there
+        #: (``if args.resume:``) leaves a model that may as well train from its initialisation,
+        #: as the project index reads it (project/summary.py)
+        self.optional = 0
 
     # ======================================================================================
     # The order of work
@@ -474,6 +483,14 @@ class Interpreter(
         return False
 
     def _exec_if(self, statement: cst.If, frame: Frame) -> bool:
+        optional = not _is_main_guard(statement.test)
+        self.optional += optional
+        try:
+            return self._exec_if_branches(statement, frame)
+        finally:
+            self.optional -= optional
+
+    def _exec_if_branches(self, statement: cst.If, frame: Frame) -> bool:
         test = self._eval(statement.test, frame)
         when_true, when_false = self._refinements(statement.test, frame)
         if isinstance(test, Const) and isinstance(test.value, (bool, int, type(None))):
@@ -540,7 +557,11 @@ class Interpreter(
                 self._exec_block(_body(statement), frame)
         else:
             self._eval(statement.test, frame)
-            self._exec_block(_body(statement), frame)
+            self.optional += 1
+            try:
+                self._exec_block(_body(statement), frame)
+            finally:
+                self.optional -= 1
         frame.env = self._merge_envs(before, frame.env, frame)
         if statement.orelse is not None:
             self._exec_block(_body(statement.orelse), frame)
@@ -556,7 +577,11 @@ class Interpreter(
         if statement.orelse is not None:
             blocks.append(_body(statement.orelse))
         if blocks:
-            self._exec_branches([[]] + blocks, frame)
+            self.optional += bool(statement.handlers)  # an except block, or an else that a raise skips
+            try:
+                self._exec_branches([[]] + blocks, frame)
+            finally:
+                self.optional -= bool(statement.handlers)
         if statement.finalbody is not None:
             self._exec_block(_body(statement.finalbody), frame)
 
@@ -580,6 +605,8 @@ class Interpreter(
     def _exec_augmented(self, small: cst.AugAssign, frame: Frame) -> None:
         value = self._eval(small.value, frame)
         target = small.target
+        if reads_gradient(small.value):
+            return  # p.data -= lr * p.grad: an update step, which initialises nothing
         if isinstance(target, cst.Subscript):
             base = self._eval(target.value, frame)
             if isinstance(base, (Param, ParamSlice)):
@@ -772,6 +799,8 @@ class Interpreter(
                 return self._param(Owner((), base.family), param_kind(attr))
             if attr in ("_all_weights", "_flat_weights_names"):
                 return self._weight_names(Owner((), base.family), nested=attr == "_all_weights")
+            if attr == "all_weights":
+                return self._all_weights(Owner((), base.family), f"all_weights:{new_link()}")
             return UNKNOWN
         if isinstance(base, Tensor):
             if attr in ("shape",):
@@ -920,6 +949,10 @@ class Interpreter(
             # "bias_ih_l" + str(k), "bias_ih_l%d" % k: only the literal part is known, as for an f-string
             text = left.value + (right.value if isinstance(right, Const) and isinstance(right.value, str) else "")
             return Opaque(f"fstring:{text}")
+        if isinstance(operator, cst.Add):
+            joined = joined_parameters(left, right)
+            if joined is not None:
+                return joined
         if isinstance(operator, (cst.Add, cst.Subtract)):
             directions = directions_pattern(node, left, right)
             if directions is not None:
@@ -962,6 +995,10 @@ class Interpreter(
             self.conditional -= 1
         if isinstance(test, Const):
             return body if test.value else orelse
+        if is_empty_sequence(orelse) and element_of(body) is not UNKNOWN:
+            return body  # ``list(self.rnn.parameters()) if cond else []``: its elements, or none
+        if is_empty_sequence(body) and element_of(orelse) is not UNKNOWN:
+            return orelse
         if body == Sym.number(2) and orelse == Sym.number(1):
             return directions_of(test)
         if (
@@ -1319,8 +1356,8 @@ class Interpreter(
         args, kwargs = self._arguments(node, frame)
         if method == "state_dict":
             return OWN_STATE
-        if (args[0] if args else kwargs.get("state_dict")) != OWN_STATE:  # not an early-stopping restore
-            self.facts.loads_weights = True
+        if (args[0] if args else kwargs.get("state_dict")) != OWN_STATE and not self.optional:
+            self.facts.loads_weights = True  # a checkpoint every run loads: no early-stopping restore
         return UNKNOWN
 
     def _grow_list(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
@@ -1447,3 +1484,16 @@ def _constructions_in(value: Any) -> list[Construction]:
 
 def build(module: cst.Module, path: str = "", project: Any = None) -> FileFacts:
     return Interpreter(module, path, project).run()
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    """``if __name__ == "__main__":``: the script's body, not a condition."""
+    return (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and test.left.value == "__name__"
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Equal)
+        and isinstance(test.comparisons[0].comparator, cst.SimpleString)
+        and test.comparisons[0].comparator.evaluated_value == "__main__"
+    )

@@ -119,6 +119,8 @@ class RecurrentModules:
             return self._param(Owner(ref.candidates), param_kind(attr), attribute_link(ref.candidates, attr))
         if attr in ("_all_weights", "_flat_weights_names"):
             return self._weight_names(Owner(ref.candidates), nested=attr == "_all_weights")
+        if attr == "all_weights":
+            return self._all_weights(Owner(ref.candidates), attribute_link(ref.candidates, attr))
         if attr in CONFIG_ATTRIBUTES:
             return merge_all([candidate.config.get(attr, UNKNOWN) for candidate in ref.candidates])
         return UNKNOWN

@@ -17,6 +17,7 @@ from rnn_lint.facts.idioms import (
     dimension_test,
     name_test,
     name_test_kind,
+    reads_gradient,
 )
 from rnn_lint.facts.model import (
     ParamWrite,
@@ -28,6 +29,7 @@ from rnn_lint.facts.values import (
     AnyRecurrent,
     Const,
     Iterable,
+    ListValue,
     ModuleRef,
     Opaque,
     Owner,
@@ -63,6 +65,13 @@ class Parameters:
         if param.gates is None or not isinstance(param.unit, Sym):
             return UNKNOWN
         return Sym.number(param.gates) * param.unit
+
+    def _all_weights(self, owner: Owner, link: str) -> ListValue:
+        """``lstm.all_weights``: per layer and direction, the parameters themselves, in the order
+        weight_ih, weight_hh, bias_ih, bias_hh (``all_weights[0][2] is bias_ih_l0``)."""
+        kinds = ("weight", "weight", "bias", "bias")
+        layer = TupleValue(tuple(self._param(owner, kind, f"{link}:{i}") for i, kind in enumerate(kinds)))
+        return ListValue((layer,), exact=False)  # as many as layers times directions
 
     def _weight_names(self, owner: Owner, nested: bool) -> Iterable:
         link = new_link()
@@ -156,6 +165,8 @@ class Parameters:
         if method == "zero_":
             self.facts.param_writes.append(ParamWrite(node, target, Sym.number(0)))
             return target
+        if method in ("add_", "sub_") and any(reads_gradient(arg.value) for arg in node.args):
+            return target  # an update step: p.data.add_(p.grad, alpha=-lr)
         if method == "add_":
             self.facts.param_writes.append(ParamWrite(node, target, args[0] if args else UNKNOWN))
             return target

@@ -504,6 +504,42 @@ def const_arithmetic(left: Any, right: Any, operation) -> Any:
     return Sym.number(result)
 
 
+def is_empty_sequence(value: Any) -> bool:
+    """``[]`` or ``()``."""
+    return isinstance(value, (TupleValue, ListValue)) and value.items == () and getattr(value, "exact", True)
+
+
+def joined_parameters(left: Any, right: Any) -> Iterable | None:
+    """``list(self.embedding.parameters()) + list(self.rnn.parameters())``: an iteration over
+    the sum meets the recurrent module's parameters (and others, which no rule asks about);
+    None when neither side holds any."""
+    sides = [side for side in (left, right) if not is_empty_sequence(side)]
+    elements = [element_of(side) for side in sides]
+    if any(side is not UNKNOWN and element is UNKNOWN for side, element in zip(sides, elements)):
+        return None  # a number, a tensor: no list is joined
+    params = [element for element in elements if isinstance(element, Param)]
+    if not params or len(params) != len([e for e in elements if e is not UNKNOWN]):
+        return None
+    # the parameters of a known recurrent module are what the rules ask about; those of a module
+    # the analysis cannot pin down (``self.rnn`` an LSTM or an SRU) may be anyone's, as in a loop
+    # over its ``parameters()`` alone
+    owned = [param for param in params if param.owner.constructions] or params[:1]
+    if len(owned) == 1:
+        return Iterable(owned[0])
+    constructions = tuple(dict.fromkeys(c for param in owned for c in param.owner.constructions))
+    units = {param.unit for param in owned}
+    gates = {param.gates for param in owned}
+    return Iterable(
+        Param(
+            Owner(constructions),
+            owned[0].kind if len({param.kind for param in owned}) == 1 else None,
+            new_link(),
+            units.pop() if len(units) == 1 else UNKNOWN,
+            gates.pop() if len(gates) == 1 else None,
+        )
+    )
+
+
 def element_of(iterable: Any) -> Any:
     if isinstance(iterable, Iterable):
         return iterable.element

@@ -219,6 +219,10 @@ class _Summariser:
         self.passed = _Passed()
         self.passing = False  # the arguments being read are a project call's
         self.conditional = 0  # how many branches (if/while/except) the code met now is inside
+        #: names of the scope being walked bound only to (a copy of) a model's own state_dict(),
+        #: and module functions returning one: restoring it is early stopping, no checkpoint
+        self.own_states: frozenset[str] = frozenset()
+        self.own_state_functions: frozenset[str] = frozenset()
 
     def _segment(self, node: ast.stmt) -> str:
         """The text of a statement's lines (``ast.get_source_segment`` splits the whole source
@@ -239,6 +243,7 @@ class _Summariser:
                 if self.assigned.get(name) == 1 and name not in changed
             }
         self._argparse(tree)
+        self.own_state_functions = _functions_returning_own_state(tree.body)
         module_bindings: dict[str, int] = {}
         self._scope(tree.body, "<module>", module_bindings)
         for node in tree.body:
@@ -484,6 +489,7 @@ class _Summariser:
         and class bodies are scopes of their own (``self.x`` is shared by a class's methods)."""
         outer, self.conditional = self.conditional, 0  # a function's body runs whole once called
         outer_passed, self.passed = self.passed, passed or _Passed()
+        outer_states, self.own_states = self.own_states, _own_state_names(body, self.own_state_functions)
         if scope != "<module>":
             self.scope_bodies[scope] = body  # read only if a ``**name`` is spread there
         try:
@@ -491,6 +497,7 @@ class _Summariser:
         finally:
             self.conditional = outer
             self.passed = outer_passed
+            self.own_states = outer_states
 
     def _scope_body(self, body: list[ast.stmt], scope: str, bindings: dict[str, int]) -> None:
         for node in body:
@@ -595,6 +602,14 @@ class _Summariser:
             return level == 0 and module.split(".", 1)[0] in EXTERNAL_PACKAGES
         return not any(level or module.split(".", 1)[0] not in EXTERNAL_PACKAGES for module, level in self.star_imports)
 
+    def _restores_own_state(self, method: str, node: ast.Call) -> bool:
+        """``model.load_state_dict(best_state)`` with ``best_state = copy.deepcopy(model.state_dict())``
+        earlier: an early-stopping restore of weights this run trained, no checkpoint."""
+        if method != "load_state_dict":
+            return False
+        given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "state_dict"), None)
+        return given is not None and _own_state(given, self.own_states, self.own_state_functions)
+
     def _call(self, node: ast.Call, bindings: dict[str, int]) -> list[Any] | None:
         func = node.func
         # model = Net(...).to(device): still the Net
@@ -608,7 +623,7 @@ class _Summariser:
                 else None
             )
             if func.attr in LOAD_METHODS:
-                if receiver is not None:
+                if receiver is not None and not self._restores_own_state(func.attr, node):
                     self._effect("load", receiver[1], node.lineno)
                 elif isinstance(func.value, (ast.Name, ast.Attribute)) and func.attr == "from_pretrained":
                     name = _dotted(func.value)
@@ -1313,6 +1328,82 @@ def _kept_parameter(node: ast.expr) -> str | None:
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SELF_METHODS:
         node = node.func.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+# --- a model's own state: restoring it loads nothing ---------------------------------------
+
+#: calls whose result is a copy of their first argument
+_COPIES = frozenset({"deepcopy", "copy", "dict", "OrderedDict"})
+
+
+def _own_state(node: ast.expr, names: frozenset[str], functions: frozenset[str]) -> bool:
+    """Whether ``node`` is (a copy of) a module's own ``state_dict()``: the call itself,
+    ``copy.deepcopy(...)``/``dict(...)`` of one, ``{k: v.clone() for k, v in ....items()}``, a
+    name bound only to one (``names``), or a call of a function returning one (``functions``)."""
+    if isinstance(node, ast.Name):
+        return node.id in names
+    if isinstance(node, ast.DictComp):
+        return _own_state(node.generators[0].iter, names, functions)
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if isinstance(func, ast.Attribute) and name == "state_dict" and not node.args:
+        return True
+    if isinstance(func, ast.Attribute) and name in ("items", "copy") and not node.args:
+        return _own_state(func.value, names, functions)
+    if name in _COPIES and node.args:
+        return _own_state(node.args[0], names, functions)
+    return isinstance(func, ast.Name) and name in functions
+
+
+def _own_state_names(body: list[ast.stmt], functions: frozenset[str]) -> frozenset[str]:
+    """The names a scope binds only to its model's own state (or None, before the first epoch),
+    however they are bound elsewhere in it (nested functions and classes are scopes of their own)."""
+    bound: dict[str, list[ast.expr | None]] = {}
+    pending = list(body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for name in ast.walk(target):  # ``states[k] = v.clone()`` binds no name
+                    if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
+                        bound.setdefault(name.id, []).append(node.value if isinstance(target, ast.Name) else None)
+            pending.append(node.value)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.setdefault(node.id, []).append(None)  # for-targets, with ... as, walrus, augmented
+        pending.extend(ast.iter_child_nodes(node))
+    names: frozenset[str] = frozenset()
+    while True:
+        found = frozenset(
+            name
+            for name, values in bound.items()
+            if all(
+                value is not None
+                and (_own_state(value, names, functions) or (isinstance(value, ast.Constant) and value.value is None))
+                for value in values
+            )
+            and any(value is not None and _own_state(value, names, functions) for value in values)
+        )
+        if found == names:
+            return names
+        names = found
+
+
+def _functions_returning_own_state(body: list[ast.stmt]) -> frozenset[str]:
+    """Module functions every ``return`` of which gives a model's own state (sru's
+    ``copy_model(model)``: ``states = model.state_dict()``, each tensor cloned, ``return states``)."""
+    found = set()
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names = _own_state_names(node.body, frozenset())
+            returns = [r for r in ast.walk(node) if isinstance(r, ast.Return)]
+            if returns and all(r.value is not None and _own_state(r.value, names, frozenset()) for r in returns):
+                found.add(node.name)
+    return frozenset(found)
 
 
 def _dotted(node: ast.expr) -> str | None:

@@ -6,14 +6,17 @@ class MissingForgetBias(Rule):
     ## What it does
     Flags an `nn.LSTM` or `nn.LSTMCell` whose biases are left at PyTorch's default: nothing in the
     file writes into its `bias_ih`/`bias_hh` — not directly, not through `named_parameters()` or
-    `_all_weights` loops, a loop over a literal tuple of them, `nn.init.*`, `.data[...]`,
-    `torch.no_grad()` blocks, `eval`/`getattr` on parameter names, nor in a helper function of
-    the same file.
+    `_all_weights` loops, `all_weights[k][2]`/`[3]`, a loop over a literal tuple of them or over
+    parameter lists joined with `+`, `nn.init.*`, `.data[...]`, `torch.no_grad()` blocks,
+    `eval`/`getattr` on parameter names, nor in a helper function of the same file. An update
+    step (`p.data.add_(p.grad, alpha=-lr)`, `p.data -= lr * p.grad`) is no initialisation.
 
     To stay precise it says nothing when the biases are initialised in any way (even to 0: that is
     a choice), when the module or the model holding it reaches code the linter cannot see (an
     imported init function, `model.apply(imported_fn)`, a base class from another package), when
-    the file loads trained weights (`load_state_dict`, `from_pretrained`), in test files, and for
+    every run of the file loads trained weights (`load_state_dict`, `from_pretrained`, also in
+    the `if __name__ == "__main__":` block; not a load under another `if`, such as `--resume`,
+    nor the restore of the run's own `state_dict()` at early stopping), in test files, and for
     modules built outside a model class in a file that trains nothing (demos and shape checks).
     With the project index it also says nothing when, in other files of the project, every
     instance of the model gets its weights loaded (`model.load_state_dict(torch.load(...))` in
