@@ -539,7 +539,8 @@ class Wrapper(nn.Module):
             False,
         ),
         (
-            "from m import Tagger\nt = Tagger()\nt.load_state_dict({k: v.clone() for k, v in t.state_dict().items()})\n",
+            "from m import Tagger\nt = Tagger()\n"
+            "t.load_state_dict({k: v.clone() for k, v in t.state_dict().items()})\n",
             False,
         ),
         # a name bound to the own state once and to a checkpoint once: a checkpoint may be loaded
