@@ -543,6 +543,11 @@ class Wrapper(nn.Module):
             "t.load_state_dict({k: v.clone() for k, v in t.state_dict().items()})\n",
             False,
         ),
+        # a helper that mentions loading, loads under an `if`, and restores the run's own state
+        ("from m import Tagger\nfrom u import fit\nt = Tagger()\nfit(t)\n", False),
+        # a package's helper: its name says whether it loads
+        ("from m import Tagger\nfrom hub import upload_to_hub\nt = Tagger()\nupload_to_hub(t)\n", False),
+        ("from m import Tagger\nfrom ckpt import load_checkpoint\nt = Tagger()\nload_checkpoint(t, 'x')\n", True),
         # a name bound to the own state once and to a checkpoint once: a checkpoint may be loaded
         (
             "import torch\nfrom m import Tagger\nt = Tagger()\nbest = t.state_dict()\nbest = torch.load('x.pt')\n"
@@ -573,6 +578,9 @@ class Wrapper(nn.Module):
         "early-stopping-copy",
         "early-stopping-helper",
         "early-stopping-inline",
+        "helper-that-only-mentions-loading",
+        "package-helper-named-upload",
+        "package-helper-named-load",
         "rebound-to-a-checkpoint",
     ],
 )
@@ -583,13 +591,61 @@ def test_weights_loaded_or_initialised_elsewhere(tmp_path: Path, script: str, af
         "def conv_init(m):\n    if m.__class__.__name__.find('Conv') != -1:\n        m.weight.data.normal_(0.0, 0.02)\n"
         "        m.bias.data.fill_(0)\n\n"
         "def train(m):\n    for p in m.parameters():\n        p.data.add_(p.grad)\n    m.zero_grad()\n\n"
-        "def load_checkpoint(m, path):\n    pass\n"
+        "def load_checkpoint(m, path):\n    m.load_state_dict(torch.load(path))\n\n"
+        "def fit(m, resume=None):\n    # nothing to restore or load here\n    if resume:\n"
+        "        m.load_state_dict(torch.load(resume))\n    best = copy.deepcopy(m.state_dict())\n"
+        "    m.load_state_dict(best)\n"
     )
-    write(tmp_path, {"m.py": LSTM_MODEL, "u.py": helpers, "run.py": script})
+    write(tmp_path, {"m.py": LSTM_MODEL, "u.py": "import copy\nimport torch\n\n" + helpers, "run.py": script})
     where = ProjectView(build(tmp_path), str(tmp_path / "m.py")).weights_from_elsewhere("Tagger")
     assert bool(where) is affected
     if affected:
         assert where.startswith("run.py:")
+
+
+HOLDER_WITH_A_LOAD_METHOD = """
+import torch
+import torch.nn as nn
+from m import Tagger
+
+class Model(nn.Module):
+    def __init__(self, pretrained=None):
+        super().__init__()
+        self.tagger = Tagger()
+        self.setup(pretrained)
+
+    def setup(self, pretrained):
+        pass
+
+    def load_model(self, path):
+        self.tagger.load_state_dict(torch.load(path))
+
+    def evaluate(self, path):
+        probe = Tagger()
+        probe.load_state_dict(torch.load(path))
+        return probe
+"""
+
+
+@pytest.mark.parametrize(
+    "setup, script, affected",
+    [
+        # ELMoForManyLangs: only the test script calls load_model; training builds the model fresh
+        ("pass", "from holder import Model\nModel().fit()\n", False),
+        # every instance it builds, it loads (elmo.py's Embedder)
+        ("pass", "from holder import Model\nm = Model()\nm.load_model('x.pt')\n", True),
+        # a method __init__ runs loads for every instance
+        ("self.load_model(pretrained)", "from holder import Model\nModel()\n", True),
+    ],
+    ids=["never-called", "called-from-outside", "run-by-init"],
+)
+def test_a_load_method_covers_only_the_instances_it_runs_for(tmp_path: Path, setup: str, script: str, affected) -> None:
+    holder = HOLDER_WITH_A_LOAD_METHOD.replace(
+        "    def setup(self, pretrained):\n        pass", f"    def setup(self, pretrained):\n        {setup}"
+    )
+    write(tmp_path, {"m.py": LSTM_MODEL, "holder.py": holder, "train.py": script})
+    where = ProjectView(build(tmp_path), str(tmp_path / "m.py")).weights_from_elsewhere("Tagger")
+    assert bool(where) is affected
 
 
 def test_summaries_are_cached_by_content(tmp_path: Path, monkeypatch) -> None:

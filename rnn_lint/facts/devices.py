@@ -177,6 +177,10 @@ class Devices:
                 if arg.keyword is not None and arg.keyword.value == "device":
                     return None if _names_cpu(arg.value) else f"device={_text(arg.value)}"
             if isinstance(func, cst.Attribute):  # lengths.sum(1), mask.long() …: where the receiver is
+                if name is not None and name.startswith("torch.") and name[len("torch.") :] in _KEEP_DEVICE:
+                    # torch.sum(ids != 0, dim=-1): where its tensor is (ABSA-PyTorch's lengths)
+                    first = next((arg.value for arg in node.args if arg.keyword is None and not arg.star), None)
+                    return self._accelerated(first, frame) if first is not None else None
                 return self._accelerated(func.value, frame)
             return None
         if isinstance(node, cst.BinaryOperation):
@@ -262,6 +266,31 @@ def _names_cpu(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.Call) and dotted(node.func) in ("torch.device", "device") and node.args:
         return _names_cpu(node.args[0].value)
     return False
+
+
+#: ``torch.<name>(tensor, ...)`` functions whose result lives where their first tensor does.
+_KEEP_DEVICE = frozenset(
+    {
+        "sum",
+        "count_nonzero",
+        "cumsum",
+        "clamp",
+        "clip",
+        "ne",
+        "eq",
+        "gt",
+        "ge",
+        "lt",
+        "le",
+        "abs",
+        "flatten",
+        "squeeze",
+        "unsqueeze",
+        "max",
+        "min",
+        "argmax",
+    }
+)
 
 
 def _text(node: cst.CSTNode) -> str:

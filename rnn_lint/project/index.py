@@ -27,11 +27,11 @@ from rnn_lint.project.batch import summarise_many
 from rnn_lint.project.notebooks import place, project_text
 from rnn_lint.project.prefilter import RECORD_FIELDS, RECORD_FORMAT, TextPrefilter
 from rnn_lint.project.root import ModuleResolver
-from rnn_lint.project.summary import MODEL_WRAPPERS
+from rnn_lint.project.summary import MODEL_WRAPPERS, is_loader_name
 from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "19"
+SUMMARY_FORMAT = "20"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -782,9 +782,19 @@ class ProjectIndex:
                 if effect["kind"] == "helper":
                     helper = self.symbol(path, effect["callee"])
                     info = self.function_summary(helper) if helper is not None else None
-                    if info is None or not (info.get("inits_recurrent") or info["loads"]):
+                    if info is None:
+                        # not the project's (another package's): only its name can tell
+                        if not is_loader_name(effect["callee"]):
+                            continue
+                    elif not (info.get("inits_recurrent") or info["loads"]):
                         continue
-                    loads = bool(info["loads"])
+                    loads = info is None or bool(info["loads"])
+                elif effect["kind"] == "method":  # model.load_model(path): a method of its class that loads
+                    built = self.symbol(path, summary["calls"][effect["call"]]["callee"])
+                    info = self.class_summary(built) if built is not None else None
+                    if info is None or effect["method"] not in info.get("loading_methods", ()):
+                        continue
+                    loads = True
                 if "call" in effect:
                     effects.setdefault((path, effect["call"]), where)
                     if loads:

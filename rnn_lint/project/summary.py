@@ -219,6 +219,8 @@ class _Summariser:
         self.passed = _Passed()
         self.passing = False  # the arguments being read are a project call's
         self.conditional = 0  # how many branches (if/while/except) the code met now is inside
+        #: the method being walked is one ``__init__`` does not run (``load_model``, ``evaluate``)
+        self.optional_method = False
         #: names of the scope being walked bound only to (a copy of) a model's own state_dict(),
         #: and module functions returning one: restoring it is early stopping, no checkpoint
         self.own_states: frozenset[str] = frozenset()
@@ -388,7 +390,7 @@ class _Summariser:
                 # an initialiser that can reach an LSTM's biases: it names recurrent modules or
                 # walks every parameter (weights_init for Conv/BatchNorm only cannot)
                 "inits_recurrent": touches and (_RECURRENT_WORDS.search(text) is not None),
-                "loads": any(word in text for word in LOAD_METHODS) or "torch.load" in text,
+                "loads": _loads_every_time(node, self.own_state_functions),
                 "builds_recurrent": _recurrent_text(text),
                 "returns": self._returns(node),
                 "returns_class": _class_choice(node, self.imports, self.class_dicts)
@@ -462,6 +464,16 @@ class _Summariser:
         called = set(_CALLED_ATTRIBUTE.findall(self._segment(node))) if stored else set()
         return {
             "line": node.lineno,
+            # methods that load weights each time they run (``def load_model(self, path)``): an
+            # instance they are called on is loaded (``Model().load_model(path)``)
+            "loading_methods": sorted(
+                method.name
+                for method in node.body
+                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and method.name != "__init__"
+                and _LOADER_METHOD_HINT.search(method.name)
+                and _loads_every_time(method, self.own_state_functions)
+            ),
             "bases": [name for name in (_dotted(base) for base in node.bases) if name],
             "opaque_bases": any(_dotted(base) is None for base in node.bases),
             "has_init": init is not None,
@@ -507,11 +519,16 @@ class _Summariser:
                 continue
             if isinstance(node, ast.ClassDef):
                 shared: dict[str, int] = {}
+                run_by_init = _run_by_init(node)
                 for statement in node.body:
                     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         constructor = scope == "<module>" and statement.name == "__init__"
                         passed = _Passed(statement, node, self._segment(statement)) if constructor else None
-                        self._scope(statement.body, f"{scope}.{node.name}.{statement.name}", shared, passed)
+                        outer, self.optional_method = self.optional_method, statement.name not in run_by_init
+                        try:
+                            self._scope(statement.body, f"{scope}.{node.name}.{statement.name}", shared, passed)
+                        finally:
+                            self.optional_method = outer
                     else:
                         self._statement(statement, f"{scope}.{node.name}", shared)
                 continue
@@ -602,13 +619,10 @@ class _Summariser:
             return level == 0 and module.split(".", 1)[0] in EXTERNAL_PACKAGES
         return not any(level or module.split(".", 1)[0] not in EXTERNAL_PACKAGES for module, level in self.star_imports)
 
-    def _restores_own_state(self, method: str, node: ast.Call) -> bool:
+    def _restores_own_state(self, node: ast.Call) -> bool:
         """``model.load_state_dict(best_state)`` with ``best_state = copy.deepcopy(model.state_dict())``
         earlier: an early-stopping restore of weights this run trained, no checkpoint."""
-        if method != "load_state_dict":
-            return False
-        given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "state_dict"), None)
-        return given is not None and _own_state(given, self.own_states, self.own_state_functions)
+        return _restores_own(node, self.own_states, self.own_state_functions)
 
     def _call(self, node: ast.Call, bindings: dict[str, int]) -> list[Any] | None:
         func = node.func
@@ -623,7 +637,7 @@ class _Summariser:
                 else None
             )
             if func.attr in LOAD_METHODS:
-                if receiver is not None and not self._restores_own_state(func.attr, node):
+                if receiver is not None and not self._restores_own_state(node):
                     self._effect("load", receiver[1], node.lineno)
                 elif isinstance(func.value, (ast.Name, ast.Attribute)) and func.attr == "from_pretrained":
                     name = _dotted(func.value)
@@ -643,7 +657,7 @@ class _Summariser:
                             "call": receiver[1],
                             "callee": function,
                             "line": node.lineno,
-                            "conditional": self.conditional > 0,
+                            "conditional": self._may_not_run(receiver[1]),
                         }
                     )
                 else:
@@ -654,6 +668,16 @@ class _Summariser:
                 self._arguments(node, bindings)
                 return receiver
             if receiver is not None:
+                if _LOADER_METHOD_HINT.search(func.attr):  # model.load_model(path): the index reads the method
+                    self.effects.append(
+                        {
+                            "kind": "method",
+                            "call": receiver[1],
+                            "method": func.attr,
+                            "line": node.lineno,
+                            "conditional": self._may_not_run(receiver[1]),
+                        }
+                    )
                 self._arguments(node, bindings)
                 return None
         callee = _dotted(func)
@@ -678,11 +702,11 @@ class _Summariser:
             self._expression(func, bindings)
             return None
         # an instance handed to a helper: a loader (load_checkpoint(model, path)) or an initialiser
-        last = callee.rsplit(".", 1)[-1].lower()
         foreign = self._foreign(head)
         for value in [*args, *kwargs.values()]:
             if value[0] == "call":
-                if "load" in last or "restore" in last:
+                if foreign and is_loader_name(callee):
+                    # load_checkpoint(model, path) of a package: its body cannot be read, its name says
                     self._effect("load", value[1], node.lineno)
                 elif not foreign:
                     self.effects.append(
@@ -691,7 +715,7 @@ class _Summariser:
                             "call": value[1],
                             "callee": callee,
                             "line": node.lineno,
-                            "conditional": self.conditional > 0,
+                            "conditional": self._may_not_run(value[1]),
                         }
                     )
         if foreign and callee.rsplit(".", 1)[-1] not in MODEL_WRAPPERS:
@@ -815,7 +839,15 @@ class _Summariser:
         return None
 
     def _effect(self, kind: str, call: int, line: int) -> None:
-        self.effects.append({"kind": kind, "call": call, "line": line, "conditional": self.conditional > 0})
+        self.effects.append({"kind": kind, "call": call, "line": line, "conditional": self._may_not_run(call)})
+
+    def _may_not_run(self, call: int) -> bool:
+        """Whether an effect on the instance ``call`` built may not happen: it is under a branch,
+        or in a method that ``__init__`` does not run while the instance was built elsewhere (a
+        ``load_model`` method that only some callers call, on ``self.encoder``)."""
+        if self.conditional > 0:
+            return True
+        return self.optional_method and self.calls[call]["scope"] != self.where
 
 
 # --------------------------------------------------------------------------------------------
@@ -1328,6 +1360,79 @@ def _kept_parameter(node: ast.expr) -> str | None:
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SELF_METHODS:
         node = node.func.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+#: A package's helper named as a loader (``load_checkpoint``, ``restore_model``, ``load``; not
+#: ``upload_to_hub`` nor ``download``): the last part of the name, lower-cased.
+_LOADER_NAME = re.compile(r"(?:^|_)(?:load|restore)(?:_|$)")
+#: A method whose name may be a loader's, read to see whether it loads (``load_model``,
+#: ``restore``, ``from_checkpoint``, ``init_from_pretrained``).
+_LOADER_METHOD_HINT = re.compile(r"load|restore|checkpoint|pretrained", re.IGNORECASE)
+
+
+def is_loader_name(callee: str) -> bool:
+    """A helper whose body cannot be read, named as a loader (``load_checkpoint(model, path)``)."""
+    return _LOADER_NAME.search(callee.rsplit(".", 1)[-1].lower()) is not None
+
+
+def _run_by_init(node: ast.ClassDef) -> set[str]:
+    """``__init__`` and the methods it runs (``self.init_weights()``, and what those run)."""
+    methods = {m.name: m for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    run = {"__init__"}
+    pending = ["__init__"] if "__init__" in methods else []
+    while pending:
+        for call in _own_calls(methods[pending.pop()]):
+            if call in methods and call not in run:
+                run.add(call)
+                pending.append(call)
+    return run
+
+
+def _own_calls(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """The names of the ``self.name(...)`` calls in a method's body."""
+    return {
+        node.func.attr
+        for node in ast.walk(method)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "self"
+    }
+
+
+def _loads_every_time(function: ast.FunctionDef | ast.AsyncFunctionDef, own_functions: frozenset[str]) -> bool:
+    """Whether a function loads weights each time it runs: a ``load_state_dict`` (of no copy of a
+    model's own state: early stopping), ``from_pretrained``, … call outside any ``if``, ``while``
+    and ``except`` (``if resume: model.load_state_dict(...)`` may not run)."""
+    own = _own_state_names(function.body, own_functions)
+
+    def loads(statements: list[ast.stmt]) -> bool:
+        for statement in statements:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.While)):
+                continue
+            if isinstance(statement, ast.Try):
+                if loads(statement.body) or loads(statement.orelse) or loads(statement.finalbody):
+                    return True
+                continue
+            if isinstance(statement, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+                if loads(statement.body):
+                    return True
+                continue
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    if node.func.attr in LOAD_METHODS and not _restores_own(node, own, own_functions):
+                        return True
+        return False
+
+    return loads(function.body)
+
+
+def _restores_own(node: ast.Call, names: frozenset[str], functions: frozenset[str]) -> bool:
+    """``model.load_state_dict(best_state)`` with ``best_state`` a copy of the model's own state."""
+    if not isinstance(node.func, ast.Attribute) or node.func.attr != "load_state_dict":
+        return False
+    given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "state_dict"), None)
+    return given is not None and _own_state(given, names, functions)
 
 
 # --- a model's own state: restoring it loads nothing ---------------------------------------
