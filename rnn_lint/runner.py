@@ -70,14 +70,19 @@ def lint_paths(
     With ``cache_dir``, a file whose content was linted before with the same tool, settings and
     answers from the project index is served from the result cache there
     (``rnn_lint.result_cache``)."""
-    tasks, findings, index, cache = _prepare(paths, settings, jobs, force_exclude, project, cache_dir)
+    tasks, findings, index, cache, ready = _prepare(
+        paths, settings, jobs, force_exclude, project, cache_dir, start_ready=True
+    )
     work = functools.partial(_lint_chunk, stamped=cache is not None)
-    with _analysis_loaded(bool(tasks)):
-        for chunk in _run(tasks, work, jobs, index, _lint_crash):
-            for path, file_findings, stamp in chunk:
-                findings.extend(file_findings)
-                if cache is not None and stamp is not None:
-                    cache.record(path, stamp, file_findings, cross_file_digest=_cross_file_digest(path))
+    chunks = ready.analyse(tasks, work, index) if ready is not None else None
+    if chunks is None:
+        with _analysis_loaded(bool(tasks)):
+            chunks = _run(tasks, work, jobs, index, _lint_crash)
+    for chunk in chunks:
+        for path, file_findings, stamp in chunk:
+            findings.extend(file_findings)
+            if cache is not None and stamp is not None:
+                cache.record(path, stamp, file_findings, cross_file_digest=_cross_file_digest(path))
     if cache is not None:
         cache.save()
     return sorted(findings)
@@ -102,7 +107,7 @@ def fix_paths(
     Symlinks are written through only to targets inside the folders named (see
     ``fixer.write_fixed``)."""
     # the cache only serves files with nothing to fix; nothing to fix in a quiet file either
-    tasks, unfixable, index, cache = _prepare(
+    tasks, unfixable, index, cache, _ = _prepare(
         paths,
         settings,
         jobs,
@@ -141,15 +146,38 @@ def _prepare(
     project: bool,
     cache_dir: str | os.PathLike | None,
     usable: Callable[[list[Finding]], bool] = lambda found: True,
-) -> tuple[list[FileTask], list[Finding], Any, ResultCache | None]:
+    start_ready: bool = False,
+) -> tuple[list[FileTask], list[Finding], Any, ResultCache | None, _ReadyAnalyser | None]:
     """What a lint and a fix run share before analysing: (the tasks left to analyse, the findings
     served from the cache — of files whose findings are ``usable`` —, the project index, the
-    result cache). Quiet files are settled, and recorded in the cache, here."""
+    result cache, and with ``start_ready`` the analysing process started at the outset of a warm
+    run, if any: see ``_ReadyAnalyser``). Quiet files are settled, and recorded in the cache,
+    here."""
+    cache = _open_cache(cache_dir, settings, project=project)
+    ready = _ReadyAnalyser.start(cache, jobs) if start_ready else None
+    try:
+        prepared = _prepare_tasks(paths, settings, jobs, force_exclude, project, cache_dir, usable, cache)
+    except BaseException:
+        if ready is not None:
+            ready.cancel()
+        raise
+    return (*prepared, ready)
+
+
+def _prepare_tasks(
+    paths: Sequence[str | os.PathLike],
+    settings: Settings,
+    jobs: int | None,
+    force_exclude: bool,
+    project: bool,
+    cache_dir: str | os.PathLike | None,
+    usable: Callable[[list[Finding]], bool],
+    cache: ResultCache | None,
+) -> tuple[list[FileTask], list[Finding], Any, ResultCache | None]:
     sources = discover(paths, settings, force_exclude=force_exclude)
     tasks = _tasks(sources, settings)
     # the files found are the index's own when it covers the paths named (no walk twice)
     found = None if force_exclude else [source.path for source in sources]
-    cache = _open_cache(cache_dir, settings, project=project and bool(tasks))
     started = _settle_early(tasks, cache, jobs)
     try:
         index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found)
@@ -328,6 +356,96 @@ def _quiet_files_child(tasks: list[FileTask], stamped: bool, sender, parent: int
     ]
     sender.send((analysed, fields))
     sender.close()
+
+
+#: From this many files in the last run's results, a warm run on more than one core starts its
+#: analysing process at the outset (``_ReadyAnalyser``): below it, finding what changed takes
+#: less than the fork and the messages save.
+MIN_FILES_TO_START_READY = 1000
+
+
+class _ReadyAnalyser:
+    """A warm run's analysis, started before it is known what to analyse. Most warm runs over a
+    big tree find a few files changed; analysing them takes importing libcst (0.2 s) on top of
+    finding them (discovery, the project index, the result cache: as long again on 10,000 files).
+    This forked process imports libcst while this one finds the files, then analyses those it is
+    sent (few: ``MIN_FILES_FOR_WORKERS`` or more go to the pool as on a cold run) with the project
+    index, sent along. Nothing to analyse: it is killed, having cost a fork."""
+
+    def __init__(self, process, connection) -> None:
+        self.process, self.connection = process, connection
+
+    @classmethod
+    def start(cls, cache: ResultCache | None, jobs: int | None) -> _ReadyAnalyser | None:
+        if cache is None or len(cache.entries) < MIN_FILES_TO_START_READY or max(1, jobs or default_jobs()) < 2:
+            return None
+        context = _pool_context()
+        if context.get_start_method() != "fork":
+            return None
+        ours, theirs = context.Pipe(duplex=True)
+        process = context.Process(target=_ready_child, args=(theirs, os.getpid()), daemon=True)
+        process.start()
+        theirs.close()
+        return cls(process, ours)
+
+    def analyse(
+        self, tasks: list[FileTask], work: Callable[[list[FileTask]], list[Result]], project: Any
+    ) -> list[list[Result]] | None:
+        """``work`` on each task, one result per task in order, analysed there; None when it is
+        not the one to do it (nothing to analyse, or enough files for the pool), and then it is
+        stopped. A process that dies costs only the file it died on, as a worker does."""
+        try:
+            if not tasks or len(tasks) >= MIN_FILES_FOR_WORKERS:
+                return None
+            if project is not None:
+                _ = project.summaries  # what a warm run left in the cache is read here, sent whole
+            try:
+                self.connection.send((tasks, work, project))
+            except Exception:  # it cannot be pickled (a plugin's rule, a patched function), a dead pipe:
+                return None  # the work is done here
+            try:
+                ok, value = self.connection.recv()
+            except EOFError:
+                return self._died(tasks, work, project)
+            if not ok:
+                raise value
+            return value
+        except (KeyboardInterrupt, Terminated) as stop:
+            raise _interrupted(stop) from None
+        finally:
+            self.cancel()
+
+    def _died(self, tasks: list[FileTask], work, project: Any) -> list[list[Result]]:
+        """Each file again in a process of its own: the one that dies is reported, the others
+        analysed (see ``_in_workers``)."""
+        context = _pool_context()
+        results = []
+        for task in tasks:
+            part, exitcode = _alone(work, task, context, project)
+            results.append(part if part is not None else _lint_crash(task, _death(exitcode)))
+        return results
+
+    def cancel(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.connection.close()
+
+
+def _ready_child(connection, parent: int) -> None:
+    _start_worker(None, parent)
+    _load_analysis()
+    try:
+        tasks, work, project = connection.recv()
+    except EOFError:
+        return
+    _use_project(project)
+    try:
+        outcome = (True, [work([task]) for task in tasks])
+    except Exception as error:
+        outcome = (False, error)
+    connection.send(outcome)
+    connection.close()
 
 
 def _load_analysis() -> None:

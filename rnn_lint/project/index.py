@@ -70,10 +70,25 @@ class Site:
     note: str  # "" or where the value came from ("its default", "the --layers default")
 
 
-UNKNOWN_VALUE = object()
+class _Sentinel:
+    """A marker compared by identity that stays itself in another process: the index is sent to
+    the process that analyses a warm run's changed files (``runner._ReadyAnalyser``), and a plain
+    ``object()`` or string would arrive as a copy."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __reduce__(self) -> str:
+        return self.name  # pickled by reference to this module's attribute
+
+
+UNKNOWN_VALUE = _Sentinel("UNKNOWN_VALUE")
 
 #: What ``_class_covered`` says of a class the project never builds.
-NO_INSTANCE = "no instance"
+NO_INSTANCE = _Sentinel("NO_INSTANCE")
 
 
 class ProjectIndex:
@@ -121,6 +136,13 @@ class ProjectIndex:
         self._loaded: set[tuple[str, int]] = set()
         self._pretrained: dict[Symbol, str] = {}
         self._passed_into: dict[tuple[str, int], list[int]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What another process analysing files with this index needs: not this run's stats of
+        every file, nor the way to rebuild the index (read ``summaries`` before sending it)."""
+        state = dict(self.__dict__)
+        state.update(file_stats={}, _rebuild=None, _prefilter=None)
+        return state
 
     @property
     def summaries(self) -> dict[str, dict[str, Any]]:
