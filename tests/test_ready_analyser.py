@@ -36,10 +36,15 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def used(monkeypatch) -> list[int]:
-    """How many files each warm run sent to the ready process (started from one file on)."""
+def used(monkeypatch):
+    """How many files each warm run sent to the ready process (started from one file on), and
+    (``.forked``) the processes started."""
     monkeypatch.setattr(runner, "MIN_FILES_TO_START_READY", 1)
-    sent: list[int] = []
+
+    class Sent(list):
+        forked: list[int]
+
+    sent = Sent()
     real = runner._ReadyAnalyser.analyse
 
     def analyse(self, tasks, work, index):
@@ -48,7 +53,16 @@ def used(monkeypatch) -> list[int]:
             sent.append(len(tasks))
         return result
 
+    def start(self):
+        real_start(self)
+        if self.pid:
+            forked.append(self.pid)
+
+    forked: list[int] = []
+    real_start = runner._ReadyAnalyser.start
     monkeypatch.setattr(runner._ReadyAnalyser, "analyse", analyse)
+    monkeypatch.setattr(runner._ReadyAnalyser, "start", start)
+    sent.forked = forked
     return sent
 
 
@@ -60,14 +74,14 @@ def touch_every_file_with_findings(root: Path, findings) -> None:
 
 @pytest.mark.parametrize("project_index", [True, False], ids=["project", "isolated"])
 def test_changed_files_get_the_findings_of_a_run_without_cache(
-    project: Path, used: list[int], tmp_path: Path, project_index: bool
+    project: Path, used, tmp_path: Path, project_index: bool
 ) -> None:
     settings = Settings(root=project)
     cache = tmp_path / "cache"
     first = runner.lint_paths([project], settings, jobs=2, project=project_index, cache_dir=cache)
-    assert first and not used  # a cold run: nothing in the cache, no process started ahead
+    assert first and not used.forked  # a cold run: nothing in the cache, no process started ahead
     assert runner.lint_paths([project], settings, jobs=2, project=project_index, cache_dir=cache) == first
-    assert not used  # nothing changed: the process started is stopped unused
+    assert not used.forked  # nothing changed: nothing forked
     touch_every_file_with_findings(project, first)
     warm = runner.lint_paths([project], settings, jobs=2, project=project_index, cache_dir=cache)
     assert used and used[0] >= len({finding.path for finding in first})  # and files the project involves
@@ -84,7 +98,7 @@ def _lint_or_die(tasks, **options):
     return _REAL_LINT_CHUNK(tasks, **options)
 
 
-def test_a_ready_process_that_dies_costs_only_its_file(project: Path, used: list[int], tmp_path, monkeypatch) -> None:
+def test_a_ready_process_that_dies_costs_only_its_file(project: Path, used, tmp_path, monkeypatch) -> None:
     settings = Settings(root=project)
     cache = tmp_path / "cache"
     first = runner.lint_paths([project], settings, jobs=2, cache_dir=cache)

@@ -180,15 +180,30 @@ class ProjectIndex:
 
     # --- building ---------------------------------------------------------------------------
     @classmethod
-    def build(cls, root: Path, files: Iterable[str], cache: Cache | None = None, jobs: int = 1) -> ProjectIndex:
+    def build(
+        cls,
+        root: Path,
+        files: Iterable[str],
+        cache: Cache | None = None,
+        jobs: int = 1,
+        changed: Callable[[], None] | None = None,
+    ) -> ProjectIndex:
         """The index of the project at ``root`` made of ``files``; a cold build summarises each
-        round's files on ``jobs`` processes."""
+        round's files on ``jobs`` processes. ``changed`` is called as soon as the build finds
+        that the tree is not the one a run before indexed (the runner then starts what it will
+        take to analyse the changed files)."""
         with _collector_paused():
-            return cls._build(root, files, cache, jobs=jobs)
+            return cls._build(root, files, cache, jobs=jobs, changed=changed)
 
     @classmethod
     def _build(
-        cls, root: Path, files: Iterable[str], cache: Cache | None, use_snapshot: bool = True, jobs: int = 1
+        cls,
+        root: Path,
+        files: Iterable[str],
+        cache: Cache | None,
+        use_snapshot: bool = True,
+        jobs: int = 1,
+        changed: Callable[[], None] | None = None,
     ) -> ProjectIndex:
         # (the runner's paths are absolute and normalised already: normalising 10,000 costs 20 ms)
         paths = sorted({f if os.path.isabs(f) else os.path.abspath(f) for f in map(str, files)})
@@ -218,6 +233,8 @@ class ProjectIndex:
         known: dict[str, list[Any]] = {}
         if isinstance(stored, dict) and stored.get("format") == RECORD_FORMAT:
             known = stored.get("files") or {}
+        if known and changed is not None:
+            changed()  # indexed before, and no snapshot of this tree: something changed
         prefilter = TextPrefilter(ModuleResolver(root, set(paths)), _content_key)
         for path in paths:
             stamp = stamps[path]
