@@ -176,6 +176,12 @@ class ResultCache:
         except (TypeError, ValueError, KeyError, AttributeError):  # not what this version writes
             return None
 
+    def settled_unread(self, path: str) -> bool:
+        """Whether ``path`` was last settled from its text without being analysed (a quiet file:
+        served by its timestamps only, and otherwise settled again)."""
+        entry = self.entries.get(path)
+        return entry is not None and entry[3] == UNHASHED
+
     # --- writing ------------------------------------------------------------------------------
     def record(
         self,

@@ -13,32 +13,32 @@ ABC AlphaDropout AttributeUses Axis B CONFIG_OBJECTS CarriedStates Cell ClassInf
 DDP DEFAULT DH DataParallel Devices DistributedDataParallel Dropout Dropout1d ELU FLAGS False
 FileFacts FixedSizes FullyShardedDataParallel GELU GPU GRU GRUCell Generic H Hardtanh Identity
 Indexing InitialStates KH L LD LDA LSTM LSTMCell LeakyReLU LengthsKnown Linear Mish Module
-ModuleCall Name None OrderedDict PARAMETER PIL Pack PackLengths PackedSequence Packing
-ParamWrite Parameter ProjectIndex REORDERED REQUIRES_GRAD RNN RNN000 RNN101 RNN102 RNN103 RNN104
-RNN105 RNN106 RNN107 RNN108 RNN109 RNN201 RNN202 RNN203 RNN301 RNN302 RNN401 RNN402 RNN403
-RNN404 RNN405 RNN406 RNNCell RNN_RELU RNN_TANH ReLU ReLU6 Readings Reshape SB SELU SiLU Sigmoid
-Softsign StaleCarry StateAttribute StateCreation StateKind T TENSOR Tanh Trainer True TypeError
-UNKNOWN Unpack ValueError _ __call__ __delitem__ __init__ __main__ __mul__ __name__ __setitem__
-_all_weights _flat_weights_names _l _processes _reverse abc abs action add add_ add_argument
-add_module all all_weights amax amin answers any append apply argmax argparse args argument as
-as_sym attr attribute_uses backward bases batch batch_first batch_len batch_size batch_sz
-batchsize bernoulli_ bfloat16 bias bias_ bias_hh bias_ih bidirectional bisect body bool bs bsz
-build_facts builds_recurrent c c_0 c_n call callable called_params callee calls cases cat cell
-cfg children chunk clamp clamp_ class class_tables classes classmethod clear clip clone codecs
-collections compile conditional conf config const constant constant_ constants contextlib
-contiguous copy copy_ count_nonzero cpu created csv cuda cumsum cv2 data dataclasses datetime
-deep deepcopy default defaults definitions delattr derived dest detach detach_ device dict dim
-dir dirac_ directions_of div divmod double dropout dtype effects ellipsis elu empty enum
-enumerate eq eval evaluate exact exp extend eye_ factories files fill_ filter finalbody
-find_root fit flags flatten float float16 float32 float64 float_ forget fork format forward
-from_pretrained frozenset full function functional functions functools ge gelu getattr glob
-global grad gt h h5py h_0 h_n half handlers has_init hasattr hash heapq held helper hex hidden
-hidden_size holds_recurrent hp hparams hx id import imports in_features index index_fill_ infer
-inference_mode init inits_recurrent input input_size inputs insert inspect instance instances
-int int32 int64 io isinstance issubclass item items iter itertools json kaiming_normal_
-kaiming_uniform_ keepdim keyword_only kind kwargs last_step_axis le leaky_relu len lengths line
-lint linux list load load_from_checkpoint load_project load_state_dict load_weights
-loading_methods loads log logging logsumexp long lower lstm_state_module lt mT main
+ModuleCall NO_INSTANCE Name None OrderedDict PARAMETER PIL Pack PackLengths PackedSequence
+Packing ParamWrite Parameter ProjectIndex REORDERED REQUIRES_GRAD RNN RNN000 RNN101 RNN102
+RNN103 RNN104 RNN105 RNN106 RNN107 RNN108 RNN109 RNN201 RNN202 RNN203 RNN301 RNN302 RNN401
+RNN402 RNN403 RNN404 RNN405 RNN406 RNNCell RNN_RELU RNN_TANH ReLU ReLU6 Readings Reshape SB SELU
+SiLU Sigmoid Softsign StaleCarry StateAttribute StateCreation StateKind T TENSOR Tanh Trainer
+True TypeError UNKNOWN UNKNOWN_VALUE Unpack ValueError _ __call__ __delitem__ __init__ __main__
+__mul__ __name__ __setitem__ _all_weights _flat_weights_names _l _processes _reverse abc abs
+action add add_ add_argument add_module all all_weights amax amin answers any append apply
+argmax argparse args argument as as_sym attr attribute_uses backward bases batch batch_first
+batch_len batch_size batch_sz batchsize bernoulli_ bfloat16 bias bias_ bias_hh bias_ih
+bidirectional bisect body bool bs bsz build_facts builds_recurrent c c_0 c_n call callable
+called_params callee calls cases cat cell cfg children chunk clamp clamp_ class class_tables
+classes classmethod clear clip clone codecs collections compile conditional conf config const
+constant constant_ constants contextlib contiguous copy copy_ count_nonzero cpu created csv cuda
+cumsum cv2 data dataclasses datetime deep deepcopy default defaults definitions delattr derived
+dest detach detach_ device dict dim dir dirac_ directions_of div divmod double dropout dtype
+effects ellipsis elu empty enum enumerate eq eval evaluate exact exp extend eye_ factories files
+fill_ filter finalbody find_root fit flags flatten float float16 float32 float64 float_ forget
+fork format forward from_pretrained frozenset full function functional functions functools ge
+gelu getattr glob global grad gt h h5py h_0 h_n half handlers has_init hasattr hash heapq held
+helper hex hidden hidden_size holds_recurrent hp hparams hx id import imports in_features index
+index_fill_ infer inference_mode init inits_recurrent input input_size inputs insert inspect
+instance instances int int32 int64 io isinstance issubclass item items iter itertools json
+kaiming_normal_ kaiming_uniform_ keepdim keyword_only kind kwargs last_step_axis le leaky_relu
+len lengths line lint linux list load load_from_checkpoint load_project load_state_dict
+load_weights loading_methods loads log logging logsumexp long lower lstm_state_module lt mT main
 manual_backward map masked_fill masked_fill_ math matplotlib max mean mentioned_by_name method
 min module modules moveaxis movedim mul mul_ multiprocessing n_batch named named_children
 named_modules named_parameters names_in_target namespace nargs nbatch ndim ndimension ne neg

@@ -25,12 +25,14 @@ def load_project(
     use_cache=True,
     jobs: int = 1,
     found: Sequence[str] | None = None,
+    changed=None,
 ) -> ProjectIndex:
     """The index of the project enclosing ``paths``: every Python file under its root that the
     settings' excludes and ``.gitignore`` leave in (those are not the project's own code), built
     on ``jobs`` processes when cold. ``found``: the files ``discover`` found under ``paths`` with
     these settings, used when the index covers exactly ``paths`` (a run over the whole project
-    walks it once)."""
+    walks it once). ``changed`` is called when the index finds the tree changed since a run
+    before (see ``ProjectIndex.build``)."""
     from rnn_lint.cache import CACHE_DIR_NAME, Cache
     from rnn_lint.config import Settings
     from rnn_lint.discover import discover
@@ -45,7 +47,7 @@ def load_project(
     cache = None
     if use_cache:
         cache = Cache(Path(cache_dir) if cache_dir is not None else root / CACHE_DIR_NAME)
-    index = ProjectIndex.build(root, files, cache, jobs=jobs)
+    index = ProjectIndex.build(root, files, cache, jobs=jobs, changed=changed)
     from rnn_lint.facts.project_semantics import ProjectView
 
     index.keep_answers(lambda path: ProjectView(index, path).digest())

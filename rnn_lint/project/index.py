@@ -70,10 +70,25 @@ class Site:
     note: str  # "" or where the value came from ("its default", "the --layers default")
 
 
-UNKNOWN_VALUE = object()
+class _Sentinel:
+    """A marker compared by identity that stays itself in another process: the index is sent to
+    the process that analyses a warm run's changed files (``runner._ReadyAnalyser``), and a plain
+    ``object()`` or string would arrive as a copy."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __reduce__(self) -> str:
+        return self.name  # pickled by reference to this module's attribute
+
+
+UNKNOWN_VALUE = _Sentinel("UNKNOWN_VALUE")
 
 #: What ``_class_covered`` says of a class the project never builds.
-NO_INSTANCE = "no instance"
+NO_INSTANCE = _Sentinel("NO_INSTANCE")
 
 
 class ProjectIndex:
@@ -122,6 +137,13 @@ class ProjectIndex:
         self._pretrained: dict[Symbol, str] = {}
         self._passed_into: dict[tuple[str, int], list[int]] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What another process analysing files with this index needs: not this run's stats of
+        every file, nor the way to rebuild the index (read ``summaries`` before sending it)."""
+        state = dict(self.__dict__)
+        state.update(file_stats={}, _rebuild=None, _prefilter=None)
+        return state
+
     @property
     def summaries(self) -> dict[str, dict[str, Any]]:
         if self._summaries is None:
@@ -158,15 +180,30 @@ class ProjectIndex:
 
     # --- building ---------------------------------------------------------------------------
     @classmethod
-    def build(cls, root: Path, files: Iterable[str], cache: Cache | None = None, jobs: int = 1) -> ProjectIndex:
+    def build(
+        cls,
+        root: Path,
+        files: Iterable[str],
+        cache: Cache | None = None,
+        jobs: int = 1,
+        changed: Callable[[], None] | None = None,
+    ) -> ProjectIndex:
         """The index of the project at ``root`` made of ``files``; a cold build summarises each
-        round's files on ``jobs`` processes."""
+        round's files on ``jobs`` processes. ``changed`` is called as soon as the build finds
+        that the tree is not the one a run before indexed (the runner then starts what it will
+        take to analyse the changed files)."""
         with _collector_paused():
-            return cls._build(root, files, cache, jobs=jobs)
+            return cls._build(root, files, cache, jobs=jobs, changed=changed)
 
     @classmethod
     def _build(
-        cls, root: Path, files: Iterable[str], cache: Cache | None, use_snapshot: bool = True, jobs: int = 1
+        cls,
+        root: Path,
+        files: Iterable[str],
+        cache: Cache | None,
+        use_snapshot: bool = True,
+        jobs: int = 1,
+        changed: Callable[[], None] | None = None,
     ) -> ProjectIndex:
         # (the runner's paths are absolute and normalised already: normalising 10,000 costs 20 ms)
         paths = sorted({f if os.path.isabs(f) else os.path.abspath(f) for f in map(str, files)})
@@ -196,6 +233,8 @@ class ProjectIndex:
         known: dict[str, list[Any]] = {}
         if isinstance(stored, dict) and stored.get("format") == RECORD_FORMAT:
             known = stored.get("files") or {}
+        if known and changed is not None:
+            changed()  # indexed before, and no snapshot of this tree: something changed
         prefilter = TextPrefilter(ModuleResolver(root, set(paths)), _content_key)
         for path in paths:
             stamp = stamps[path]

@@ -1,0 +1,118 @@
+"""A warm run's changed files are analysed by a process started at the outset, which imports
+libcst while the run finds them (``runner._ReadyAnalyser``): the findings are the ones a run
+without any cache gives, with or without the project index, and a process that dies costs only
+the file it died on."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from rnn_lint import runner
+from rnn_lint.config import Settings
+from rnn_lint.project.index import NO_INSTANCE, UNKNOWN_VALUE
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+pytestmark = pytest.mark.skipif(
+    runner._pool_context().get_start_method() != "fork",
+    reason="the analysing process is started only where processes are forked (Linux, one thread)",
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The cross-file fixture project, and single-file fixtures beside it."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "projects" / "seq2seq", root, ignore=shutil.ignore_patterns(".rnn_lint_cache"))
+    for rule in ("RNN201", "RNN301", "RNN104"):
+        shutil.copytree(FIXTURES / rule, root / "single" / rule, ignore=shutil.ignore_patterns("tests"))
+    return root
+
+
+@pytest.fixture
+def used(monkeypatch):
+    """How many files each warm run sent to the ready process (started from one file on), and
+    (``.forked``) the processes started."""
+    monkeypatch.setattr(runner, "MIN_FILES_TO_START_READY", 1)
+
+    class Sent(list):
+        forked: list[int]
+
+    sent = Sent()
+    real = runner._ReadyAnalyser.analyse
+
+    def analyse(self, tasks, work, index):
+        result = real(self, tasks, work, index)
+        if result is not None:
+            sent.append(len(tasks))
+        return result
+
+    def start(self):
+        real_start(self)
+        if self.pid:
+            forked.append(self.pid)
+
+    forked: list[int] = []
+    real_start = runner._ReadyAnalyser.start
+    monkeypatch.setattr(runner._ReadyAnalyser, "analyse", analyse)
+    monkeypatch.setattr(runner._ReadyAnalyser, "start", start)
+    sent.forked = forked
+    return sent
+
+
+def touch_every_file_with_findings(root: Path, findings) -> None:
+    for path in sorted({finding.path for finding in findings}):
+        file = Path(path) if os.path.isabs(path) else root / path
+        file.write_text(file.read_text() + "# changed\n")
+
+
+@pytest.mark.parametrize("project_index", [True, False], ids=["project", "isolated"])
+def test_changed_files_get_the_findings_of_a_run_without_cache(
+    project: Path, used, tmp_path: Path, project_index: bool
+) -> None:
+    settings = Settings(root=project)
+    cache = tmp_path / "cache"
+    first = runner.lint_paths([project], settings, jobs=2, project=project_index, cache_dir=cache)
+    assert first and not used.forked  # a cold run: nothing in the cache, no process started ahead
+    assert runner.lint_paths([project], settings, jobs=2, project=project_index, cache_dir=cache) == first
+    assert not used.forked  # nothing changed: nothing forked
+    touch_every_file_with_findings(project, first)
+    warm = runner.lint_paths([project], settings, jobs=2, project=project_index, cache_dir=cache)
+    assert used and used[0] >= len({finding.path for finding in first})  # and files the project involves
+    assert warm == runner.lint_paths([project], settings, jobs=1, project=project_index)
+
+
+_REAL_LINT_CHUNK = runner._lint_chunk
+
+
+def _lint_or_die(tasks, **options):
+    """``_lint_chunk``, but a segfault (as in a native parser) on a file mentioning kill_me."""
+    if any("kill_me" in Path(task.source.path).read_text() for task in tasks):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return _REAL_LINT_CHUNK(tasks, **options)
+
+
+def test_a_ready_process_that_dies_costs_only_its_file(project: Path, used, tmp_path, monkeypatch) -> None:
+    settings = Settings(root=project)
+    cache = tmp_path / "cache"
+    first = runner.lint_paths([project], settings, jobs=2, cache_dir=cache)
+    victim = project / "single" / "RNN301" / "kill_me.py"
+    victim.write_text("import torch.nn as nn\nrnn = nn.GRU(8, 8, dropout=0.5)  # kill_me\n")
+    monkeypatch.setattr(runner, "_lint_chunk", _lint_or_die)
+    touch_every_file_with_findings(project, first)
+    warm = runner.lint_paths([project], settings, jobs=2, cache_dir=cache)
+    assert used
+    crashed = [finding for finding in warm if finding.path.endswith("kill_me.py")]
+    assert [(finding.code, "killed by SIGSEGV" in finding.message) for finding in crashed] == [("RNN000", True)]
+    assert [finding for finding in warm if finding not in crashed] == sorted(first)
+
+
+def test_markers_of_the_index_stay_themselves_in_another_process() -> None:
+    assert pickle.loads(pickle.dumps(NO_INSTANCE)) is NO_INSTANCE
+    assert pickle.loads(pickle.dumps(UNKNOWN_VALUE)) is UNKNOWN_VALUE
