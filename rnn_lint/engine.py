@@ -26,6 +26,7 @@ from rnn_lint.guard import (
     with_room_for,
 )
 from rnn_lint.reading import read_regular_file, unreadable_reason
+from rnn_lint.redefinitions import earlier_definitions
 from rnn_lint.rule import Diagnostic, Edit, Finding, Fix, Rule
 from rnn_lint.slicing import relevant_part
 from rnn_lint.suppress import parse_suppressions
@@ -112,7 +113,8 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project:
     text = relevant_part(source, concerned, project) or source
     try:
         depth = measure(text)
-        return with_room_for(depth, lambda: _analyse(text, source, path, concerned, rules, project))
+        findings = with_room_for(depth, lambda: _analyse(text, source, path, concerned, rules, project))
+        return _with_earlier_definitions(findings, text, source, path, concerned, rules, project, depth)
     except ParseFailure as failure:
         message = failure.reason if failure.skipped else f"cannot parse file: {failure.reason}"
         return [_syntax_finding(path, failure.line, failure.column, message, rules)] if wants_syntax_errors else []
@@ -121,6 +123,31 @@ def lint_source(source: str, path: str, rules: Sequence[type[Rule]], *, project:
     except RecursionError:  # deeper than ``nesting_depth`` measured: a gap in it, not in the file
         message = "skipped: too deeply nested to analyse (recursion limit reached)"
         return [_syntax_finding(path, 1, 1, message, rules)] if wants_syntax_errors else []
+
+
+def _with_earlier_definitions(
+    findings: list[Finding],
+    text: str,
+    source: str,
+    path: str,
+    concerned: Sequence[type[Rule]],
+    rules: Sequence[type[Rule]],
+    project: Any,
+    depth: int,
+) -> list[Finding]:
+    """``findings`` and those inside the definitions of a class that a later definition of the
+    same name replaces (a notebook's model redefined in a later cell: ``redefinitions``)."""
+    variants = earlier_definitions(text)
+    if not variants:
+        return findings
+    seen = set(findings)
+    for first_line, last_line, variant_text in variants:
+        found = with_room_for(depth, lambda text=variant_text: _analyse(text, source, path, concerned, rules, project))
+        for finding in found:
+            if first_line <= finding.line <= last_line and finding not in seen:
+                seen.add(finding)
+                findings.append(finding)
+    return sorted(findings)
 
 
 def _analyse(
