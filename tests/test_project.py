@@ -545,6 +545,20 @@ class Wrapper(nn.Module):
         ),
         # a helper that mentions loading, loads under an `if`, and restores the run's own state
         ("from m import Tagger\nfrom u import fit\nt = Tagger()\nfit(t)\n", False),
+        # a resume helper that returns early without a checkpoint; one that loads only the optimiser
+        ("from m import Tagger\nfrom u import resume\nt = Tagger()\nresume(t, 'x.pt')\n", False),
+        ("from m import Tagger\nfrom u import resume_optimizer\nt = Tagger()\nresume_optimizer(t, None, 'x')\n", False),
+        # a load whose except carries on from scratch; one whose except stops the run
+        (
+            "import torch\nfrom m import Tagger\nt = Tagger()\ntry:\n    t.load_state_dict(torch.load('x.pt'))\n"
+            "except FileNotFoundError:\n    pass\n",
+            False,
+        ),
+        (
+            "import torch\nfrom m import Tagger\nt = Tagger()\ntry:\n    t.load_state_dict(torch.load('x.pt'))\n"
+            "except FileNotFoundError:\n    raise SystemExit('no checkpoint')\n",
+            True,
+        ),
         # a package's helper: its name says whether it loads
         ("from m import Tagger\nfrom hub import upload_to_hub\nt = Tagger()\nupload_to_hub(t)\n", False),
         ("from m import Tagger\nfrom ckpt import load_checkpoint\nt = Tagger()\nload_checkpoint(t, 'x')\n", True),
@@ -579,6 +593,10 @@ class Wrapper(nn.Module):
         "early-stopping-helper",
         "early-stopping-inline",
         "helper-that-only-mentions-loading",
+        "resume-helper-returning-early",
+        "helper-loading-the-optimiser",
+        "try-carrying-on",
+        "try-stopping",
         "package-helper-named-upload",
         "package-helper-named-load",
         "rebound-to-a-checkpoint",
@@ -592,11 +610,17 @@ def test_weights_loaded_or_initialised_elsewhere(tmp_path: Path, script: str, af
         "        m.bias.data.fill_(0)\n\n"
         "def train(m):\n    for p in m.parameters():\n        p.data.add_(p.grad)\n    m.zero_grad()\n\n"
         "def load_checkpoint(m, path):\n    m.load_state_dict(torch.load(path))\n\n"
+        "def resume(m, path):\n    if not os.path.exists(path):\n        return 0\n"
+        "    m.load_state_dict(torch.load(path))\n    return 1\n\n"
+        "def resume_optimizer(m, optimizer, path):\n    optimizer.load_state_dict(torch.load(path))\n"
+        "    return sum(p.numel() for p in m.parameters())\n\n"
         "def fit(m, resume=None):\n    # nothing to restore or load here\n    if resume:\n"
         "        m.load_state_dict(torch.load(resume))\n    best = copy.deepcopy(m.state_dict())\n"
         "    m.load_state_dict(best)\n"
     )
-    write(tmp_path, {"m.py": LSTM_MODEL, "u.py": "import copy\nimport torch\n\n" + helpers, "run.py": script})
+    write(
+        tmp_path, {"m.py": LSTM_MODEL, "u.py": "import copy\nimport os\nimport torch\n\n" + helpers, "run.py": script}
+    )
     where = ProjectView(build(tmp_path), str(tmp_path / "m.py")).weights_from_elsewhere("Tagger")
     assert bool(where) is affected
     if affected:

@@ -113,6 +113,7 @@ from rnn_lint.facts.values import (
     some_index,
 )
 from rnn_lint.guard import tick
+from rnn_lint.project.summary import is_training_state
 
 MAX_INLINE_DEPTH = 4
 #: A loop over a literal tuple or list of this many parameters at most runs its body on each.
@@ -186,6 +187,9 @@ class Interpreter(
         #: (``if args.resume:``) leaves a model that may as well train from its initialisation,
         #: as the project index reads it (project/summary.py)
         self.optional = 0
+        #: the methods being run are ones nothing in the file calls (``def load_model(self, path)``):
+        #: what they load into the instance (``self.load_state_dict(...)``) no run may load
+        self.uncalled_method = False
 
     # ======================================================================================
     # The order of work
@@ -198,10 +202,12 @@ class Interpreter(
             if init is not None:
                 self._analyze(init, info)
         self._exec_block(self.module.body, self.module_frame)
+        self.uncalled_method = True  # methods nothing in this file was seen to call
         for info in list(self.facts.classes.values()):
             for method in info.methods.values():
                 if id(method) not in self.analyzed:
                     self._analyze(method, info)
+        self.uncalled_method = False
         for function in self.functions.values():
             if id(function) not in self.analyzed:
                 self._analyze(function, None)
@@ -568,11 +574,16 @@ class Interpreter(
 
     def _exec_try(self, statement: cst.Try, frame: Frame) -> None:
         guarded = bool(statement.handlers)  # `try: h = h.cuda() except …: pass`
+        # `try: model.load_state_dict(...) except FileNotFoundError: pass`: a run may carry on
+        # without what the body does (a handler that raises again does not let it)
+        carries_on = any(not _ends_raising(handler) for handler in statement.handlers)
         self.conditional += guarded
+        self.optional += carries_on
         try:
             self._exec_block(_body(statement), frame)
         finally:
             self.conditional -= guarded
+            self.optional -= carries_on
         blocks = [_body(handler) for handler in statement.handlers]
         if statement.orelse is not None:
             blocks.append(_body(statement.orelse))
@@ -1356,8 +1367,14 @@ class Interpreter(
         args, kwargs = self._arguments(node, frame)
         if method == "state_dict":
             return OWN_STATE
-        if (args[0] if args else kwargs.get("state_dict")) != OWN_STATE and not self.optional:
-            self.facts.loads_weights = True  # a checkpoint every run loads: no early-stopping restore
+        receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+        if (
+            (args[0] if args else kwargs.get("state_dict")) != OWN_STATE  # not an early-stopping restore
+            and not self.optional
+            and not (self.uncalled_method and _on_self(receiver, frame))
+            and not (receiver is not None and is_training_state(dotted(receiver)))
+        ):
+            self.facts.loads_weights = True  # a checkpoint every run loads
         return UNKNOWN
 
     def _grow_list(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
@@ -1496,4 +1513,26 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
         and isinstance(test.comparisons[0].operator, cst.Equal)
         and isinstance(test.comparisons[0].comparator, cst.SimpleString)
         and test.comparisons[0].comparator.evaluated_value == "__main__"
+    )
+
+
+def _on_self(node: cst.BaseExpression | None, frame: Frame) -> bool:
+    """``self`` or ``self.encoder``: the instance a method runs on, or a module it holds."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name) and frame.self_name is not None and node.value == frame.self_name
+
+
+def _ends_raising(handler: cst.ExceptHandler) -> bool:
+    """An ``except`` block that raises again (or exits): what its ``try`` does happened."""
+    statements = handler.body.body
+    if not statements or not isinstance(statements[-1], cst.SimpleStatementLine):
+        return False
+    last = statements[-1].body[-1] if statements[-1].body else None
+    if isinstance(last, cst.Raise):
+        return True
+    return (
+        isinstance(last, cst.Expr)
+        and isinstance(last.value, cst.Call)
+        and dotted(last.value.func) in ("sys.exit", "exit", "quit", "os._exit")
     )

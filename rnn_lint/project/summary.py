@@ -549,8 +549,12 @@ class _Summariser:
                     self._expression(item.context_expr, bindings)
             conditional = (isinstance(node, ast.If) and not _is_main_guard(node.test)) or isinstance(node, ast.While)
             for block in _blocks(node):
-                # ``if args.resume: model.load_state_dict(...)``: the model may as well start afresh
-                maybe = conditional or (isinstance(node, ast.Try) and any(block is h.body for h in node.handlers))
+                # ``if args.resume: model.load_state_dict(...)``: the model may as well start afresh;
+                # so may a ``try:`` body whose ``except`` carries on without it
+                maybe = conditional or (
+                    isinstance(node, ast.Try)
+                    and (any(block is h.body for h in node.handlers) or (block is node.body and _carries_on(node)))
+                )
                 self.conditional += maybe
                 try:
                     for statement in block:
@@ -637,7 +641,11 @@ class _Summariser:
                 else None
             )
             if func.attr in LOAD_METHODS:
-                if receiver is not None and not self._restores_own_state(node):
+                if (
+                    receiver is not None
+                    and not self._restores_own_state(node)
+                    and not is_training_state(_dotted(func.value))
+                ):
                     self._effect("load", receiver[1], node.lineno)
                 elif isinstance(func.value, (ast.Name, ast.Attribute)) and func.attr == "from_pretrained":
                     name = _dotted(func.value)
@@ -1307,7 +1315,8 @@ def _initialises(node: ast.AST, imports: dict[str, list[Any]], star_imports: lis
             # ``x.new(b).uniform_(0, 1)``, ``torch.empty(n).normal_()``: a tensor made on the spot
             # (scheduled sampling, noise), not a parameter
             filled = method in INIT_METHODS and not isinstance(sub.func.value, ast.Call)
-            if ".init." in f".{name}" or filled or method in ("apply", "load_state_dict"):
+            loads_module = method == "load_state_dict" and not is_training_state(_dotted(sub.func.value))
+            if ".init." in f".{name}" or filled or method == "apply" or loads_module:
                 sets = True
             sets = sets or bare_initialiser
         elif isinstance(sub, (ast.Assign, ast.AugAssign)):
@@ -1408,10 +1417,15 @@ def _loads_every_time(function: ast.FunctionDef | ast.AsyncFunctionDef, own_func
 
     def loads(statements: list[ast.stmt]) -> bool:
         for statement in statements:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.While)):
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            if isinstance(statement, (ast.If, ast.While)):
+                if _returns(statement):
+                    return False  # ``if not os.path.exists(path): return``: what follows may not run
                 continue
             if isinstance(statement, ast.Try):
-                if loads(statement.body) or loads(statement.orelse) or loads(statement.finalbody):
+                body = [] if _carries_on(statement) else statement.body
+                if loads(body) or loads(statement.orelse) or loads(statement.finalbody):
                     return True
                 continue
             if isinstance(statement, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
@@ -1420,11 +1434,55 @@ def _loads_every_time(function: ast.FunctionDef | ast.AsyncFunctionDef, own_func
                 continue
             for node in ast.walk(statement):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                    if node.func.attr in LOAD_METHODS and not _restores_own(node, own, own_functions):
+                    if (
+                        node.func.attr in LOAD_METHODS
+                        and not _restores_own(node, own, own_functions)
+                        and not is_training_state(_dotted(node.func.value))
+                    ):
                         return True
         return False
 
     return loads(function.body)
+
+
+#: What an optimiser, a learning-rate scheduler or a gradient scaler is usually named: loading
+#: its state (``optimizer.load_state_dict(checkpoint["optimizer"])``) loads no model weights.
+_TRAINING_STATE = re.compile(r"optim|sched|scaler", re.IGNORECASE)
+
+
+def is_training_state(receiver: str | None) -> bool:
+    """Whether ``receiver.load_state_dict(...)`` restores an optimiser's or a scheduler's state
+    (by the receiver's last name: ``optimizer``, ``self.lr_scheduler``, ``scaler``)."""
+    return receiver is not None and _TRAINING_STATE.search(receiver.rsplit(".", 1)[-1]) is not None
+
+
+def _returns(node: ast.stmt) -> bool:
+    """Whether a block returns somewhere inside (not in a function defined there)."""
+    pending: list[ast.AST] = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.Return):
+            return True
+        if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            pending.extend(ast.iter_child_nodes(current))
+    return False
+
+
+def _carries_on(node: ast.Try) -> bool:
+    """A ``try`` one of whose ``except`` blocks lets the run go on (does not raise again or exit):
+    what the body does may not have happened."""
+    return any(not _ends_raising(handler) for handler in node.handlers)
+
+
+def _ends_raising(handler: ast.ExceptHandler) -> bool:
+    last = handler.body[-1] if handler.body else None
+    if isinstance(last, ast.Raise):
+        return True
+    return (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and _dotted(last.value.func) in ("sys.exit", "exit", "quit", "os._exit")
+    )
 
 
 def _restores_own(node: ast.Call, names: frozenset[str], functions: frozenset[str]) -> bool:

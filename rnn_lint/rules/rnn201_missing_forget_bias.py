@@ -16,8 +16,10 @@ class MissingForgetBias(Rule):
     imported init function, `model.apply(imported_fn)`, a base class from another package), when
     every run of the file loads trained weights (`load_state_dict`, `from_pretrained`, also in
     the `if __name__ == "__main__":` block; not a load under another `if`, such as `--resume`,
-    nor the restore of the run's own `state_dict()` at early stopping), in test files, and for
-    modules built outside a model class in a file that trains nothing (demos and shape checks).
+    nor in a `try` whose `except` carries on without it, nor in a method nothing in the file
+    calls, nor an optimiser's or scheduler's state, nor the restore of the run's own
+    `state_dict()` at early stopping), in test files, and for modules built outside a model class
+    in a file that trains nothing (demos and shape checks).
     With the project index it also says nothing when, in other files of the project, every
     instance of the model gets its weights loaded (`model.load_state_dict(torch.load(...))` in
     `predict.py`) or an initialisation applied (`model.apply(init_weights)`,
