@@ -43,7 +43,7 @@ lstm_state_module lt mT main manual_backward map masked_fill masked_fill_ math m
 mean mentioned_by_name method min module modules moveaxis movedim mul mul_ multiprocessing
 n_batch named named_children named_modules named_parameters names_in_target namespace nargs
 nbatch ndim ndimension ne neg nelement new new_empty new_full new_ones new_zeros next nltk nn
-no_grad none nonlinearity normal_ num_layers numel numpy object ones ones_ opaque_bases open
+no_grad none nonlinearity normal_ num_layers numel numpy obj object ones ones_ opaque_bases open
 operator opt options opts orelse orthogonal_ os other otherwise out output pack_padded_sequence
 pack_sequence pad_packed_sequence pad_sequence pandas param parameter parameters params
 parse_args parse_known_args pathlib permute pickle pin_memory plain pop popitem position

@@ -559,6 +559,17 @@ class Wrapper(nn.Module):
             "except FileNotFoundError:\n    raise SystemExit('no checkpoint')\n",
             True,
         ),
+        # early stopping through a file: saved, then loaded back; loaded, then saved: a checkpoint
+        (
+            "import torch\nfrom m import Tagger\nt = Tagger()\nfor epoch in range(3):\n"
+            "    torch.save(t.state_dict(), 'best.pt')\nt.load_state_dict(torch.load('best.pt'))\n",
+            False,
+        ),
+        (
+            "import torch\nfrom m import Tagger\nt = Tagger()\nt.load_state_dict(torch.load('best.pt'))\n"
+            "torch.save(t.state_dict(), 'best.pt')\n",
+            True,
+        ),
         # a package's helper: its name says whether it loads
         ("from m import Tagger\nfrom hub import upload_to_hub\nt = Tagger()\nupload_to_hub(t)\n", False),
         ("from m import Tagger\nfrom ckpt import load_checkpoint\nt = Tagger()\nload_checkpoint(t, 'x')\n", True),
@@ -597,6 +608,8 @@ class Wrapper(nn.Module):
         "helper-loading-the-optimiser",
         "try-carrying-on",
         "try-stopping",
+        "saved-then-loaded-back",
+        "loaded-then-saved",
         "package-helper-named-upload",
         "package-helper-named-load",
         "rebound-to-a-checkpoint",

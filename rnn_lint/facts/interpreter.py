@@ -190,6 +190,8 @@ class Interpreter(
         #: the methods being run are ones nothing in the file calls (``def load_model(self, path)``):
         #: what they load into the instance (``self.load_state_dict(...)``) no run may load
         self.uncalled_method = False
+        #: where the run saved its own state so far (``_saved_or_loaded``)
+        self._saved_states: set[str] = set()
 
     # ======================================================================================
     # The order of work
@@ -896,6 +898,9 @@ class Interpreter(
             return result
         if isinstance(base, (Param, ParamSlice)):
             return self._param_subscript(base, node, frame)
+        if base == OWN_STATE:  # torch.load("best.pt")["model"], of a file this run saved
+            self._subscript_items(node, frame)
+            return OWN_STATE
         single = self._single_index(node, frame)
         items = sequence_items(base) if not isinstance(base, Size) else None
         if items is not None and single is not None and -len(items) <= single < len(items):
@@ -1221,6 +1226,8 @@ class Interpreter(
                 self.facts.trains = True
             return self._call_unknown(node, frame)
         name = qualified
+        if name in ("torch.save", "torch.load"):
+            return self._saved_or_loaded(name, node, frame)
         if name.startswith("torch.optim."):
             self.facts.trains = True
         if name.startswith("torch.nn.") and name[len("torch.nn.") :] in KNOWN_LAYERS:
@@ -1360,6 +1367,24 @@ class Interpreter(
             self._arguments(node, frame)
             return receiver if isinstance(receiver, TupleValue) else UNKNOWN
         return self._call_unknown(node, frame, receiver)
+
+    def _saved_or_loaded(self, name: str, node: cst.Call, frame: Frame) -> Any:
+        """``torch.save(model.state_dict(), "best.pt")`` and, after it, ``torch.load("best.pt")``:
+        what is loaded back is the run's own state (early stopping through a file, as
+        pytorchtools' ``EarlyStopping`` does), not a checkpoint of another run."""
+        args, kwargs = self._arguments(node, frame)
+        positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+        if name == "torch.save":
+            saved = args[0] if args else kwargs.get("obj")
+            target = positional[1] if len(positional) > 1 else None
+            key = _path_key(args[1] if len(args) > 1 else UNKNOWN)
+            if target is not None and key is not None and _holds_own_state(saved):
+                self._saved_states.add(key)
+            return UNKNOWN
+        key = _path_key(args[0] if positional else UNKNOWN)
+        if key is not None and key in self._saved_states:
+            return OWN_STATE
+        return UNKNOWN
 
     def _weights_in_or_out(self, method: str, node: cst.Call, frame: Frame) -> Any:
         """``model.state_dict()`` is the model's own state; loading anything else (a checkpoint,
@@ -1536,3 +1561,16 @@ def _ends_raising(handler: cst.ExceptHandler) -> bool:
         and isinstance(last.value, cst.Call)
         and dotted(last.value.func) in ("sys.exit", "exit", "quit", "os._exit")
     )
+
+
+def _holds_own_state(value: Any) -> bool:
+    """``model.state_dict()``, or a dict or list holding it (``{"model": model.state_dict(), …}``)."""
+    if value == OWN_STATE:
+        return True
+    return isinstance(value, (ListValue, TupleValue)) and any(item == OWN_STATE for item in value.items)
+
+
+def _path_key(value: Any) -> str | None:
+    """The file a path names when it is known (``"best.pt"``, a name bound to it); None otherwise:
+    two parameters both called ``path`` (``save(self, path)``, ``load(path)``) need not be one file."""
+    return value.value if isinstance(value, Const) and isinstance(value.value, str) else None

@@ -225,6 +225,9 @@ class _Summariser:
         #: and module functions returning one: restoring it is early stopping, no checkpoint
         self.own_states: frozenset[str] = frozenset()
         self.own_state_functions: frozenset[str] = frozenset()
+        #: files this one saves a model's own state to (``torch.save(model.state_dict(), path)``)
+        #: → the first line that does: loading one back later restores the run's own weights
+        self.saved_states: dict[str, int] = {}
 
     def _segment(self, node: ast.stmt) -> str:
         """The text of a statement's lines (``ast.get_source_segment`` splits the whole source
@@ -246,6 +249,7 @@ class _Summariser:
             }
         self._argparse(tree)
         self.own_state_functions = _functions_returning_own_state(tree.body)
+        self.saved_states = _saved_states(tree)
         module_bindings: dict[str, int] = {}
         self._scope(tree.body, "<module>", module_bindings)
         for node in tree.body:
@@ -390,7 +394,7 @@ class _Summariser:
                 # an initialiser that can reach an LSTM's biases: it names recurrent modules or
                 # walks every parameter (weights_init for Conv/BatchNorm only cannot)
                 "inits_recurrent": touches and (_RECURRENT_WORDS.search(text) is not None),
-                "loads": _loads_every_time(node, self.own_state_functions),
+                "loads": _loads_every_time(node, self.own_state_functions, self.saved_states),
                 "builds_recurrent": _recurrent_text(text),
                 "returns": self._returns(node),
                 "returns_class": _class_choice(node, self.imports, self.class_dicts)
@@ -472,7 +476,7 @@ class _Summariser:
                 if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
                 and method.name != "__init__"
                 and _LOADER_METHOD_HINT.search(method.name)
-                and _loads_every_time(method, self.own_state_functions)
+                and _loads_every_time(method, self.own_state_functions, self.saved_states)
             ),
             "bases": [name for name in (_dotted(base) for base in node.bases) if name],
             "opaque_bases": any(_dotted(base) is None for base in node.bases),
@@ -501,7 +505,10 @@ class _Summariser:
         and class bodies are scopes of their own (``self.x`` is shared by a class's methods)."""
         outer, self.conditional = self.conditional, 0  # a function's body runs whole once called
         outer_passed, self.passed = self.passed, passed or _Passed()
-        outer_states, self.own_states = self.own_states, _own_state_names(body, self.own_state_functions)
+        outer_states, self.own_states = (
+            self.own_states,
+            _own_state_names(body, self.own_state_functions, self.saved_states),
+        )
         if scope != "<module>":
             self.scope_bodies[scope] = body  # read only if a ``**name`` is spread there
         try:
@@ -626,7 +633,7 @@ class _Summariser:
     def _restores_own_state(self, node: ast.Call) -> bool:
         """``model.load_state_dict(best_state)`` with ``best_state = copy.deepcopy(model.state_dict())``
         earlier: an early-stopping restore of weights this run trained, no checkpoint."""
-        return _restores_own(node, self.own_states, self.own_state_functions)
+        return _restores_own(node, self.own_states, self.own_state_functions, self.saved_states)
 
     def _call(self, node: ast.Call, bindings: dict[str, int]) -> list[Any] | None:
         func = node.func
@@ -1409,11 +1416,13 @@ def _own_calls(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     }
 
 
-def _loads_every_time(function: ast.FunctionDef | ast.AsyncFunctionDef, own_functions: frozenset[str]) -> bool:
+def _loads_every_time(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, own_functions: frozenset[str], saved: dict[str, int] | None = None
+) -> bool:
     """Whether a function loads weights each time it runs: a ``load_state_dict`` (of no copy of a
     model's own state: early stopping), ``from_pretrained``, … call outside any ``if``, ``while``
     and ``except`` (``if resume: model.load_state_dict(...)`` may not run)."""
-    own = _own_state_names(function.body, own_functions)
+    own = _own_state_names(function.body, own_functions, saved)
 
     def loads(statements: list[ast.stmt]) -> bool:
         for statement in statements:
@@ -1436,7 +1445,7 @@ def _loads_every_time(function: ast.FunctionDef | ast.AsyncFunctionDef, own_func
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                     if (
                         node.func.attr in LOAD_METHODS
-                        and not _restores_own(node, own, own_functions)
+                        and not _restores_own(node, own, own_functions, saved)
                         and not is_training_state(_dotted(node.func.value))
                     ):
                         return True
@@ -1485,12 +1494,14 @@ def _ends_raising(handler: ast.ExceptHandler) -> bool:
     )
 
 
-def _restores_own(node: ast.Call, names: frozenset[str], functions: frozenset[str]) -> bool:
+def _restores_own(
+    node: ast.Call, names: frozenset[str], functions: frozenset[str], saved: dict[str, int] | None = None
+) -> bool:
     """``model.load_state_dict(best_state)`` with ``best_state`` a copy of the model's own state."""
     if not isinstance(node.func, ast.Attribute) or node.func.attr != "load_state_dict":
         return False
     given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "state_dict"), None)
-    return given is not None and _own_state(given, names, functions)
+    return given is not None and _own_state(given, names, functions, saved)
 
 
 # --- a model's own state: restoring it loads nothing ---------------------------------------
@@ -1499,28 +1510,61 @@ def _restores_own(node: ast.Call, names: frozenset[str], functions: frozenset[st
 _COPIES = frozenset({"deepcopy", "copy", "dict", "OrderedDict"})
 
 
-def _own_state(node: ast.expr, names: frozenset[str], functions: frozenset[str]) -> bool:
+def _own_state(
+    node: ast.expr, names: frozenset[str], functions: frozenset[str], saved: dict[str, int] | None = None
+) -> bool:
     """Whether ``node`` is (a copy of) a module's own ``state_dict()``: the call itself,
     ``copy.deepcopy(...)``/``dict(...)`` of one, ``{k: v.clone() for k, v in ....items()}``, a
     name bound only to one (``names``), or a call of a function returning one (``functions``)."""
     if isinstance(node, ast.Name):
         return node.id in names
+    if isinstance(node, ast.Subscript):  # torch.load("best.pt")["model"]
+        return _own_state(node.value, names, functions, saved)
     if isinstance(node, ast.DictComp):
-        return _own_state(node.generators[0].iter, names, functions)
+        return _own_state(node.generators[0].iter, names, functions, saved)
     if not isinstance(node, ast.Call):
         return False
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
     if isinstance(func, ast.Attribute) and name == "state_dict" and not node.args:
         return True
+    if saved and _dotted(func) == "torch.load" and node.args:
+        # a file this run saved its own state to, earlier in the file (early stopping through a file)
+        key = _file_key(node.args[0])
+        line = saved.get(key) if key is not None else None
+        return line is not None and line < node.lineno
     if isinstance(func, ast.Attribute) and name in ("items", "copy") and not node.args:
-        return _own_state(func.value, names, functions)
+        return _own_state(func.value, names, functions, saved)
     if name in _COPIES and node.args:
-        return _own_state(node.args[0], names, functions)
+        return _own_state(node.args[0], names, functions, saved)
     return isinstance(func, ast.Name) and name in functions
 
 
-def _own_state_names(body: list[ast.stmt], functions: frozenset[str]) -> frozenset[str]:
+def _file_key(node: ast.expr) -> str | None:
+    """The file a literal path names; None for any other expression (two parameters both called
+    ``path``, in ``save(self, path)`` and ``load(path)``, need not be one file)."""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _saved_states(tree: ast.Module) -> dict[str, int]:
+    """``torch.save(model.state_dict(), "best.pt")`` (or a dict holding one): the file → the first
+    line saving to it."""
+    saved: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _dotted(node.func) == "torch.save" and len(node.args) >= 2:
+            holds = any(
+                isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "state_dict"
+                for sub in ast.walk(node.args[0])
+            )
+            key = _file_key(node.args[1])
+            if holds and key is not None:
+                saved[key] = min(saved.get(key, node.lineno), node.lineno)
+    return saved
+
+
+def _own_state_names(
+    body: list[ast.stmt], functions: frozenset[str], saved: dict[str, int] | None = None
+) -> frozenset[str]:
     """The names a scope binds only to its model's own state (or None, before the first epoch),
     however they are bound elsewhere in it (nested functions and classes are scopes of their own)."""
     bound: dict[str, list[ast.expr | None]] = {}
@@ -1546,10 +1590,13 @@ def _own_state_names(body: list[ast.stmt], functions: frozenset[str]) -> frozens
             for name, values in bound.items()
             if all(
                 value is not None
-                and (_own_state(value, names, functions) or (isinstance(value, ast.Constant) and value.value is None))
+                and (
+                    _own_state(value, names, functions, saved)
+                    or (isinstance(value, ast.Constant) and value.value is None)
+                )
                 for value in values
             )
-            and any(value is not None and _own_state(value, names, functions) for value in values)
+            and any(value is not None and _own_state(value, names, functions, saved) for value in values)
         )
         if found == names:
             return names

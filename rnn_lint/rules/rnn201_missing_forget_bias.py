@@ -1,3 +1,5 @@
+import re
+
 from rnn_lint.rule import RECURRENT_CODE, Rule, is_test_file
 
 
@@ -18,8 +20,10 @@ class MissingForgetBias(Rule):
     the `if __name__ == "__main__":` block; not a load under another `if`, such as `--resume`,
     nor in a `try` whose `except` carries on without it, nor in a method nothing in the file
     calls, nor an optimiser's or scheduler's state, nor the restore of the run's own
-    `state_dict()` at early stopping), in test files, and for modules built outside a model class
-    in a file that trains nothing (demos and shape checks).
+    `state_dict()` at early stopping, kept in memory or in a file the run saved it to before), in
+    test files, and for modules built outside a model class in a file that trains nothing, or
+    whose parameters nothing in the file takes (demos and shape checks, `lstm = nn.LSTM(4, 3)` in
+    a notebook that trains another model).
     With the project index it also says nothing when, in other files of the project, every
     instance of the model gets its weights loaded (`model.load_state_dict(torch.load(...))` in
     `predict.py`) or an initialisation applied (`model.apply(init_weights)`,
@@ -76,7 +80,7 @@ class MissingForgetBias(Rule):
                 continue
             if construction.alternatives is not None:
                 continue  # RNNS[kind](...): it may not be an LSTM at all
-            if construction.owner_class is None and not facts.trains:
+            if construction.owner_class is None and not _trained(construction, facts):
                 continue  # a demo or a shape check, not a model anybody trains
             if facts.escapes(construction):
                 continue
@@ -94,3 +98,16 @@ class MissingForgetBias(Rule):
                 "starts half closed (PyTorch's default bias is about 0); set bias_ih[H:2H] + bias_hh[H:2H] "
                 "to about 1",
             )
+
+
+def _trained(construction, facts) -> bool:
+    """Whether a module built outside a model class may be trained: the file trains something,
+    and a module bound to a plain name has its parameters taken somewhere (``model.parameters()``
+    for an optimiser); a notebook's shape check, ``lstm = nn.LSTM(4, 3)`` next to a model the
+    notebook trains, is not."""
+    if not facts.trains:
+        return False
+    name = construction.binding
+    if name is None or not name.isidentifier() or facts.source is None:
+        return True
+    return re.search(rf"\b{re.escape(name)}\s*\.\s*(?:named_)?parameters\s*\(", facts.source) is not None
