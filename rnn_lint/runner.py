@@ -155,48 +155,32 @@ def _prepare(
     in the cache, here."""
     cache = _open_cache(cache_dir, settings, project=project)
     ready = _ReadyAnalyser(cache, jobs) if start_ready else None
+    changed = ready.start if ready is not None else None
     try:
-        prepared = _prepare_tasks(
-            paths, settings, jobs, force_exclude, project, cache_dir, usable, cache, ready.start if ready else None
-        )
+        sources = discover(paths, settings, force_exclude=force_exclude)
+        tasks = _tasks(sources, settings)
+        # the files found are the index's own when it covers the paths named (no walk twice)
+        found = None if force_exclude else [source.path for source in sources]
+        started = _settle_early(tasks, cache, jobs)
+        try:
+            index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found, changed)
+            _use_project(index)
+            served: list[Finding] = []
+            if cache is not None:
+                stats = index.file_stats if index is not None else {}
+                tasks, served = _served_from_cache(tasks, cache, usable, stats, changed)
+            tasks, quiet = _set_aside_quiet_files(tasks, stamped=cache is not None, jobs=jobs, started=started)
+        finally:
+            if started is not None:
+                started.cancel()
+        if cache is not None:
+            for path, stamp in quiet:
+                cache.record(path, stamp, [], cross_file_digest=_cross_file_digest(path))
     except BaseException:
         if ready is not None:
             ready.cancel()
         raise
-    return (*prepared, ready)
-
-
-def _prepare_tasks(
-    paths: Sequence[str | os.PathLike],
-    settings: Settings,
-    jobs: int | None,
-    force_exclude: bool,
-    project: bool,
-    cache_dir: str | os.PathLike | None,
-    usable: Callable[[list[Finding]], bool],
-    cache: ResultCache | None,
-    changed: Callable[[], None] | None,
-) -> tuple[list[FileTask], list[Finding], Any, ResultCache | None]:
-    sources = discover(paths, settings, force_exclude=force_exclude)
-    tasks = _tasks(sources, settings)
-    # the files found are the index's own when it covers the paths named (no walk twice)
-    found = None if force_exclude else [source.path for source in sources]
-    started = _settle_early(tasks, cache, jobs)
-    try:
-        index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found, changed)
-        _use_project(index)
-        served: list[Finding] = []
-        if cache is not None:
-            stats = index.file_stats if index is not None else {}
-            tasks, served = _served_from_cache(tasks, cache, usable, stats, changed)
-        tasks, quiet = _set_aside_quiet_files(tasks, stamped=cache is not None, jobs=jobs, started=started)
-    finally:
-        if started is not None:
-            started.cancel()
-    if cache is not None:
-        for path, stamp in quiet:
-            cache.record(path, stamp, [], cross_file_digest=_cross_file_digest(path))
-    return tasks, served, index, cache
+    return tasks, served, index, cache, ready
 
 
 def _tree_of(path: str | os.PathLike) -> str:
