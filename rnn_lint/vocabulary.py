@@ -9,10 +9,11 @@ current one and prints the new text of this file.
 """
 
 _WORDS = """
-ABC AlphaDropout AttributeUses Axis B CONFIG_OBJECTS CarriedStates Cell ClassInfo Construction D
-DDP DEFAULT DH DataParallel Devices DistributedDataParallel Dropout Dropout1d ELU FLAGS False
-FileFacts FixedSizes FullyShardedDataParallel GELU GPU GRU GRUCell Generic H Hardtanh Identity
-Indexing InitialStates KH L LD LDA LSTM LSTMCell LeakyReLU LengthsKnown Linear Mish Module
+ABC AlphaDropout AttributeUses Axis B BatchNorm1d BatchNorm2d CONFIG_OBJECTS CarriedStates Cell
+ClassInfo Construction Conv1d Conv2d Conv3d D DDP DEFAULT DH DataParallel Devices
+DistributedDataParallel Dropout Dropout1d ELU Embedding EmbeddingBag FLAGS False FileFacts
+FixedSizes FullyShardedDataParallel GELU GPU GRU GRUCell Generic H Hardtanh Identity Indexing
+InitialStates KH L LD LDA LSTM LSTMCell LayerNorm LeakyReLU LengthsKnown Linear Mish Module
 ModuleCall NO_INSTANCE Name None OrderedDict PARAMETER PIL Pack PackLengths PackedSequence
 Packing ParamWrite Parameter ProjectIndex REORDERED REQUIRES_GRAD RNN RNN000 RNN101 RNN102
 RNN103 RNN104 RNN105 RNN106 RNN107 RNN108 RNN109 RNN201 RNN202 RNN203 RNN301 RNN302 RNN401

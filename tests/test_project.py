@@ -1262,8 +1262,23 @@ class Core(CaptionModel):
             "            p.data.uniform_(-0.1, 0.1)\n",
             False,
         ),
+        # a base that sets only the weight of an embedding it builds (TextClassificationBenchmark)
+        (
+            "    def __init__(self, vectors=None):\n        super().__init__()\n"
+            "        self.encoder = nn.Embedding(100, 8)\n        if vectors is not None:\n"
+            "            self.encoder.weight = nn.Parameter(vectors)\n"
+            "            nn.init.normal_(self.encoder.weight)\n",
+            True,
+        ),
+        # ... but one that also fills an attribute a subclass may bind to an LSTM still counts
+        (
+            "    def __init__(self):\n        super().__init__()\n        self.encoder = nn.Embedding(100, 8)\n"
+            "        self.encoder.weight.data.uniform_(-0.1, 0.1)\n\n    def init_rnn(self):\n"
+            "        self.rnn.weight_hh_l0.data.uniform_(-0.1, 0.1)\n",
+            False,
+        ),
     ],
-    ids=["sampled-tensor", "noise", "initialising-base"],
+    ids=["sampled-tensor", "noise", "initialising-base", "embedding-only-base", "base-reaching-another-attribute"],
 )
 def test_a_base_class_sets_weights_only_when_it_fills_parameters(tmp_path: Path, method: str, reported: bool) -> None:
     base = "import torch\nimport torch.nn as nn\n\n\nclass CaptionModel(nn.Module):\n" + method

@@ -377,8 +377,8 @@ class _Summariser:
             value = UNKNOWN  # two parsers disagree
         self.arg_defaults[dest] = value
 
-    def _initialises(self, node: ast.AST) -> bool:
-        return _initialises(node, self.imports, self.star_imports)
+    def _initialises(self, node: ast.AST, plain: frozenset[str] = frozenset()) -> bool:
+        return _initialises(node, self.imports, self.star_imports, plain)
 
     # ------------------------------------------------------------------------------------
     def _definitions(self, node: ast.stmt) -> None:
@@ -436,9 +436,10 @@ class _Summariser:
         held: list[str] = []
         stored: dict[str, str] = {}  # self.attr → the __init__ parameter it keeps (``self.encoder = encoder``)
         touches = False
+        plain = _plain_layers(init) if init is not None else frozenset()
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name != "forward":
-                if _INIT_HINT.search(self._segment(statement)) and self._initialises(statement):
+                if _INIT_HINT.search(self._segment(statement)) and self._initialises(statement, plain):
                     touches = True
         if init is not None:
             for sub in ast.walk(init):
@@ -1304,7 +1305,41 @@ def _unchanged_dicts(body: list[ast.stmt]) -> tuple[dict[str, dict[str, ast.expr
     return unchanged, set(stores) | changed
 
 
-def _initialises(node: ast.AST, imports: dict[str, list[Any]], star_imports: list[list[Any]]) -> bool:
+#: Layers that hold no recurrent module: setting their weights initialises no LSTM.
+_PLAIN_LAYERS = frozenset(
+    {"Embedding", "EmbeddingBag", "Linear", "Conv1d", "Conv2d", "Conv3d", "LayerNorm", "BatchNorm1d", "BatchNorm2d"}
+)
+
+
+def _plain_layers(init: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """``self.encoder`` when every assignment to it in ``__init__`` builds one of ``_PLAIN_LAYERS``
+    (``self.encoder = nn.Embedding(...)``): what sets its weight (``self.encoder.weight =
+    nn.Parameter(vectors)``) cannot reach a subclass's LSTM (TextClassificationBenchmark's base)."""
+    built: dict[str, bool] = {}
+    for sub in ast.walk(init):
+        if isinstance(sub, ast.Assign):
+            for target in sub.targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
+                    layer = _dotted(sub.value.func) if isinstance(sub.value, ast.Call) else None
+                    plain = (
+                        layer is not None
+                        and layer.startswith(("nn.", "torch.nn."))
+                        and (layer.rsplit(".", 1)[-1] in _PLAIN_LAYERS)
+                    )
+                    built[target.attr] = built.get(target.attr, True) and plain
+    return frozenset(f"self.{attr}" for attr, plain in built.items() if plain)
+
+
+def _initialises(
+    node: ast.AST,
+    imports: dict[str, list[Any]],
+    star_imports: list[list[Any]],
+    plain: frozenset[str] = frozenset(),
+) -> bool:
     """Whether code sets parameter values: ``nn.init.*`` (or an initialiser imported from
     ``torch.nn.init`` and called by its bare name, ``uniform_(p, -0.1, 0.1)``), an in-place fill
     of a named tensor (``p.data.zero_()``, ``bias[h:2*h].fill_(1)``; not of one a call just made,
@@ -1323,6 +1358,8 @@ def _initialises(node: ast.AST, imports: dict[str, list[Any]], star_imports: lis
             # (scheduled sampling, noise), not a parameter
             filled = method in INIT_METHODS and not isinstance(sub.func.value, ast.Call)
             loads_module = method == "load_state_dict" and not is_training_state(_dotted(sub.func.value))
+            if _on_plain_layer(sub, plain):
+                continue  # nn.init.normal_(self.encoder.weight), self.encoder.weight.data.uniform_()
             if ".init." in f".{name}" or filled or method == "apply" or loads_module:
                 sets = True
             sets = sets or bare_initialiser
@@ -1334,8 +1371,24 @@ def _initialises(node: ast.AST, imports: dict[str, list[Any]], star_imports: lis
                 if isinstance(target, ast.Attribute) and (
                     target.attr in ("weight", "bias", "data") or target.attr.startswith(("weight_", "bias_"))
                 ):
-                    sets = True
+                    if not _within(_dotted(target.value), plain):
+                        sets = True
     return sets
+
+
+def _within(name: str | None, plain: frozenset[str]) -> bool:
+    """Whether ``name`` is one of the ``plain`` layers or something of one (``self.encoder.weight``)."""
+    return name is not None and any(name == layer or name.startswith(layer + ".") for layer in plain)
+
+
+def _on_plain_layer(call: ast.Call, plain: frozenset[str]) -> bool:
+    """An initialiser call that sets values only in a plain layer: ``nn.init.normal_(self.encoder.weight)``
+    (its first argument is one) or ``self.encoder.weight.data.uniform_()`` (its receiver is)."""
+    if not plain or not isinstance(call.func, ast.Attribute):
+        return False
+    if ".init." in f".{_dotted(call.func) or ''}":
+        return bool(call.args) and _within(_dotted(call.args[0]), plain)
+    return call.func.attr in INIT_METHODS and _within(_dotted(call.func.value), plain)
 
 
 def _from_torch_init(name: str, imports: dict[str, list[Any]], star_imports: list[list[Any]]) -> bool:
