@@ -381,7 +381,7 @@ class _ReadyAnalyser:
 
     def start(self) -> None:
         """Something changed: fork now (once)."""
-        if not self.allowed or self.pid:
+        if not self.allowed or self.pid or not _can_fork():  # (no thread may have started since)
             return
         self.allowed = False
         task_read, task_write = os.pipe()
