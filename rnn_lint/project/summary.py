@@ -224,6 +224,7 @@ class _Summariser:
         #: names of the scope being walked bound only to (a copy of) a model's own state_dict(),
         #: and module functions returning one: restoring it is early stopping, no checkpoint
         self.own_states: frozenset[str] = frozenset()
+        self.tracks_state = False
         self.own_state_functions: frozenset[str] = frozenset()
         #: files this one saves a model's own state to (``torch.save(model.state_dict(), path)``)
         #: → the first line that does: loading one back later restores the run's own weights
@@ -248,8 +249,10 @@ class _Summariser:
                 if self.assigned.get(name) == 1 and name not in changed
             }
         self._argparse(tree)
-        self.own_state_functions = _functions_returning_own_state(tree.body)
-        self.saved_states = _saved_states(tree)
+        # (found only in a file that can hold them: walking every scope cost a summary a third)
+        self.tracks_state = "state_dict" in self.source
+        self.own_state_functions = _functions_returning_own_state(tree.body) if self.tracks_state else _NONE
+        self.saved_states = _saved_states(tree) if self.tracks_state and "torch.save" in self.source else {}
         module_bindings: dict[str, int] = {}
         self._scope(tree.body, "<module>", module_bindings)
         for node in tree.body:
@@ -394,7 +397,8 @@ class _Summariser:
                 # an initialiser that can reach an LSTM's biases: it names recurrent modules or
                 # walks every parameter (weights_init for Conv/BatchNorm only cannot)
                 "inits_recurrent": touches and (_RECURRENT_WORDS.search(text) is not None),
-                "loads": _loads_every_time(node, self.own_state_functions, self.saved_states),
+                "loads": any(word in text for word in LOAD_METHODS)
+                and _loads_every_time(node, self.own_state_functions, self.saved_states),
                 "builds_recurrent": _recurrent_text(text),
                 "returns": self._returns(node),
                 "returns_class": _class_choice(node, self.imports, self.class_dicts)
@@ -506,10 +510,8 @@ class _Summariser:
         and class bodies are scopes of their own (``self.x`` is shared by a class's methods)."""
         outer, self.conditional = self.conditional, 0  # a function's body runs whole once called
         outer_passed, self.passed = self.passed, passed or _Passed()
-        outer_states, self.own_states = (
-            self.own_states,
-            _own_state_names(body, self.own_state_functions, self.saved_states),
-        )
+        own_states = _own_state_names(body, self.own_state_functions, self.saved_states) if self.tracks_state else _NONE
+        outer_states, self.own_states = self.own_states, own_states
         if scope != "<module>":
             self.scope_bodies[scope] = body  # read only if a ``**name`` is spread there
         try:
@@ -1430,6 +1432,8 @@ def _kept_parameter(node: ast.expr) -> str | None:
         node = node.func.value
     return node.id if isinstance(node, ast.Name) else None
 
+
+_NONE: frozenset[str] = frozenset()
 
 #: A package's helper named as a loader (``load_checkpoint``, ``restore_model``, ``load``; not
 #: ``upload_to_hub`` nor ``download``): the last part of the name, lower-cased.
