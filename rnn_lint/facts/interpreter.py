@@ -1373,18 +1373,13 @@ class Interpreter(
         what is loaded back is the run's own state (early stopping through a file, as
         pytorchtools' ``EarlyStopping`` does), not a checkpoint of another run."""
         args, kwargs = self._arguments(node, frame)
-        positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
         if name == "torch.save":
-            saved = args[0] if args else kwargs.get("obj")
-            target = positional[1] if len(positional) > 1 else None
             key = _path_key(args[1] if len(args) > 1 else UNKNOWN)
-            if target is not None and key is not None and _holds_own_state(saved):
+            if key is not None and _holds_own_state(args[0] if args else kwargs.get("obj")):
                 self._saved_states.add(key)
             return UNKNOWN
-        key = _path_key(args[0] if positional else UNKNOWN)
-        if key is not None and key in self._saved_states:
-            return OWN_STATE
-        return UNKNOWN
+        key = _path_key(args[0] if args else UNKNOWN)
+        return OWN_STATE if key is not None and key in self._saved_states else UNKNOWN
 
     def _weights_in_or_out(self, method: str, node: cst.Call, frame: Frame) -> Any:
         """``model.state_dict()`` is the model's own state; loading anything else (a checkpoint,

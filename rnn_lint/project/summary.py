@@ -439,12 +439,8 @@ class _Summariser:
         attributes: dict[str, list[str]] = {}
         held: list[str] = []
         stored: dict[str, str] = {}  # self.attr → the __init__ parameter it keeps (``self.encoder = encoder``)
-        touches = False
-        plain = _plain_layers(init) if init is not None else frozenset()
-        for statement in node.body:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name != "forward":
-                if _INIT_HINT.search(self._segment(statement)) and self._initialises(statement, plain):
-                    touches = True
+        #: self.attr → whether every assignment to it builds one of ``_PLAIN_LAYERS``
+        plain_built: dict[str, bool] = {}
         if init is not None:
             for sub in ast.walk(init):
                 if isinstance(sub, ast.Assign):
@@ -457,6 +453,7 @@ class _Summariser:
                             kept = _kept_parameter(sub.value)
                             if kept is not None:
                                 stored[target.attr] = kept
+                            plain_built[target.attr] = plain_built.get(target.attr, True) and _is_plain_layer(sub.value)
                             kind = _recurrent_class(sub.value, self.imports)
                             if kind is not None:
                                 attributes.setdefault(target.attr, [])
@@ -469,6 +466,17 @@ class _Summariser:
                                     name = _dotted(call.func)
                                     if name and name.split(".", 1)[0] not in ("self", "nn", "torch"):
                                         held.append(name)
+        # what sets only the weight of such a layer (``self.encoder = nn.Embedding(...)``, then
+        # ``self.encoder.weight = nn.Parameter(vectors)``) cannot reach a subclass's LSTM
+        # (TextClassificationBenchmark's base)
+        plain = frozenset(f"self.{attr}" for attr, is_plain in plain_built.items() if is_plain)
+        touches = any(
+            isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and statement.name != "forward"
+            and _INIT_HINT.search(self._segment(statement)) is not None
+            and self._initialises(statement, plain)
+            for statement in node.body
+        )
         params = _params(init, skip_self=True) if init is not None else None
         called = set(_CALLED_ATTRIBUTE.findall(self._segment(node))) if stored else set()
         return {
@@ -633,10 +641,9 @@ class _Summariser:
             return level == 0 and module.split(".", 1)[0] in EXTERNAL_PACKAGES
         return not any(level or module.split(".", 1)[0] not in EXTERNAL_PACKAGES for module, level in self.star_imports)
 
-    def _restores_own_state(self, node: ast.Call) -> bool:
-        """``model.load_state_dict(best_state)`` with ``best_state = copy.deepcopy(model.state_dict())``
-        earlier: an early-stopping restore of weights this run trained, no checkpoint."""
-        return _restores_own(node, self.own_states, self.own_state_functions, self.saved_states)
+    def _loads_weights(self, node: ast.Call) -> bool:
+        """``_loads_weights`` with what this scope knows of the model's own state."""
+        return _loads_weights(node, self.own_states, self.own_state_functions, self.saved_states)
 
     def _call(self, node: ast.Call, bindings: dict[str, int]) -> list[Any] | None:
         func = node.func
@@ -651,11 +658,7 @@ class _Summariser:
                 else None
             )
             if func.attr in LOAD_METHODS:
-                if (
-                    receiver is not None
-                    and not self._restores_own_state(node)
-                    and not is_training_state(_dotted(func.value))
-                ):
+                if receiver is not None and self._loads_weights(node):
                     self._effect("load", receiver[1], node.lineno)
                 elif isinstance(func.value, (ast.Name, ast.Attribute)) and func.attr == "from_pretrained":
                     name = _dotted(func.value)
@@ -1313,27 +1316,10 @@ _PLAIN_LAYERS = frozenset(
 )
 
 
-def _plain_layers(init: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
-    """``self.encoder`` when every assignment to it in ``__init__`` builds one of ``_PLAIN_LAYERS``
-    (``self.encoder = nn.Embedding(...)``): what sets its weight (``self.encoder.weight =
-    nn.Parameter(vectors)``) cannot reach a subclass's LSTM (TextClassificationBenchmark's base)."""
-    built: dict[str, bool] = {}
-    for sub in ast.walk(init):
-        if isinstance(sub, ast.Assign):
-            for target in sub.targets:
-                if (
-                    isinstance(target, ast.Attribute)
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == "self"
-                ):
-                    layer = _dotted(sub.value.func) if isinstance(sub.value, ast.Call) else None
-                    plain = (
-                        layer is not None
-                        and layer.startswith(("nn.", "torch.nn."))
-                        and (layer.rsplit(".", 1)[-1] in _PLAIN_LAYERS)
-                    )
-                    built[target.attr] = built.get(target.attr, True) and plain
-    return frozenset(f"self.{attr}" for attr, plain in built.items() if plain)
+def _is_plain_layer(value: ast.expr) -> bool:
+    """``nn.Embedding(...)`` and the other ``_PLAIN_LAYERS``, built from ``torch.nn``."""
+    layer = _dotted(value.func) if isinstance(value, ast.Call) else None
+    return layer is not None and layer.startswith(("nn.", "torch.nn.")) and layer.rsplit(".", 1)[-1] in _PLAIN_LAYERS
 
 
 def _initialises(
@@ -1500,11 +1486,7 @@ def _loads_every_time(
                 continue
             for node in ast.walk(statement):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                    if (
-                        node.func.attr in LOAD_METHODS
-                        and not _restores_own(node, own, own_functions, saved)
-                        and not is_training_state(_dotted(node.func.value))
-                    ):
+                    if node.func.attr in LOAD_METHODS and _loads_weights(node, own, own_functions, saved):
                         return True
         return False
 
@@ -1549,6 +1531,18 @@ def _ends_raising(handler: ast.ExceptHandler) -> bool:
         and isinstance(last.value, ast.Call)
         and _dotted(last.value.func) in ("sys.exit", "exit", "quit", "os._exit")
     )
+
+
+def _loads_weights(
+    node: ast.Call, names: frozenset[str], functions: frozenset[str], saved: dict[str, int] | None = None
+) -> bool:
+    """Whether ``receiver.load_state_dict(...)`` (or another of ``LOAD_METHODS``) loads trained
+    weights into a model: not an optimiser's or a scheduler's state, not the restore of the run's
+    own state (``_restores_own``)."""
+    receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if receiver is not None and is_training_state(_dotted(receiver)):
+        return False
+    return not _restores_own(node, names, functions, saved)
 
 
 def _restores_own(
