@@ -46,14 +46,14 @@ n_batch named named_children named_modules named_parameters names_in_target name
 nbatch ndim ndimension ne neg nelement new new_empty new_full new_ones new_zeros next nltk nn
 no_grad none nonlinearity normal_ num_layers numel numpy obj object ones ones_ opaque_bases open
 operator opt options opts orelse orthogonal_ os other otherwise out output pack_padded_sequence
-pack_sequence pad_packed_sequence pad_sequence pandas param parameter parameters params
-parse_args parse_known_args pathlib permute pickle pin_memory plain pop popitem position
-positional pow predict print prod proj_size pytest quit rand randn random random_ range re read
-reassigned receiver recurrent_attributes ref references register_buffer register_module
-register_parameter relu reordered replace repr requires_grad requires_grad_ reset reshape
-restore retain_graph return returns returns_class reversed rnn round run runtime s safe
-says_left_padded scipy scope searched self selu sent sentence seq seqs sequence sequences set
-set_ set_grad_enabled setattr setdefault shape share_memory_ shutil sigmoid silu sites size
+pack_sequence pad_packed_sequence pad_sequence pandas param parameter parameter_attributes
+parameters params parse_args parse_known_args pathlib permute pickle pin_memory plain pop
+popitem position positional pow predict print prod proj_size pytest quit rand randn random
+random_ range re read reassigned receiver recurrent_attributes ref references register_buffer
+register_module register_parameter relu reordered replace repr requires_grad requires_grad_
+reset reshape restore retain_graph return returns returns_class reversed rnn round run runtime s
+safe says_left_padded scipy scope searched self selu sent sentence seq seqs sequence sequences
+set set_ set_grad_enabled setattr setdefault shape share_memory_ shutil sigmoid silu sites size
 sklearn slice socket sorted spacy sparse_ squeeze squeeze_ src stack stale_carries star
 star_imports startswith state_dict staticmethod std step store_false store_true str string
 struct sub sub_ subprocess sum summaries summary super swapaxes swapdims sys t table tanh tensor

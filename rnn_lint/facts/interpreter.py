@@ -836,10 +836,21 @@ class Interpreter(
         if attr == "shape" and base_name is not None:
             return self._named_size(base_name, frame)
         if isinstance(base, Opaque):
-            return Opaque(f"{base.key}.{attr}")
+            return self._parameter_attribute(base, attr, base_name, frame)
         if attr in BATCH_NAMES:
             return Sym.of(BATCH)
         return UNKNOWN
+
+    def _parameter_attribute(self, base: Opaque, attr: str, base_name: str | None, frame: Frame) -> Any:
+        """``base.attr`` of a value the analysis does not know. ``args.n_layers`` written in a
+        class's ``__init__`` whose parameter ``args`` every construction in the project fills
+        alike (``Encoder(args)`` in train.py, with ``--n_layers``'s default): that value."""
+        key = f"{base.key}.{attr}"
+        if frame.class_info is not None and frame.key.endswith(".__init__") and base.key == f"{frame.key}:{base_name}":
+            built = constructor_value(self.project, frame.class_info.name, f"{base_name}.{attr}")
+            if built is not None:
+                return _as_run(built, key)
+        return Opaque(key)
 
     def _instance_attribute(self, class_name: str, attr: str, frame: Frame) -> Any:
         value = self._class_attribute(class_name, attr)

@@ -394,7 +394,7 @@ class ProjectView:
         questions: dict[str, Any] = {}
         if summary is not None:
             for name, info in summary["classes"].items():
-                for parameter in _parameters(info):
+                for parameter in [*_parameters(info), *info["parameter_attributes"]]:
                     value = self.constructor_value(name, parameter)
                     questions[f"{name}.{parameter}"] = None if value is None else [repr(value.value), value.where]
                     # each construction's own value (``constructions``), which counts when they disagree
@@ -403,6 +403,8 @@ class ProjectView:
                         [site.path, site.line, "?" if site.value is UNKNOWN_VALUE else repr(site.value), site.note]
                         for site in sites or ()
                     ]
+                    if "." in parameter:
+                        continue  # an attribute of a parameter (``args.n_layers``) holds no submodule
                     held = self.submodule(name, parameter)
                     if held is not None:  # of this file or (with its text) of another
                         told = self._file_digest(held[0], depth) if held[0].path != self.path else []

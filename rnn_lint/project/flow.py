@@ -8,9 +8,10 @@ gives it.
 
 ``Decoder``'s ``n_layers`` is 1 here: the summary records the argument as ``["param",
 "n_layers"]``, and the index asks this module for it. An argparse namespace handed down
-(``build(args)`` … ``Decoder(n_layers=args.n_layers)``) is followed the same way, to the
-default of the file that parsed it. Every caller must be seen and agree, as for a construction
-site; the function must not be handed around as a value (its calls could not all be seen).
+(``build(args)`` … ``Decoder(n_layers=args.n_layers)``, or ``Decoder(args)`` whose ``__init__``
+reads ``args.n_layers``) is followed the same way, to the default of the file that parsed it.
+Every caller must be seen and agree, as for a construction site; the function must not be
+handed around as a value (its calls could not all be seen).
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ if TYPE_CHECKING:
 MAX_DEPTH = 4
 
 
-def through_callers(index: ProjectIndex, path: str, call: dict[str, Any], given: list[Any]) -> tuple[Any, str]:
-    """The value of ``given`` (``["param", name]`` or ``["param", name, attr]``), an argument of
-    ``call`` in file ``path``, with its note; ``(UNKNOWN_VALUE, "")`` when a caller cannot be
-    seen, gives something unknown, or the callers disagree."""
-    attr = given[2] if len(given) > 2 else None
-    return _parameter(index, path, call.get("scope", "<module>"), given[1], attr, 0)
+def given_value(
+    index: ProjectIndex, path: str, call: dict[str, Any], params: dict[str, Any], name: str, attr: str | None = None
+) -> tuple[Any, str]:
+    """What ``call`` (in file ``path``, of a function or class with parameters ``params``) gives
+    its parameter ``name`` — or, with ``attr``, that value's attribute (``Encoder(args)`` …
+    ``args.n_layers``: the default of the file that parsed ``args``) — with its note;
+    ``(UNKNOWN_VALUE, "")`` when it cannot be known."""
+    return _given(index, path, call, params, name, attr, 0)
 
 
 def _parameter(index: ProjectIndex, path: str, scope: str, name: str, attr: str | None, depth: int) -> tuple[Any, str]:
@@ -45,7 +48,7 @@ def _parameter(index: ProjectIndex, path: str, scope: str, name: str, attr: str 
     label, params, callers = found
     values: list[tuple[Any, str, str]] = []
     for caller_path, caller in callers:
-        value, note = _given(index, caller_path, caller, params, name, attr, depth)
+        value, note = _given(index, caller_path, caller, params, name, attr, depth + 1)
         if value is UNKNOWN_VALUE:
             return unknown
         values.append((value, note, index.place(caller_path, caller["line"])))
@@ -108,7 +111,7 @@ def _given(
         inner_attr = given[2] if len(given) > 2 else None
         if inner_attr is not None and attr is not None:
             return unknown  # build(args.sub) … args.sub.n_layers: not followed
-        return _parameter(index, path, call.get("scope", "<module>"), given[1], inner_attr or attr, depth + 1)
+        return _parameter(index, path, call.get("scope", "<module>"), given[1], inner_attr or attr, depth)
     if attr is not None:
         if given[0] != "namespace":
             return unknown

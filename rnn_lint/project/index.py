@@ -31,7 +31,7 @@ from rnn_lint.project.summary import MODEL_WRAPPERS, is_loader_name
 from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "22"
+SUMMARY_FORMAT = "23"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -641,18 +641,25 @@ class ProjectIndex:
 
     def parameter_sites(self, cls: Symbol, parameter: str) -> list[Site] | None:
         """What each construction of ``cls`` gives ``parameter`` of its ``__init__`` (or each call
-        of a module function, its parameter); None when some call cannot be seen at all."""
+        of a module function, its parameter); None when some call cannot be seen at all.
+        ``parameter`` may name an attribute of a parameter, ``"args.n_layers"``: what each
+        construction's ``args`` holds there (an argparse default, see ``flow.given_value``)."""
+        from rnn_lint.project.flow import given_value
+
+        parameter, _, attr = parameter.partition(".")
         if cls.kind == "function":
             function = self.function_summary(cls)
             if function is None or not function.get("builds_recurrent") or cls in self.referenced_functions():
                 return None
-            if not self.searched_for(cls):
-                return None  # its calls were not all looked for
+            if not self.searched_for(cls) or attr:
+                return None  # its calls were not all looked for; attributes are asked of classes only
             params = function["params"]
         else:
             info = self.class_summary(cls)
             if info is None or not info["has_init"] or info["params"] is None:
                 return None
+            if attr and f"{parameter}.{attr}" not in info["parameter_attributes"]:
+                return None  # not read in __init__ as it is (or assigned there)
             params = info["params"]
         if parameter not in params["positional"] and parameter not in params["keyword_only"]:
             return None
@@ -661,24 +668,9 @@ class ProjectIndex:
             return None
         out = []
         for path, call in sites:
-            value, note = self._argument(path, call, params, parameter)
+            value, note = given_value(self, path, call, params, parameter, attr or None)
             out.append(Site(path, call["line"], value, note))
         return out
-
-    def _argument(self, path: str, call: dict[str, Any], params: dict[str, Any], parameter: str) -> tuple[Any, str]:
-        given = argument_given(call, params, parameter)
-        if given is None:
-            if call["star"]:
-                return UNKNOWN_VALUE, ""
-            default = params["defaults"].get(parameter)
-            if default is None or default[0] != "const":
-                return UNKNOWN_VALUE, ""
-            return default[1], "its default"
-        if given[0] == "param":  # a parameter of the enclosing function: its callers' value
-            from rnn_lint.project.flow import through_callers
-
-            return through_callers(self, path, call, given)
-        return self.value(path, given)
 
     def value(self, path: str, value: list[Any]) -> tuple[Any, str]:
         """A summary value as a plain Python value (or UNKNOWN_VALUE) and its note."""

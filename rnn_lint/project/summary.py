@@ -6,7 +6,8 @@ re-read while the file does not change. It holds only what other files need:
 - ``imports``: local name → where it comes from (``[module, name, level]``; ``name`` is None for
   ``import a.b as c``), and the modules imported with ``*``;
 - ``classes``: name → line, bases (dotted, as written), ``__init__`` parameters with their
-  defaults, the recurrent classes assigned to ``self`` attributes (``self.rnn_cell = nn.LSTM``),
+  defaults and the attributes of them it reads (``args.n_layers``), the recurrent classes
+  assigned to ``self`` attributes (``self.rnn_cell = nn.LSTM``),
   the callees constructed into ``self`` attributes (held submodules), whether its methods touch
   parameters (an initialisation of its own);
 - ``functions``: module-level functions, whether they touch parameters (an init helper) or load
@@ -441,9 +442,13 @@ class _Summariser:
         stored: dict[str, str] = {}  # self.attr → the __init__ parameter it keeps (``self.encoder = encoder``)
         #: self.attr → whether every assignment to it builds one of ``_PLAIN_LAYERS``
         plain_built: dict[str, bool] = {}
+        read: set[tuple[str, str]] = set()  # (name, attr) of each ``name.attr`` read in __init__
+        written: set[tuple[str, str]] = set()  # … and assigned there (its value is then not the caller's)
         if init is not None:
             for sub in ast.walk(init):
-                if isinstance(sub, ast.Assign):
+                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+                    (read if isinstance(sub.ctx, ast.Load) else written).add((sub.value.id, sub.attr))
+                elif isinstance(sub, ast.Assign):
                     for target in sub.targets:
                         if (
                             isinstance(target, ast.Attribute)
@@ -478,6 +483,7 @@ class _Summariser:
             for statement in node.body
         )
         params = _params(init, skip_self=True) if init is not None else None
+        names = set() if params is None else {*params["positional"], *params["keyword_only"]}
         called = set(_CALLED_ATTRIBUTE.findall(self._segment(node))) if stored else set()
         return {
             "line": node.lineno,
@@ -506,6 +512,9 @@ class _Summariser:
                     and param in [*params["positional"], *params["keyword_only"]]
                 }
             ),
+            # the attributes of its parameters that __init__ reads (``args.n_layers``): what its
+            # constructions give there is asked of the project (``ProjectIndex.parameter_sites``)
+            "parameter_attributes": sorted(f"{name}.{attr}" for name, attr in read - written if name in names),
             "recurrent_attributes": {attr: kinds for attr, kinds in attributes.items() if "?" not in kinds and kinds},
             "held": sorted(set(held)),
             "touches_weights": touches,
