@@ -1295,6 +1295,34 @@ def test_a_base_class_sets_weights_only_when_it_fills_parameters(tmp_path: Path,
     assert ((str(tmp_path / "model.py"), 9, "RNN201") in found) is reported
 
 
+@pytest.mark.parametrize(
+    "header, reported",
+    [
+        # ParlAI's TorchGeneratorModel(nn.Module, ABC): ABC and Generic bring no code
+        ("from abc import ABC\n\n\nclass CaptionModel(nn.Module, ABC):\n", True),
+        (
+            "from typing import Generic, TypeVar\n\nT = TypeVar('T')\n\n\nclass CaptionModel(nn.Module, Generic[T]):\n",
+            True,
+        ),
+        # a base from another package may initialise every parameter
+        ("from somewhere import Registry\n\n\nclass CaptionModel(nn.Module, Registry):\n", False),
+    ],
+    ids=["abc", "generic", "another-package"],
+)
+def test_a_base_with_codeless_bases_of_its_own_hides_nothing(tmp_path: Path, header: str, reported: bool) -> None:
+    base = "import torch.nn as nn\n" + header + "    def forward(self, x):\n        return self.att_lstm(x)\n"
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "base.py": base,
+            "model.py": CAPTION_CORE,
+            "train.py": "from model import Core\nm = Core(8)\n",
+        },
+    )
+    assert ((str(tmp_path / "model.py"), 9, "RNN201") in findings_of([tmp_path], tmp_path)) is reported
+
+
 KEON_MODEL = """
 import torch.nn as nn
 

@@ -255,8 +255,10 @@ class Interpreter(
         for base in node.bases:
             if base.keyword is not None:
                 continue
-            qualified = self.imports.qualify(base.value)
-            name = dotted(base.value)
+            # ``Base[int]`` (``Generic[T]``) inherits from ``Base``
+            written = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+            qualified = self.imports.qualify(written)
+            name = dotted(written)
             if qualified is not None and qualified.startswith(MODULE_BASES):
                 continue
             if name is not None and name in self.facts.classes:

@@ -37,7 +37,16 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from rnn_lint.facts.values import Const, Instance, Opaque
-from rnn_lint.project.index import UNKNOWN_VALUE, ProjectIndex, Site, Symbol, digest, fingerprint, is_torch_module
+from rnn_lint.project.index import (
+    UNKNOWN_VALUE,
+    ProjectIndex,
+    Site,
+    Symbol,
+    adds_no_code,
+    digest,
+    fingerprint,
+    is_torch_module,
+)
 from rnn_lint.project.summary import is_command_line_note
 
 
@@ -369,7 +378,8 @@ class ProjectView:
         opaque = info["touches_weights"] or info["opaque_bases"]
         for base_name, base in zip(info["bases"], self.index.bases(symbol)):
             if base is None:
-                if not is_torch_module(base_name, self.index.summaries.get(symbol.path)):
+                summary = self.index.summaries.get(symbol.path)
+                if not (is_torch_module(base_name, summary) or adds_no_code(base_name, summary)):
                     opaque = True
                 continue
             opaque = self._collect(base, attributes, seen) or opaque

@@ -31,7 +31,7 @@ from rnn_lint.project.summary import MODEL_WRAPPERS, is_loader_name
 from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "23"
+SUMMARY_FORMAT = "24"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -782,7 +782,11 @@ class ProjectIndex:
                     return True
                 continue
             imported = imported_name(name, summary) or ""
-            if name in ("object", "ABC", "abc.ABC") or imported.split(".")[0] in ("unittest", "abc"):
+            if (
+                adds_no_code(name, summary)
+                or name in ("ABC", "abc.ABC")
+                or imported.split(".")[0] in ("unittest", "abc")
+            ):
                 continue
             return True
         return False
@@ -853,6 +857,15 @@ def is_torch_module(base: str, summary: dict[str, Any] | None) -> bool:
     """``nn.Module`` (or any ``torch.nn`` class) as imported in the base's file."""
     full = imported_name(base, summary)
     return full is not None and full.startswith(("torch.nn.", "pytorch_lightning.", "lightning."))
+
+
+#: Bases that bring a class no code of their own (``Generic[T]`` is recorded as ``Generic``).
+CODELESS_BASES = frozenset({"abc.ABC", "typing.Generic", "typing_extensions.Generic"})
+
+
+def adds_no_code(base: str, summary: dict[str, Any] | None) -> bool:
+    """``object``, ``ABC``, ``Generic``: a base that cannot initialise or load anything."""
+    return base == "object" or imported_name(base, summary) in CODELESS_BASES
 
 
 def imported_name(dotted: str, summary: dict[str, Any] | None) -> str | None:

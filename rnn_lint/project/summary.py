@@ -497,8 +497,8 @@ class _Summariser:
                 and _LOADER_METHOD_HINT.search(method.name)
                 and _loads_every_time(method, self.own_state_functions, self.saved_states)
             ),
-            "bases": [name for name in (_dotted(base) for base in node.bases) if name],
-            "opaque_bases": any(_dotted(base) is None for base in node.bases),
+            "bases": [name for name in (_dotted(_unsubscripted(base)) for base in node.bases) if name],
+            "opaque_bases": any(_dotted(_unsubscripted(base)) is None for base in node.bases),
             "has_init": init is not None,
             "params": params,
             # the parameters kept in an attribute the class calls (``self.encoder(src)``): where
@@ -1674,6 +1674,11 @@ def _functions_returning_own_state(body: list[ast.stmt]) -> frozenset[str]:
             if returns and all(r.value is not None and _own_state(r.value, names, frozenset()) for r in returns):
                 found.add(node.name)
     return frozenset(found)
+
+
+def _unsubscripted(base: ast.expr) -> ast.expr:
+    """``Base`` of a base class written ``Base[int]`` (``Generic[T]``): what the class inherits."""
+    return base.value if isinstance(base, ast.Subscript) else base
 
 
 def _dotted(node: ast.expr) -> str | None:
