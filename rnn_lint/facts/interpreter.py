@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
 
 from rnn_lint import contract
 from rnn_lint.facts import tensors
@@ -187,9 +188,11 @@ class Interpreter(
         #: (``if args.resume:``) leaves a model that may as well train from its initialisation,
         #: as the project index reads it (project/summary.py)
         self.optional = 0
-        #: the methods being run are ones nothing in the file calls (``def load_model(self, path)``):
-        #: what they load into the instance (``self.load_state_dict(...)``) no run may load
-        self.uncalled_method = False
+        #: the method being run when the run of the file did not reach it (``def load_model(self,
+        #: path)``, a ``from_pretrained`` classmethod, an override of ``load_state_dict``): what
+        #: it loads, if nothing else in the file names it, is loaded on request, not by every run
+        #: (``_loads_on_request``)
+        self.uncalled_method: cst.FunctionDef | None = None
         #: where the run saved its own state so far (``_saved_or_loaded``)
         self._saved_states: set[str] = set()
 
@@ -204,12 +207,12 @@ class Interpreter(
             if init is not None:
                 self._analyze(init, info)
         self._exec_block(self.module.body, self.module_frame)
-        self.uncalled_method = True  # methods nothing in this file was seen to call
         for info in list(self.facts.classes.values()):
             for method in info.methods.values():
                 if id(method) not in self.analyzed:
+                    self.uncalled_method = method
                     self._analyze(method, info)
-        self.uncalled_method = False
+        self.uncalled_method = None
         for function in self.functions.values():
             if id(function) not in self.analyzed:
                 self._analyze(function, None)
@@ -1404,11 +1407,21 @@ class Interpreter(
         if (
             (args[0] if args else kwargs.get("state_dict")) != OWN_STATE  # not an early-stopping restore
             and not self.optional
-            and not (self.uncalled_method and _on_self(receiver, frame))
+            and not self._loads_on_request()
             and not (receiver is not None and is_training_state(dotted(receiver)))
         ):
             self.facts.loads_weights = True  # a checkpoint every run loads
         return UNKNOWN
+
+    def _loads_on_request(self) -> bool:
+        """Whether the code being run is a method the run of the file did not reach and that
+        nothing else in the file names (``x.restore(...)``, ``Model.from_pretrained(...)``):
+        another program may call it, or not."""
+        method = self.uncalled_method
+        if method is None:
+            return False
+        name = m.Attribute(attr=m.Name(method.name.value))
+        return len(m.findall(self.module, name)) == len(m.findall(method, name))  # its own super() call aside
 
     def _grow_list(self, receiver: Any, method: str, node: cst.Call, frame: Frame) -> Any:
         """``layers.append(nn.LSTM(...))``: the list (a local or ``self.x``) now holds the module.
@@ -1547,13 +1560,6 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
         and isinstance(test.comparisons[0].comparator, cst.SimpleString)
         and test.comparisons[0].comparator.evaluated_value == "__main__"
     )
-
-
-def _on_self(node: cst.BaseExpression | None, frame: Frame) -> bool:
-    """``self`` or ``self.encoder``: the instance a method runs on, or a module it holds."""
-    while isinstance(node, cst.Attribute):
-        node = node.value
-    return isinstance(node, cst.Name) and frame.self_name is not None and node.value == frame.self_name
 
 
 def _ends_raising(handler: cst.ExceptHandler) -> bool:

@@ -18,8 +18,9 @@ class MissingForgetBias(Rule):
     imported init function, `model.apply(imported_fn)`, a base class from another package), when
     every run of the file loads trained weights (`load_state_dict`, `from_pretrained`, also in
     the `if __name__ == "__main__":` block; not a load under another `if`, such as `--resume`,
-    nor in a `try` whose `except` carries on without it, nor in a method nothing in the file
-    calls, nor an optimiser's or scheduler's state, nor the restore of the run's own
+    nor in a `try` whose `except` carries on without it, nor in a method nothing else in the
+    file calls or names, such as a `from_pretrained` classmethod or an override of
+    `load_state_dict`, nor an optimiser's or scheduler's state, nor the restore of the run's own
     `state_dict()` at early stopping, kept in memory or in a file the run saved it to before), in
     test files, and for modules built outside a model class in a file that trains nothing, or
     whose parameters nothing in the file takes (demos and shape checks, `lstm = nn.LSTM(4, 3)` in
