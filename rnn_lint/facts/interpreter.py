@@ -68,6 +68,7 @@ from rnn_lint.facts.project_semantics import (
     HeldInstance,
     OptionDefault,
     constructor_value,
+    leaves_weights,
     project_attribute,
     project_base,
     submodule_value,
@@ -1240,6 +1241,9 @@ class Interpreter(
                 return chosen
             if qualified.startswith(("pytorch_lightning.", "lightning.")) and qualified.endswith("Trainer"):
                 self.facts.trains = True
+            if leaves_weights(self.project, dotted(node.func)):
+                self._arguments(node, frame)  # WeightDrop(rnn, ...): what it is handed keeps its initialisation
+                return UNKNOWN
             return self._call_unknown(node, frame)
         name = qualified
         if name in ("torch.save", "torch.load"):

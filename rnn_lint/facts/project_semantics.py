@@ -386,6 +386,22 @@ class ProjectView:
         return opaque
 
     # --- weights ----------------------------------------------------------------------------
+    def leaves_weights(self, dotted: str) -> bool:
+        """Whether the project class ``dotted`` names in this file (defined in another file) can
+        neither set nor load the parameters of a module handed to it: no method of it or of a
+        base of it (a torch module, ``ABC`` or such a project class) initialises or loads
+        anything. awd-lstm's ``WeightDrop(rnn, ["weight_hh_l0"])`` only moves a weight, so the
+        LSTM it wraps keeps PyTorch's biases."""
+        symbol = self.index.symbol(self.path, dotted)
+        answer = (
+            symbol is not None
+            and symbol.kind == "class"
+            and symbol.path != self.path
+            and not self._collect(symbol, {}, set())
+        )
+        self._answers[f"leaves:{dotted}"] = answer
+        return answer
+
     def weights_from_elsewhere(self, class_name: str) -> str | None:
         """Where instances of ``class_name`` get weights loaded or initialised in the project, e.g.
         "predict.py:31", when every instance the project builds does (ProjectIndex.covered)."""
@@ -429,6 +445,7 @@ class ProjectView:
                     found = self.base(base)
                     questions[f"base:{base}"] = None if found is None else [found.recurrent_attributes, found.opaque]
             questions["factories"] = self._class_factories()
+            questions["wrappers"] = {callee: self.leaves_weights(callee) for callee in _callees(summary)}
             for name, function in summary["functions"].items():
                 for parameter in [*function["params"]["positional"], *function["params"]["keyword_only"]]:
                     value = self.constructor_value(name, parameter, "function")
@@ -445,6 +462,11 @@ class ProjectView:
         return [digest(text.decode("utf-8", "replace")), told]
 
 
+def _callees(summary: dict[str, Any]) -> list[str]:
+    """The names the file calls that may be project classes, each once."""
+    return sorted({call["callee"] for call in summary["calls"]})
+
+
 def _parameters(info: dict[str, Any]) -> list[str]:
     params = info["params"] or {"positional": [], "keyword_only": []}
     return [*params["positional"], *params["keyword_only"]]
@@ -457,6 +479,10 @@ def constructor_value(
     project: ProjectView | None, class_name: str, parameter: str, kind: str = "class"
 ) -> SiteValue | None:
     return None if project is None else project.constructor_value(class_name, parameter, kind)
+
+
+def leaves_weights(project: ProjectView | None, dotted: str | None) -> bool:
+    return project is not None and dotted is not None and project.leaves_weights(dotted)
 
 
 def project_base(project: ProjectView | None, dotted: str) -> BaseClass | None:

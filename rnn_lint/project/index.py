@@ -31,7 +31,7 @@ from rnn_lint.project.summary import MODEL_WRAPPERS, is_loader_name
 from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "24"
+SUMMARY_FORMAT = "25"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -340,8 +340,10 @@ class ProjectIndex:
     def _reach_imports(self) -> None:
         """Summarise the project files that the summarised ones take something from: a base
         class's module (and its bases' modules), the module of a helper a model is handed to, of
-        a constant a construction uses (the build marks the index complete once nothing more is
-        reached, so that it answers the same whichever file asks first)."""
+        a constant a construction uses, of what a class holding a recurrent module calls in its
+        ``__init__`` (a wrapper such as ``WeightDrop(rnn, ...)``: whether it sets the weights of
+        what it is handed). The build marks the index complete once nothing more is reached, so
+        that it answers the same whichever file asks first."""
         done = self._imports_reached
         while True:
             todo = [path for path in self.summaries if path not in done]
@@ -352,7 +354,11 @@ class ProjectIndex:
                 summary = self.summaries[path]
                 names = {base for info in summary["classes"].values() for base in info["bases"]}
                 names.update(effect["callee"] for effect in summary["effects"] if "callee" in effect)
+                holding = {name for name, info in summary["classes"].items() if info["holds_recurrent"]}
                 for call in summary["calls"]:
+                    scope = call.get("scope", "").split(".")
+                    if len(scope) == 3 and scope[1] in holding and scope[2] == "__init__":
+                        names.add(call["callee"])
                     for value in [*call["args"], *call["kwargs"].values()]:
                         if value[0] == "ref":
                             names.add(value[1])
