@@ -61,8 +61,8 @@ test threading through time to tolist torch torchaudio torchtext torchvision tou
 tqdm traceback train transform transformers transpose trunc_normal_ tuple type type_as types
 typing unicodedata uniform_ unittest unknown unpacked unreadable unsafe unsqueeze update upper
 utils val value var var_keyword var_positional vars view view_as warnings weight weight_
-weight_hh weight_ih where words xavier_normal_ xavier_uniform_ yaml zero zero_ zero_grad zeros
-zeros_ zip
+weight_hh weight_ih where words wrappers xavier_normal_ xavier_uniform_ yaml zero zero_
+zero_grad zeros zeros_ zip
 """
 
 ANALYSIS_WORDS = frozenset(_WORDS.split())
