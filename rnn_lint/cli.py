@@ -22,13 +22,13 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rnn_lint import __version__
 from rnn_lint.atomic import write_atomically
 from rnn_lint.cache import Cache
 from rnn_lint.config import ConfigError, glob_problem, load_settings
 from rnn_lint.discover import survey
-from rnn_lint.fixer import FixedFile, applicable
 from rnn_lint.formats import FORMATS, render, statistics
 from rnn_lint.registry import (
     RegistryError,
@@ -38,8 +38,11 @@ from rnn_lint.registry import (
     unknown_selectors,
 )
 from rnn_lint.result_cache import CACHE_DIR_ENV, default_cache_dir
-from rnn_lint.rule import Finding
+from rnn_lint.rule import Finding, applicable
 from rnn_lint.runner import InternalError, Interrupted, Terminated, default_jobs, fix_paths, lint_paths, on_sigterm
+
+if TYPE_CHECKING:
+    from rnn_lint.fixer import FixedFile
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 

@@ -27,7 +27,7 @@ from rnn_lint.atomic import write_atomically
 from rnn_lint.engine import ParseFailure, lint_file, lint_source, parse
 from rnn_lint.notebook import fix_notebook, is_notebook
 from rnn_lint.reading import read_regular_file
-from rnn_lint.rule import Edit, Finding, Fix, Rule
+from rnn_lint.rule import Edit, Finding, Fix, Rule, applicable
 from rnn_lint.text import edit_spans
 
 MAX_PASSES = 10
@@ -49,10 +49,6 @@ class FixedFile:
 
 class FixNotApplicable(Exception):
     """The chosen fixes cannot be applied to this text (the message says why)."""
-
-
-def applicable(fix: Fix | None, unsafe_fixes: bool) -> bool:
-    return fix is not None and (fix.applicability == "safe" or unsafe_fixes)
 
 
 def fix_file(

@@ -69,6 +69,11 @@ class Fix:
         }
 
 
+def applicable(fix: Fix | None, unsafe_fixes: bool) -> bool:
+    """Whether ``fix`` is applied by ``--fix`` (with ``--unsafe-fixes`` when ``unsafe_fixes``)."""
+    return fix is not None and (fix.applicability == "safe" or unsafe_fixes)
+
+
 @dataclass(frozen=True)
 class NodeEdit:
     """A fix as a rule writes it: replace ``node``'s source with ``replacement`` (source text).
