@@ -27,8 +27,8 @@ def _refuse_to_lint(monkeypatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("a file was linted although its cached result was valid")
 
-    monkeypatch.setattr(runner, "lint_file", refuse)
-    monkeypatch.setattr(runner, "fix_file", refuse)
+    monkeypatch.setattr(engine, "lint_file", refuse)
+    monkeypatch.setattr(fixer, "fix_file", refuse)
 
 
 @pytest.fixture
@@ -284,8 +284,8 @@ def test_fixes_are_computed_from_the_bytes_on_disk_never_from_the_cache(cli, tmp
     # A cached file with a fix that now applies is fixed from disk, not served.
     cli()  # records a.py, fixed above (a file is recorded when a run leaves it as it was)
     calls = []
-    real_fix_file = runner.fix_file
-    monkeypatch.setattr(runner, "fix_file", lambda path, *a, **k: calls.append(path) or real_fix_file(path, *a, **k))
+    real_fix_file = fixer.fix_file
+    monkeypatch.setattr(fixer, "fix_file", lambda path, *a, **k: calls.append(path) or real_fix_file(path, *a, **k))
     cli("--fix", "--unsafe-fixes")
     assert [os.path.basename(path) for path in calls] == ["b.py"]
     assert (tmp_path / "b.py").read_text() == "safe_name\n"
@@ -297,8 +297,8 @@ def test_diff_uses_the_cache_only_for_files_with_nothing_to_fix(cli, tmp_path, m
     write_tree(tmp_path, {"a.py": "old_name\n", "c.py": "print(1)\n"})
     cli()
     calls = []
-    real_fix_file = runner.fix_file
-    monkeypatch.setattr(runner, "fix_file", lambda path, *a, **k: calls.append(path) or real_fix_file(path, *a, **k))
+    real_fix_file = fixer.fix_file
+    monkeypatch.setattr(fixer, "fix_file", lambda path, *a, **k: calls.append(path) or real_fix_file(path, *a, **k))
     run = cli("--diff")
     assert run.code == 1 and "+new_name" in run.out
     assert [os.path.basename(path) for path in calls] == ["a.py"]
