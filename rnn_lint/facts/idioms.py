@@ -129,18 +129,14 @@ def provenance_source(node: cst.BaseExpression, imports: ImportTable) -> str | N
 
 def name_test(test: cst.BaseExpression) -> tuple[str, str, bool] | None:
     """``'bias' in name`` / ``name.startswith('weight')`` / ``'bias' not in name``:
-    (variable, "bias"|"weight", positive)."""
+    (variable, "bias"|"weight", positive). A dotted text is read by its last part, which is what
+    a parameter's name ends with: ``'.u.weight' in name``, ``'rnn.bias' in name``."""
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         comparison = test.comparisons[0]
         if isinstance(test.left, cst.SimpleString) and isinstance(comparison.comparator, cst.Name):
             text = test.left.evaluated_value
-            kind = (
-                "bias"
-                if isinstance(text, str) and text.startswith("bias")
-                else "weight"
-                if isinstance(text, str) and text.startswith("weight")
-                else None
-            )
+            last = text.rsplit(".", 1)[-1] if isinstance(text, str) else ""
+            kind = "bias" if last.startswith("bias") else "weight" if last.startswith("weight") else None
             if kind is not None and isinstance(comparison.operator, (cst.In, cst.NotIn)):
                 return comparison.comparator.value, kind, isinstance(comparison.operator, cst.In)
     if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "startswith":

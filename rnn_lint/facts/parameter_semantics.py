@@ -211,6 +211,11 @@ class Parameters:
             left, _ = self._refinements(test.left, frame)
             right, _ = self._refinements(test.right, frame)
             return {**left, **right}, {}
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+            # ``"weight_hh" in name or ".u.weight" in name``: a kind both sides agree on
+            left, _ = self._refinements(test.left, frame)
+            right, _ = self._refinements(test.right, frame)
+            return {name: value for name, value in left.items() if right.get(name) == value}, {}
         if (
             isinstance(test, cst.Call)
             and isinstance(test.func, cst.Name)
