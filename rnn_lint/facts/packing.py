@@ -103,7 +103,12 @@ class Packing:
 
     def _layout_evidence(self, node: cst.BaseExpression, frame: Frame) -> bool | str | None:
         if isinstance(node, cst.Name):
-            return self._layout_of(node.value, frame)
+            found = self._layout_of(node.value, frame)
+            if found is None:  # ``padded, _ = pad_packed_sequence(out)``: (T, B, H) as it was told
+                value = frame.lookup(node.value)
+                padding = getattr(value, "padding", None) if isinstance(value, Tensor) else None
+                found = padding.batch_first if isinstance(padding, Unpack) else None
+            return found
         if isinstance(node, cst.Attribute):
             return REORDERED if node.attr.value in ("T", "mT") else None
         if not isinstance(node, cst.Call):

@@ -11,7 +11,9 @@ class PackLayoutMismatch(Rule):
     ## What it does
     Flags `pack_padded_sequence(x, lengths, batch_first=X)` whose X disagrees with what the file
     says of `x`'s layout: the module that consumes the packed sequence was written with the other
-    `batch_first`, or `x` was made by `pad_sequence(..., batch_first=...)` with the other value.
+    `batch_first`, or `x` was made by `pad_sequence(..., batch_first=...)` or `pad_packed_sequence`
+    with the other value (what made `x` decides over the module's `batch_first`, which packed input
+    does not use).
     Also flags `pad_packed_sequence(out, batch_first=Y)` when Y is not the layout the sequence was
     packed from and the code then reads the result in the packed layout (`out[:, -1]` on a
     `(T, B, H)` result, `out[-1]` on a `(B, T, H)` one).
@@ -87,9 +89,9 @@ class PackLayoutMismatch(Rule):
                 reported.add(id(pack.node))
                 yield self.report(
                     pack.node,
-                    f"the padded batch was made by pad_sequence(batch_first={evidence}), {_layout(evidence)}, but "
-                    f"pack_padded_sequence is told batch_first={told}: it reads the lengths along the wrong axis; "
-                    f"pass batch_first={evidence}",
+                    f"the padded batch is {_layout(evidence)}, as the pad_sequence or pad_packed_sequence that made "
+                    f"it was told (batch_first={evidence}), but pack_padded_sequence is told batch_first={told}: it "
+                    f"reads the lengths along the wrong axis; pass batch_first={evidence}",
                 )
         by_pack: dict[int, list] = {}
         for call in facts.calls:
