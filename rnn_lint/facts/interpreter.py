@@ -19,6 +19,8 @@ spellings of real code it recognises (batch-size names, init functions …) are 
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -184,11 +186,14 @@ class Interpreter(
         self._gpu_placements: dict[int, Any] = {}
         #: how many branches (if, try, `a if c else b`, `c and a`) the code being run is inside
         self.conditional = 0
-        #: how many blocks a plain run of the script may skip the code being run is inside (an
-        #: ``if`` other than the main guard, a ``while``, an ``except``): a checkpoint loaded there
-        #: (``if args.resume:``) leaves a model that may as well train from its initialisation,
-        #: as the project index reads it (project/summary.py)
-        self.optional = 0
+        #: the blocks a plain run of the script may skip that the code being run is inside (an
+        #: ``if`` other than the main guard, a ``while``, an ``except``), innermost last, each
+        #: numbered once: a checkpoint loaded there (``if args.resume:``) leaves a model that may
+        #: as well train from its initialisation, as the project index reads it
+        #: (project/summary.py) — unless the module was built in those blocks too
+        #: (``_weights_in_or_out``)
+        self.optional_path: tuple[int, ...] = ()
+        self._blocks = itertools.count()
         #: the method being run when the run of the file did not reach it (``def load_model(self,
         #: path)``, a ``from_pretrained`` classmethod, an override of ``load_state_dict``): what
         #: it loads, if nothing else in the file names it, is loaded on request, not by every run
@@ -496,13 +501,20 @@ class Interpreter(
             pass
         return False
 
-    def _exec_if(self, statement: cst.If, frame: Frame) -> bool:
-        optional = not _is_main_guard(statement.test)
-        self.optional += optional
+    @contextlib.contextmanager
+    def _maybe_skipped(self, skipped: bool = True) -> Iterator[None]:
+        """Run what follows as a block a plain run may skip (``optional_path``)."""
+        outer = self.optional_path
+        if skipped:
+            self.optional_path = (*outer, next(self._blocks))
         try:
-            return self._exec_if_branches(statement, frame)
+            yield
         finally:
-            self.optional -= optional
+            self.optional_path = outer
+
+    def _exec_if(self, statement: cst.If, frame: Frame) -> bool:
+        with self._maybe_skipped(not _is_main_guard(statement.test)):
+            return self._exec_if_branches(statement, frame)
 
     def _exec_if_branches(self, statement: cst.If, frame: Frame) -> bool:
         test = self._eval(statement.test, frame)
@@ -571,11 +583,8 @@ class Interpreter(
                 self._exec_block(_body(statement), frame)
         else:
             self._eval(statement.test, frame)
-            self.optional += 1
-            try:
+            with self._maybe_skipped():
                 self._exec_block(_body(statement), frame)
-            finally:
-                self.optional -= 1
         frame.env = self._merge_envs(before, frame.env, frame)
         if statement.orelse is not None:
             self._exec_block(_body(statement.orelse), frame)
@@ -586,21 +595,17 @@ class Interpreter(
         # without what the body does (a handler that raises again does not let it)
         carries_on = any(not _ends_raising(handler) for handler in statement.handlers)
         self.conditional += guarded
-        self.optional += carries_on
         try:
-            self._exec_block(_body(statement), frame)
+            with self._maybe_skipped(carries_on):
+                self._exec_block(_body(statement), frame)
         finally:
             self.conditional -= guarded
-            self.optional -= carries_on
         blocks = [_body(handler) for handler in statement.handlers]
         if statement.orelse is not None:
             blocks.append(_body(statement.orelse))
         if blocks:
-            self.optional += bool(statement.handlers)  # an except block, or an else that a raise skips
-            try:
+            with self._maybe_skipped(bool(statement.handlers)):  # an except block, or an else that a raise skips
                 self._exec_branches([[]] + blocks, frame)
-            finally:
-                self.optional -= bool(statement.handlers)
         if statement.finalbody is not None:
             self._exec_block(_body(statement.finalbody), frame)
 
@@ -1409,12 +1414,20 @@ class Interpreter(
             return OWN_STATE
         receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
         if (
-            (args[0] if args else kwargs.get("state_dict")) != OWN_STATE  # not an early-stopping restore
-            and not self.optional
-            and not self._loads_on_request()
-            and not (receiver is not None and is_training_state(dotted(receiver)))
+            (args[0] if args else kwargs.get("state_dict")) == OWN_STATE  # an early-stopping restore
+            or self._loads_on_request()
+            or (receiver is not None and is_training_state(dotted(receiver)))
         ):
+            return UNKNOWN
+        if not self.optional_path:
             self.facts.loads_weights = True  # a checkpoint every run loads
+        elif receiver is not None and isinstance(loaded := self._eval(receiver, frame), ModuleRef):
+            # cove's ``if layer1: self.rnn = nn.LSTM(...); self.rnn.load_state_dict(...)``: a
+            # module built under every condition the load is under is loaded whenever it exists
+            depth = len(self.optional_path)
+            for construction in loaded.candidates:
+                if construction.optional_path[:depth] == self.optional_path:
+                    self.facts.loaded_constructions.add(id(construction))
         return UNKNOWN
 
     def _loads_on_request(self) -> bool:

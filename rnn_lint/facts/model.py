@@ -49,6 +49,8 @@ class Construction:
     #: construction per kind, all on the same node); None for a plain ``nn.LSTM(...)``
     alternatives: tuple[str, ...] | None = None
     binding: str | None = None  # "self.lstm", "encoder", … for messages
+    #: the blocks a plain run may skip that it was built in (``Interpreter.optional_path``)
+    optional_path: tuple[int, ...] = ()
 
     # --- the symbolic sizes every shape is expressed in ---------------------------------
     def size(self, parameter: str) -> Sym:
@@ -264,6 +266,9 @@ class FileFacts:
     escaped_classes: set[str] = field(default_factory=set)
     #: the file loads weights (load_state_dict, from_pretrained …): initialisation does not matter
     loads_weights: bool = False
+    #: constructions loaded whenever they are built, under a condition (``if layer1:`` builds
+    #: the module and loads it)
+    loaded_constructions: set[int] = field(default_factory=set)
     #: the file trains something (.backward(), torch.optim, a Lightning Trainer)
     trains: bool = False
     #: the file calls pack_padded_sequence

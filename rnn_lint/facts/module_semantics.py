@@ -110,6 +110,7 @@ class RecurrentModules:
         if forwarded is not None:
             owner = forwarded.owner_class
         construction = Construction(kind, node, config, arguments, splat, owner, alternatives=alternatives)
+        construction.optional_path = self.optional_path
         self.constructions[(id(node), kind)] = construction
         self.facts.constructions.append(construction)
         return ModuleRef((construction,))

@@ -18,6 +18,7 @@ class MissingForgetBias(Rule):
     imported init function, `model.apply(imported_fn)`, a base class from another package), when
     every run of the file loads trained weights (`load_state_dict`, `from_pretrained`, also in
     the `if __name__ == "__main__":` block; not a load under another `if`, such as `--resume`,
+    unless the module itself is built under that `if` too, as cove builds and loads each LSTM;
     nor in a `try` whose `except` carries on without it, nor in a method nothing else in the
     file calls or names, such as a `from_pretrained` classmethod or an override of
     `load_state_dict`, nor an optimiser's or scheduler's state, nor the restore of the run's own
@@ -83,7 +84,7 @@ class MissingForgetBias(Rule):
                 continue  # RNNS[kind](...): it may not be an LSTM at all
             if construction.owner_class is None and not _trained(construction, facts):
                 continue  # a demo or a shape check, not a model anybody trains
-            if facts.escapes(construction):
+            if facts.escapes(construction) or id(construction) in facts.loaded_constructions:
                 continue
             if facts.project is not None and construction.owner_class is not None:
                 if facts.project.weights_from_elsewhere(construction.owner_class):
