@@ -1405,3 +1405,34 @@ def test_a_model_built_in_a_method_of_a_class_that_is_no_module_is_an_instance(
     )
     found = findings_of([tmp_path], tmp_path)
     assert (str(tmp_path / "modules.py"), 7, "RNN201") in found if reported else found == set()
+
+
+ONMT_MODEL = """
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self, size):
+        super().__init__()
+        self.rnn = nn.LSTM(size, size, num_layers=2)
+"""
+
+
+@pytest.mark.parametrize(
+    "otherwise, reported",
+    [
+        # OpenNMT-py's train.py: a checkpoint, or every parameter drawn afresh
+        ("        for p in model.parameters():\n            p.data.uniform_(-0.1, 0.1)\n", False),
+        ("        model.load_state_dict(torch.load('other.pt'))\n", False),
+        # the other branch trains from PyTorch's initialisation
+        ("        print('from scratch')\n", True),
+    ],
+    ids=["load-or-init", "load-or-load", "load-or-nothing"],
+)
+def test_an_effect_on_both_branches_of_an_if_happens_either_way(tmp_path: Path, otherwise: str, reported: bool) -> None:
+    train = (
+        "import torch\nfrom model import Encoder\n\n\ndef main(resume):\n    model = Encoder(8)\n"
+        "    if resume:\n        model.load_state_dict(torch.load(resume))\n    else:\n" + otherwise
+    )
+    write(tmp_path, {"pyproject.toml": "", "model.py": ONMT_MODEL, "train.py": train})
+    assert ((str(tmp_path / "model.py"), 8, "RNN201") in findings_of([tmp_path], tmp_path)) is reported

@@ -575,7 +575,9 @@ class _Summariser:
                 for item in node.items:
                     self._expression(item.context_expr, bindings)
             conditional = (isinstance(node, ast.If) and not _is_main_guard(node.test)) or isinstance(node, ast.While)
+            starts = []  # where each block's effects start
             for block in _blocks(node):
+                starts.append(len(self.effects))
                 # ``if args.resume: model.load_state_dict(...)``: the model may as well start afresh;
                 # so may a ``try:`` body whose ``except`` carries on without it
                 maybe = conditional or (
@@ -591,6 +593,8 @@ class _Summariser:
                             self._statement(statement, scope, bindings)
                 finally:
                     self.conditional -= maybe
+            if isinstance(node, ast.If) and conditional and node.orelse:
+                self._on_both_branches(self.effects[starts[0] : starts[1]], self.effects[starts[1] :], node.lineno)
             return
         if isinstance(node, ast.Return):
             returned = self._expression(node.value, bindings) if node.value is not None else None
@@ -867,6 +871,15 @@ class _Summariser:
             if name is not None and name in bindings:
                 return bindings[name]
         return None
+
+    def _on_both_branches(self, body: list[dict[str, Any]], orelse: list[dict[str, Any]], line: int) -> None:
+        """``if opt.train_from: model.load_state_dict(...) else: <init every parameter>``
+        (OpenNMT-py's builder): an instance whose weights both branches load or initialise gets
+        them whichever runs — an initialisation, since one branch may train from it."""
+        for call in sorted({e["call"] for e in body if "call" in e} & {e["call"] for e in orelse if "call" in e}):
+            kinds = [{e["kind"] for e in branch if e.get("call") == call} for branch in (body, orelse)]
+            if all(found & {"load", "init"} for found in kinds):
+                self._effect("load" if all(found == {"load"} for found in kinds) else "init", call, line)
 
     def _effect(self, kind: str, call: int, line: int) -> None:
         self.effects.append({"kind": kind, "call": call, "line": line, "conditional": self._may_not_run(call)})
