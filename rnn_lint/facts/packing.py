@@ -103,12 +103,7 @@ class Packing:
 
     def _layout_evidence(self, node: cst.BaseExpression, frame: Frame) -> bool | str | None:
         if isinstance(node, cst.Name):
-            found = self._layout_of(node.value, frame)
-            if found is None:  # ``padded, _ = pad_packed_sequence(out)``: (T, B, H) as it was told
-                value = frame.lookup(node.value)
-                padding = getattr(value, "padding", None) if isinstance(value, Tensor) else None
-                found = padding.batch_first if isinstance(padding, Unpack) else None
-            return found
+            return self._layout_of(node.value, frame)
         if isinstance(node, cst.Attribute):
             return REORDERED if node.attr.value in ("T", "mT") else None
         if not isinstance(node, cst.Call):
@@ -135,6 +130,9 @@ class Packing:
             value = frame.lookup(_LAYOUT + current)
             if isinstance(value, Const):
                 return value.value
+            held = frame.lookup(current)  # ``padded, _ = pad_packed_sequence(out)``: as it was told
+            if isinstance(held, Tensor) and isinstance(held.padding, Unpack):
+                return held.padding.batch_first
             current = frame.provenance.get(current)
         return None
 
