@@ -20,7 +20,7 @@ def build_facts(module: cst.Module, path: str = "", *, source: str | None = None
     interpreter."""
     from rnn_lint.facts.interpreter import build
 
-    facts = build(module, path, **context)
+    facts = build(module, path, source=source, **context)
     facts.source = source
     return facts
 

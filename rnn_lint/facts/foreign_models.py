@@ -74,7 +74,7 @@ def run_forward(index: ProjectIndex, symbol: Symbol, interpreters: dict[str, Any
             if len(text) > MAX_BYTES:
                 return None  # a file too large to lint is too large to run for another
             module = cst.parse_module(text)
-            interpreter = Interpreter(module, symbol.path, ProjectView(index, symbol.path))
+            interpreter = Interpreter(module, symbol.path, ProjectView(index, symbol.path), text)
             interpreter.run()
             interpreters[symbol.path] = interpreter
         interpreter = interpreters[symbol.path]
