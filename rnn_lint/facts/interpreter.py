@@ -1423,7 +1423,7 @@ class Interpreter(
             return UNKNOWN
         if not self.optional_path:
             self.facts.loads_weights = True  # a checkpoint every run loads
-        elif receiver is not None and isinstance(loaded := self._eval(receiver, frame), ModuleRef):
+        elif dotted(receiver) is not None and isinstance(loaded := self._eval(receiver, frame), ModuleRef):
             # cove's ``if layer1: self.rnn = nn.LSTM(...); self.rnn.load_state_dict(...)``: a
             # module built under every condition the load is under is loaded whenever it exists
             depth = len(self.optional_path)
