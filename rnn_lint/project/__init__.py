@@ -48,9 +48,14 @@ def load_project(
     if use_cache:
         cache = Cache(Path(cache_dir) if cache_dir is not None else root / CACHE_DIR_NAME)
     index = ProjectIndex.build(root, files, cache, jobs=jobs, changed=changed)
-    from rnn_lint.facts.project_semantics import ProjectView
 
-    index.keep_answers(lambda path: ProjectView(index, path).digest())
+    def answer(path: str) -> str:
+        # imported only when answers are computed: a warm run reads the stored ones
+        from rnn_lint.facts.project_semantics import ProjectView
+
+        return ProjectView(index, path).digest()
+
+    index.keep_answers(answer)
     return index
 
 

@@ -1,7 +1,6 @@
 from typing import Any
 
 from rnn_lint import contract
-from rnn_lint.facts.project_semantics import built_with, in_plain_run, site_values
 from rnn_lint.facts.values import UNKNOWN, FloatNumber, Opaque, Sym, init_parameter, python_number
 from rnn_lint.rule import RECURRENT_CODE, NodeEdit, Rule, SuggestedFix, is_test_file
 
@@ -53,6 +52,7 @@ class InertDropout(Rule):
 
     def check(self, facts):
         from rnn_lint.facts.model import plain  # loads libcst, which a run that parses nothing skips
+        from rnn_lint.facts.project_semantics import in_plain_run, site_values  # and the project's views
 
         for site in facts.sites():
             construction = site[0]
@@ -91,6 +91,8 @@ class InertDropout(Rule):
 
 
 def _message(what: str, construction, given=()) -> str:
+    from rnn_lint.facts.project_semantics import built_with
+
     if given:  # the layer count (or the dropout) comes from where the class is built
         return (
             f"{what}: `{construction.describe()}` has one layer, {built_with(given)}; a recurrent module "
@@ -152,6 +154,8 @@ def _init_parameter(value) -> tuple[str, str] | None:
 
 
 def _message_for_some(what: str, construction, owner: str, inert: list[dict[str, Any]]) -> str:
+    from rnn_lint.facts.project_semantics import built_with
+
     more = f" (and {len(inert) - 1} more such constructions)" if len(inert) > 1 else ""
     return (
         f"{what} does nothing in the {owner} {built_with(list(inert[0].values()))}{more}: "
