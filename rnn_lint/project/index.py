@@ -31,7 +31,7 @@ from rnn_lint.project.summary import MODEL_WRAPPERS, is_loader_name
 from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "26"
+SUMMARY_FORMAT = "27"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -520,6 +520,18 @@ class ProjectIndex:
         summary = self._summary_of(symbol.path)
         return summary["functions"].get(symbol.name) if summary and symbol.kind == "function" else None
 
+    def _loads_with(self, cls: Symbol, method: str, depth: int = 0) -> bool:
+        """Whether ``method`` of ``cls`` loads weights each time it runs: the class's own, or a
+        base's (``Separator().load_model(path)`` with ``load_model`` in a base class of another
+        file). An override that does not load does not hide the base's: that errs towards
+        silence."""
+        info = self.class_summary(cls)
+        if info is None or depth > MAX_HOPS:
+            return False
+        if method in info.get("loading_methods", ()):
+            return True
+        return any(base is not None and self._loads_with(base, method, depth + 1) for base in self.bases(cls))
+
     def bases(self, symbol: Symbol) -> list[Symbol | None]:
         """The bases of a project class, each a project class or None (a class we cannot see:
         ``nn.Module`` included)."""
@@ -832,8 +844,7 @@ class ProjectIndex:
                     loads = info is None or bool(info["loads"])
                 elif effect["kind"] == "method":  # model.load_model(path): a method of its class that loads
                     built = self.symbol(path, summary["calls"][effect["call"]]["callee"])
-                    info = self.class_summary(built) if built is not None else None
-                    if info is None or effect["method"] not in info.get("loading_methods", ()):
+                    if built is None or not self._loads_with(built, effect["method"]):
                         continue
                     loads = True
                 if "call" in effect:

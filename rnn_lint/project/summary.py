@@ -381,8 +381,8 @@ class _Summariser:
             value = UNKNOWN  # two parsers disagree
         self.arg_defaults[dest] = value
 
-    def _initialises(self, node: ast.AST, plain: frozenset[str] = frozenset()) -> bool:
-        return _initialises(node, self.imports, self.star_imports, plain)
+    def _initialises(self, node: ast.AST, plain: frozenset[str] = frozenset(), loads: bool = True) -> bool:
+        return _initialises(node, self.imports, self.star_imports, plain, loads)
 
     # ------------------------------------------------------------------------------------
     def _definitions(self, node: ast.stmt) -> None:
@@ -475,11 +475,17 @@ class _Summariser:
         # ``self.encoder.weight = nn.Parameter(vectors)``) cannot reach a subclass's LSTM
         # (TextClassificationBenchmark's base)
         plain = frozenset(f"self.{attr}" for attr, is_plain in plain_built.items() if is_plain)
+        # A method that only loads (``from_pretrained``, a ``load_state_dict`` override) sets the
+        # weights of the instances it is called on, and a call is an effect the index sees
+        # (``loading_methods``): it touches them all only when ``__init__`` runs it. One that
+        # initialises may be called from anywhere (a trainer's ``model.reset_parameters()``).
+        run_by_init = _run_by_init(node) if init is not None else set()
         touches = any(
             isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
             and statement.name != "forward"
             and _INIT_HINT.search(self._segment(statement)) is not None
             and self._initialises(statement, plain)
+            and (statement.name in run_by_init or self._initialises(statement, plain, loads=False))
             for statement in node.body
         )
         params = _params(init, skip_self=True) if init is not None else None
@@ -1349,13 +1355,15 @@ def _initialises(
     imports: dict[str, list[Any]],
     star_imports: list[list[Any]],
     plain: frozenset[str] = frozenset(),
+    loads: bool = True,
 ) -> bool:
     """Whether code sets parameter values: ``nn.init.*`` (or an initialiser imported from
     ``torch.nn.init`` and called by its bare name, ``uniform_(p, -0.1, 0.1)``), an in-place fill
     of a named tensor (``p.data.zero_()``, ``bias[h:2*h].fill_(1)``; not of one a call just made,
     ``x.new(b).uniform_(0, 1)``), an assignment to ``.weight``/``.bias``/
-    ``.data``, ``.apply(fn)``, ``load_state_dict`` — and is not a training step (which calls
-    ``backward``/``step``: its in-place updates are the optimiser's, not an initialisation)."""
+    ``.data``, ``.apply(fn)``, ``load_state_dict`` (unless ``loads`` is False) — and is not a
+    training step (which calls ``backward``/``step``: its in-place updates are the optimiser's,
+    not an initialisation)."""
     sets = False
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
@@ -1367,7 +1375,7 @@ def _initialises(
             # ``x.new(b).uniform_(0, 1)``, ``torch.empty(n).normal_()``: a tensor made on the spot
             # (scheduled sampling, noise), not a parameter
             filled = method in INIT_METHODS and not isinstance(sub.func.value, ast.Call)
-            loads_module = method == "load_state_dict" and not is_training_state(_dotted(sub.func.value))
+            loads_module = loads and method == "load_state_dict" and not is_training_state(_dotted(sub.func.value))
             if _on_plain_layer(sub, plain):
                 continue  # nn.init.normal_(self.encoder.weight), self.encoder.weight.data.uniform_()
             if ".init." in f".{name}" or filled or method == "apply" or loads_module:
