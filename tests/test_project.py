@@ -1436,3 +1436,72 @@ def test_an_effect_on_both_branches_of_an_if_happens_either_way(tmp_path: Path, 
     )
     write(tmp_path, {"pyproject.toml": "", "model.py": ONMT_MODEL, "train.py": train})
     assert ((str(tmp_path / "model.py"), 8, "RNN201") in findings_of([tmp_path], tmp_path)) is reported
+
+
+@pytest.mark.parametrize(
+    "choice, reported",
+    [
+        # cove's copy of OpenNMT-py: two loads and a draw of every parameter under complementary
+        # conditions, the model wrapped in DataParallel between them
+        (
+            "    if opt.train_from:\n        model.load_state_dict(torch.load(opt.train_from))\n"
+            "    if opt.train_from_state_dict:\n        model.load_state_dict(torch.load(opt.train_from_state_dict))\n"
+            "    if len(opt.gpus) > 1:\n        model = nn.DataParallel(model)\n"
+            "    if not opt.train_from_state_dict and not opt.train_from:\n"
+            "        for p in model.parameters():\n            p.data.uniform_(-0.1, 0.1)\n",
+            False,
+        ),
+        # an elif chain whose branches all load or initialise
+        (
+            "    if opt.train_from:\n        model.load_state_dict(torch.load(opt.train_from))\n"
+            "    elif opt.init == 'uniform':\n"
+            "        for p in model.parameters():\n            p.data.uniform_(-0.1, 0.1)\n"
+            "    else:\n        model.load_state_dict(torch.load('pretrained.pt'))\n",
+            False,
+        ),
+        # conditions that leave a case out: neither runs when both are false
+        (
+            "    if opt.train_from:\n        model.load_state_dict(torch.load(opt.train_from))\n"
+            "    if opt.param_init:\n        for p in model.parameters():\n            p.data.uniform_(-0.1, 0.1)\n",
+            True,
+        ),
+        # the name a condition reads is assigned between the ifs: its two values need not agree
+        (
+            "    resume = opt.train_from\n"
+            "    if resume:\n        model.load_state_dict(torch.load(opt.train_from))\n"
+            "    resume = opt.warm_start\n"
+            "    if not resume:\n        for p in model.parameters():\n            p.data.uniform_(-0.1, 0.1)\n",
+            True,
+        ),
+        # only one of the complementary branches sets anything
+        (
+            "    if opt.train_from:\n        model.load_state_dict(torch.load(opt.train_from))\n"
+            "    if not opt.train_from:\n        print('from scratch')\n",
+            True,
+        ),
+    ],
+    ids=["opennmt-three-ifs", "elif-chain", "a-case-left-out", "condition-reassigned", "one-side-only"],
+)
+def test_sibling_ifs_that_cover_every_case_set_the_weights(tmp_path: Path, choice: str, reported: bool) -> None:
+    train = (
+        "import torch\nimport torch.nn as nn\nfrom model import Encoder\n\n\ndef main(opt):\n"
+        "    model = Encoder(8)\n" + choice + "    return model\n"
+    )
+    write(tmp_path, {"pyproject.toml": "", "model.py": ONMT_MODEL, "train.py": train})
+    assert ((str(tmp_path / "model.py"), 8, "RNN201") in findings_of([tmp_path], tmp_path)) is reported
+
+
+def test_the_filtered_state_of_a_checkpoints_model_is_a_load(tmp_path: Path) -> None:
+    """OpenNMT-py's ``train_from``: the state of the model stored in the checkpoint, less the
+    generator's keys, is loaded — a checkpoint, not the run's own state restored."""
+    train = (
+        "import torch\nfrom model import Encoder\n\n\ndef main(path):\n    model = Encoder(8)\n"
+        "    checkpoint = torch.load(path)\n    chk_model = checkpoint['model']\n"
+        "    state = {k: v for k, v in chk_model.state_dict().items() if 'generator' not in k}\n"
+        "    model.load_state_dict(state)\n    return model\n"
+    )
+    write(tmp_path, {"pyproject.toml": "", "model.py": ONMT_MODEL, "train.py": train})
+    assert findings_of([tmp_path], tmp_path) == set()
+    own = train.replace("chk_model.state_dict()", "model.state_dict()")  # early stopping: the own state
+    write(tmp_path, {"train.py": own})
+    assert (str(tmp_path / "model.py"), 8, "RNN201") in findings_of([tmp_path], tmp_path)

@@ -220,6 +220,10 @@ class _Summariser:
         self.passed = _Passed()
         self.passing = False  # the arguments being read are a project call's
         self.conditional = 0  # how many branches (if/while/except) the code met now is inside
+        #: the conditions of the branches the code met now is inside (``_condition``), innermost
+        #: last, and each load or initialisation met under one: (kind, instance, line, conditions)
+        self.guards: list[Any] = []
+        self.guarded: list[tuple[str, int, int, tuple[Any, ...]]] = []
         #: the method being walked is one ``__init__`` does not run (``load_model``, ``evaluate``)
         self.optional_method = False
         #: names of the scope being walked bound only to (a copy of) a model's own state_dict(),
@@ -532,6 +536,7 @@ class _Summariser:
         """Walk a block in order: calls, what names hold, effects on those names. Nested function
         and class bodies are scopes of their own (``self.x`` is shared by a class's methods)."""
         outer, self.conditional = self.conditional, 0  # a function's body runs whole once called
+        outer_guards, self.guards, outer_guarded, self.guarded = self.guards, [], self.guarded, []
         outer_passed, self.passed = self.passed, passed or _Passed()
         own_states = _own_state_names(body, self.own_state_functions, self.saved_states) if self.tracks_state else _NONE
         outer_states, self.own_states = self.own_states, own_states
@@ -539,8 +544,10 @@ class _Summariser:
             self.scope_bodies[scope] = body  # read only if a ``**name`` is spread there
         try:
             self._scope_body(body, scope, bindings)
+            self._on_every_path(body)
         finally:
             self.conditional = outer
+            self.guards, self.guarded = outer_guards, outer_guarded
             self.passed = outer_passed
             self.own_states = outer_states
 
@@ -581,9 +588,7 @@ class _Summariser:
                 for item in node.items:
                     self._expression(item.context_expr, bindings)
             conditional = (isinstance(node, ast.If) and not _is_main_guard(node.test)) or isinstance(node, ast.While)
-            starts = []  # where each block's effects start
-            for block in _blocks(node):
-                starts.append(len(self.effects))
+            for position, block in enumerate(_blocks(node)):
                 # ``if args.resume: model.load_state_dict(...)``: the model may as well start afresh;
                 # so may a ``try:`` body whose ``except`` carries on without it
                 maybe = conditional or (
@@ -591,16 +596,19 @@ class _Summariser:
                     and (any(block is h.body for h in node.handlers) or (block is node.body and _carries_on(node)))
                 )
                 self.conditional += maybe
+                if maybe:
+                    self.guards.append(_condition(node, position))
                 try:
                     for statement in block:
                         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                             self._scope([statement], scope, {})
                         else:
                             self._statement(statement, scope, bindings)
+                    self._on_every_path(block)
                 finally:
                     self.conditional -= maybe
-            if isinstance(node, ast.If) and conditional and node.orelse:
-                self._on_both_branches(self.effects[starts[0] : starts[1]], self.effects[starts[1] :], node.lineno)
+                    if maybe:
+                        self.guards.pop()
             return
         if isinstance(node, ast.Return):
             returned = self._expression(node.value, bindings) if node.value is not None else None
@@ -878,17 +886,44 @@ class _Summariser:
                 return bindings[name]
         return None
 
-    def _on_both_branches(self, body: list[dict[str, Any]], orelse: list[dict[str, Any]], line: int) -> None:
-        """``if opt.train_from: model.load_state_dict(...) else: <init every parameter>``
-        (OpenNMT-py's builder): an instance whose weights both branches load or initialise gets
-        them whichever runs — an initialisation, since one branch may train from it."""
-        for call in sorted({e["call"] for e in body if "call" in e} & {e["call"] for e in orelse if "call" in e}):
-            kinds = [{e["kind"] for e in branch if e.get("call") == call} for branch in (body, orelse)]
-            if all(found & {"load", "init"} for found in kinds):
-                self._effect("load" if all(found == {"load"} for found in kinds) else "init", call, line)
-
     def _effect(self, kind: str, call: int, line: int) -> None:
         self.effects.append({"kind": kind, "call": call, "line": line, "conditional": self._may_not_run(call)})
+        if self.conditional > 0 and kind in ("load", "init"):
+            self.guarded.append((kind, self._unwrapped(call), line, tuple(self.guards)))
+
+    def _unwrapped(self, call: int) -> int:
+        """The model a wrapper call wraps (``nn.DataParallel(model)``), else the call itself."""
+        while True:
+            made = self.calls[call]
+            if made["callee"].rsplit(".", 1)[-1] not in MODEL_WRAPPERS or not made["args"]:
+                return call
+            if made["args"][0][0] != "call":
+                return call
+            call = made["args"][0][1]
+
+    def _on_every_path(self, block: list[ast.stmt]) -> None:
+        """Sibling ``if``s of ``block`` whose conditions together cover every case, each loading
+        or initialising the same instance (cove's copy of OpenNMT-py: ``if opt.train_from:``
+        load, ``if opt.train_from_state_dict:`` load, ``if not opt.train_from_state_dict and not
+        opt.train_from:`` draw every parameter): it gets its weights whichever runs, at the
+        block's level — when no name the conditions read is assigned in the block."""
+        depth = len(self.guards)
+        deeper = [entry for entry in self.guarded if len(entry[3]) > depth]
+        if not deeper:
+            return
+        assigned: set[str] | None = None
+        for instance in sorted({entry[1] for entry in deeper}):
+            entries = [entry for entry in deeper if entry[1] == instance]
+            cases = [("and", entry[3][depth:]) for entry in entries]
+            if not _covers_every_case(cases):
+                continue
+            if assigned is None:
+                assigned = _assigned_names(block)
+            if any(name in assigned for case in cases for name in _names_read(case)):
+                continue
+            self.guarded = [entry for entry in self.guarded if entry not in entries]
+            kind = "load" if all(entry[0] == "load" for entry in entries) else "init"
+            self._effect(kind, instance, min(entry[2] for entry in entries))
 
     def _may_not_run(self, call: int) -> bool:
         """Whether an effect on the instance ``call`` built may not happen: it is under a branch,
@@ -1592,33 +1627,45 @@ _COPIES = frozenset({"deepcopy", "copy", "dict", "OrderedDict"})
 
 
 def _own_state(
-    node: ast.expr, names: frozenset[str], functions: frozenset[str], saved: dict[str, int] | None = None
+    node: ast.expr,
+    names: frozenset[str],
+    functions: frozenset[str],
+    saved: dict[str, int] | None = None,
+    unpickled: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether ``node`` is (a copy of) a module's own ``state_dict()``: the call itself,
     ``copy.deepcopy(...)``/``dict(...)`` of one, ``{k: v.clone() for k, v in ....items()}``, a
-    name bound only to one (``names``), or a call of a function returning one (``functions``)."""
+    name bound only to one (``names``), or a call of a function returning one (``functions``).
+    Not the state of a model read from a checkpoint (``checkpoint["model"].state_dict()``, or of
+    a name bound to such a value: ``unpickled``), which OpenNMT-py filters and loads."""
     if isinstance(node, ast.Name):
         return node.id in names
     if isinstance(node, ast.Subscript):  # torch.load("best.pt")["model"]
-        return _own_state(node.value, names, functions, saved)
+        return _own_state(node.value, names, functions, saved, unpickled)
     if isinstance(node, ast.DictComp):
-        return _own_state(node.generators[0].iter, names, functions, saved)
+        return _own_state(node.generators[0].iter, names, functions, saved, unpickled)
     if not isinstance(node, ast.Call):
         return False
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
     if isinstance(func, ast.Attribute) and name == "state_dict" and not node.args:
-        return True
+        model = func.value
+        return not (_unpickled(model) or (isinstance(model, ast.Name) and model.id in unpickled))
     if saved and _dotted(func) == "torch.load" and node.args:
         # a file this run saved its own state to, earlier in the file (early stopping through a file)
         key = _file_key(node.args[0])
         line = saved.get(key) if key is not None else None
         return line is not None and line < node.lineno
     if isinstance(func, ast.Attribute) and name in ("items", "copy") and not node.args:
-        return _own_state(func.value, names, functions, saved)
+        return _own_state(func.value, names, functions, saved, unpickled)
     if name in _COPIES and node.args:
-        return _own_state(node.args[0], names, functions, saved)
+        return _own_state(node.args[0], names, functions, saved, unpickled)
     return isinstance(func, ast.Name) and name in functions
+
+
+def _unpickled(node: ast.expr | None) -> bool:
+    """``checkpoint["model"]`` or ``torch.load(path)``: an object read back from a file."""
+    return isinstance(node, ast.Subscript) or (isinstance(node, ast.Call) and _dotted(node.func) == "torch.load")
 
 
 def _file_key(node: ast.expr) -> str | None:
@@ -1664,6 +1711,7 @@ def _own_state_names(
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             bound.setdefault(node.id, []).append(None)  # for-targets, with ... as, walrus, augmented
         pending.extend(ast.iter_child_nodes(node))
+    unpickled = frozenset(name for name, values in bound.items() if any(_unpickled(value) for value in values))
     names: frozenset[str] = frozenset()
     while True:
         found = frozenset(
@@ -1672,12 +1720,12 @@ def _own_state_names(
             if all(
                 value is not None
                 and (
-                    _own_state(value, names, functions, saved)
+                    _own_state(value, names, functions, saved, unpickled)
                     or (isinstance(value, ast.Constant) and value.value is None)
                 )
                 for value in values
             )
-            and any(value is not None and _own_state(value, names, functions, saved) for value in values)
+            and any(value is not None and _own_state(value, names, functions, saved, unpickled) for value in values)
         )
         if found == names:
             return names
@@ -1732,6 +1780,83 @@ def _is_main_guard(test: ast.expr) -> bool:
         and isinstance(test.comparators[0], ast.Constant)
         and test.comparators[0].value == "__main__"
     )
+
+
+def _condition(node: ast.stmt, block: int) -> Any:
+    """What holds in block number ``block`` of ``node`` (see ``_blocks``), as a formula of
+    ``("atom", text, names)``, ``("not", f)``, ``("and", fs)`` and ``("or", fs)``: an ``if``'s test,
+    or its negation in the ``else``; a loop or a ``try`` block, an atom of its own (unknown)."""
+    if isinstance(node, ast.If):
+        test = _formula(node.test)
+        return test if block == 0 else ("not", test)
+    return ("atom", f"<line {node.lineno} block {block}>", ())
+
+
+def _formula(test: ast.expr) -> Any:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return ("not", _formula(test.operand))
+    if isinstance(test, ast.BoolOp):
+        return ("and" if isinstance(test.op, ast.And) else "or", tuple(_formula(value) for value in test.values))
+    names = tuple(sorted({name for sub in ast.walk(test) if (name := _dotted(sub)) is not None}))
+    return ("atom", ast.dump(test), names)
+
+
+#: Conditions over more distinct atoms than this are not checked (2**n cases).
+MAX_ATOMS = 8
+
+
+def _covers_every_case(formulas: list[Any]) -> bool:
+    """Whether at least one of ``formulas`` holds whatever the atoms' values."""
+    atoms: set[str] = set()
+    pending = list(formulas)
+    while pending:
+        formula = pending.pop()
+        if formula[0] == "atom":
+            atoms.add(formula[1])
+        elif formula[0] == "not":
+            pending.append(formula[1])
+        else:
+            pending.extend(formula[1])
+    if len(atoms) > MAX_ATOMS:
+        return False
+    order = sorted(atoms)
+    for case in range(2 ** len(order)):
+        values = {atom: bool(case >> bit & 1) for bit, atom in enumerate(order)}
+        if not any(_holds(formula, values) for formula in formulas):
+            return False
+    return True
+
+
+def _holds(formula: Any, values: dict[str, bool]) -> bool:
+    if formula[0] == "atom":
+        return values[formula[1]]
+    if formula[0] == "not":
+        return not _holds(formula[1], values)
+    if formula[0] == "and":
+        return all(_holds(part, values) for part in formula[1])
+    return any(_holds(part, values) for part in formula[1])
+
+
+def _names_read(formula: Any) -> Iterator[str]:
+    if formula[0] == "atom":
+        yield from formula[2]
+    elif formula[0] == "not":
+        yield from _names_read(formula[1])
+    else:
+        for part in formula[1]:
+            yield from _names_read(part)
+
+
+def _assigned_names(block: list[ast.stmt]) -> set[str]:
+    """The names and attribute chains ``block`` assigns (``opt.train_from = ""`` included)."""
+    assigned: set[str] = set()
+    for statement in block:
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load):
+                name = _dotted(node.value if isinstance(node, ast.Subscript) else node)
+                if name is not None:
+                    assigned.add(name)
+    return assigned
 
 
 def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
