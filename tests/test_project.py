@@ -1505,3 +1505,49 @@ def test_the_filtered_state_of_a_checkpoints_model_is_a_load(tmp_path: Path) -> 
     own = train.replace("chk_model.state_dict()", "model.state_dict()")  # early stopping: the own state
     write(tmp_path, {"train.py": own})
     assert (str(tmp_path / "model.py"), 8, "RNN201") in findings_of([tmp_path], tmp_path)
+
+
+PACKED_LSTM = """
+import torch.nn as nn
+
+
+class PackedLSTM(nn.Module):
+    def __init__(self, d_in, d_out, num_layers=1, dropout=0.0):
+        super().__init__()
+        self.rnn = nn.LSTM(d_in, d_out, num_layers=num_layers, dropout=dropout)
+        for name, p in self.rnn.named_parameters():
+            if "bias" in name:
+                p.data.zero_()
+"""
+
+
+@pytest.mark.parametrize(
+    "dropout, reported",
+    [
+        ("args.dropout_ratio", True),  # a parameter's attribute the index cannot follow (decaNLP)
+        ("rate", True),  # a parameter of __init__ whose callers cannot all be seen
+        ("0.3 if deep else 0.0", False),  # an expression: its value may be chosen for one layer
+        ("make_rate()", False),  # a call's result
+    ],
+    ids=["namespace-attribute", "parameter", "expression", "call"],
+)
+def test_a_one_layer_construction_with_an_unknown_dropout_is_named_when_others_disagree(
+    tmp_path: Path, dropout: str, reported: bool
+) -> None:
+    """decaNLP: ``PackedLSTM(..., num_layers=1, dropout=args.dropout_ratio)`` next to constructions
+    with ``num_layers=args.rnn_layers``; the model class is picked by ``getattr(models, name)``,
+    so what ``args`` holds cannot be known — but one layer makes any dropout inert."""
+    model = (
+        "import torch.nn as nn\nfrom common import PackedLSTM\n\n\nclass Model(nn.Module):\n"
+        "    def __init__(self, args, rate, deep, make_rate):\n        super().__init__()\n"
+        f"        self.one = PackedLSTM(8, 8, num_layers=1, dropout={dropout})\n"
+        "        self.many = PackedLSTM(8, 8, num_layers=args.rnn_layers, dropout=args.dropout_ratio)\n"
+    )
+    train = "import models\n\n\ndef main(args):\n    return getattr(models, args.model)(args, 0.2, True, float)\n"
+    write(tmp_path, {"pyproject.toml": "", "common.py": PACKED_LSTM, "models.py": model, "train.py": train})
+    messages = messages_of([tmp_path], tmp_path)
+    inert = messages.get(("common.py", 8), "")
+    if reported:
+        assert inert.startswith("dropout does nothing in the PackedLSTM built in models.py:8 with num_layers=1")
+    else:
+        assert ("common.py", 8) not in messages

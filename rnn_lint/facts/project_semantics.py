@@ -56,6 +56,9 @@ class SiteArguments(NamedTuple):
     values: dict[str, SiteValue | None]
     #: the instance may get weights from a checkpoint (``ProjectIndex.weights_loaded``)
     weights_loaded: bool
+    #: the parameters whose argument the construction writes with a value the index cannot know
+    #: (``dropout=args.dropout_ratio`` in a class whose own constructions cannot all be seen)
+    written_unknown: frozenset[str] = frozenset()
 
 
 class SiteValue(Const):
@@ -259,7 +262,9 @@ class ProjectView:
                 parameter: None if site.value is UNKNOWN_VALUE else SiteValue(site.value, parameter, (site,), where)
                 for parameter, site in zip(parameters, sites)
             }
-            out.append(SiteArguments(values, self.index.weights_loaded(symbol, sites[0].path, sites[0].line)))
+            written = frozenset(p for p, site in zip(parameters, sites) if site.written and site.value is UNKNOWN_VALUE)
+            loaded = self.index.weights_loaded(symbol, sites[0].path, sites[0].line)
+            out.append(SiteArguments(values, loaded, written))
         return out
 
     # --- submodules passed in ---------------------------------------------------------------
@@ -426,7 +431,13 @@ class ProjectView:
                     # each construction's own value (``constructions``), which counts when they disagree
                     sites = self.index.parameter_sites(Symbol("class", self.path, name), parameter)
                     questions[f"{name}.{parameter}:sites"] = [
-                        [site.path, site.line, "?" if site.value is UNKNOWN_VALUE else repr(site.value), site.note]
+                        [
+                            site.path,
+                            site.line,
+                            "?" if site.value is UNKNOWN_VALUE else repr(site.value),
+                            site.note,
+                            site.written,
+                        ]
                         for site in sites or ()
                     ]
                     if "." in parameter:

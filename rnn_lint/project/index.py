@@ -68,6 +68,11 @@ class Site:
     line: int
     value: Any  # a plain Python value, or UNKNOWN_VALUE
     note: str  # "" or where the value came from ("its default", "the --layers default")
+    #: the construction writes the argument as a name the index follows (a parameter of the
+    #: enclosing function, ``dropout=args.dropout_ratio``, or an imported name), whether or not
+    #: its value is known: unknown, it is still a value and not the default; not a call or an
+    #: expression (``p if n > 1 else 0``)
+    written: bool = False
 
 
 class _Sentinel:
@@ -687,7 +692,9 @@ class ProjectIndex:
         out = []
         for path, call in sites:
             value, note = given_value(self, path, call, params, parameter, attr or None)
-            out.append(Site(path, call["line"], value, note))
+            given = None if attr else argument_given(call, params, parameter)
+            written = given is not None and given[0] in ("param", "ref")
+            out.append(Site(path, call["line"], value, note, written))
         return out
 
     def value(self, path: str, value: list[Any]) -> tuple[Any, str]:

@@ -17,9 +17,11 @@ class InertDropout(Rule):
     value that every construction of the class in the project gives it (`Decoder(..., n_layers=1,
     dropout=0.5)` in `train.py`, argparse defaults included), and the message names those sites.
     The fix is then unsafe. When the constructions disagree, those that certainly give one layer
-    and a non-zero dropout are named, with no fix (the others need the argument) — except a
-    construction in a test file, or one whose model then loads a checkpoint (an evaluation or
-    serving script: dropout is off there anyway). Unknown values name nothing.
+    and a non-zero dropout, or one layer and a dropout written as a name whose value cannot be
+    known (`dropout=args.dropout_ratio`), are named, with no fix (the others need the argument) —
+    except a construction in a test file, or one whose model then loads a checkpoint (an
+    evaluation or serving script: dropout is off there anyway). An unknown layer count names
+    nothing.
 
     ## Why is this bad?
     A recurrent module applies `dropout` between stacked layers only, never to its output, so
@@ -106,9 +108,10 @@ def _message(what: str, construction, given=()) -> str:
 
 def _inert_constructions(facts, site) -> tuple[str, list[dict[str, Any]]]:
     """The constructions of the enclosing class (``Decoder(vocab, hidden, n_layers=1,
-    dropout_p=0.2)`` in train.py) that give the module one layer and a non-zero dropout, when
-    its layer count is a parameter of that class's ``__init__`` and its dropout one too, or a
-    number: (the class, each such construction as {parameter: SiteValue}). Constructions in test
+    dropout_p=0.2)`` in train.py) that give the module one layer and a non-zero dropout (or one
+    written with a value that cannot be known), when its layer count is a parameter of that
+    class's ``__init__`` and its dropout one too, or a number: (the class, each such
+    construction as {parameter: SiteValue}). Constructions in test
     files, and those whose model gets weights from a checkpoint, do not count: those models are
     not trained (or not from there)."""
     construction = site[0]
@@ -138,6 +141,10 @@ def _inert_constructions(facts, site) -> tuple[str, list[dict[str, Any]]]:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if contract.inert_dropout(construction.kind, {"num_layers": 1, "dropout": value}):
                 inert.append({name: found for name, found in given.items() if found is not None})
+        elif from_class is not None and from_class[1] in built.written_unknown:
+            # one layer, and a dropout written there whose value cannot be known
+            # (``dropout=args.dropout_ratio``): inert whatever it is, as in a one-file run
+            inert.append({name: found for name, found in given.items() if found is not None})
     return owner[0], inert
 
 
