@@ -116,3 +116,54 @@ def test_a_ready_process_that_dies_costs_only_its_file(project: Path, used, tmp_
 def test_markers_of_the_index_stay_themselves_in_another_process() -> None:
     assert pickle.loads(pickle.dumps(NO_INSTANCE)) is NO_INSTANCE
     assert pickle.loads(pickle.dumps(UNKNOWN_VALUE)) is UNKNOWN_VALUE
+
+
+@pytest.fixture
+def cold_apart(monkeypatch):
+    """Cold runs settle their files apart and start the analysing process at the outset, as on
+    a tree of a thousand files; its workers take files from two on."""
+    monkeypatch.setattr(runner, "MIN_FILES_TO_SETTLE_APART", 1)
+    monkeypatch.setattr(runner, "MIN_FILES_FOR_WORKERS", 2)
+
+
+def test_a_cold_plain_run_is_analysed_by_the_process_started_at_the_outset(
+    project: Path, used, cold_apart, tmp_path: Path
+) -> None:
+    """It imports libcst while this process builds the project index, then analyses every file
+    left on its own workers: this process never imports libcst, and the findings are the same."""
+    settings = Settings(root=project)
+    cold = runner.lint_paths([project], settings, jobs=2, cache_dir=tmp_path / "cache")
+    assert len(set(used.forked)) == 1 and used and used[0] > 2  # all the files, more than one worker's worth
+    assert cold == runner.lint_paths([project], settings, jobs=1, project=True)
+    isolated = runner.lint_paths([project], settings, jobs=2, project=False, cache_dir=tmp_path / "other")
+    assert len(set(used.forked)) == 1  # --isolated: libcst is imported here while the files are read
+    assert isolated == runner.lint_paths([project], settings, jobs=1, project=False)
+
+
+def test_a_worker_of_the_cold_analysing_process_that_dies_costs_only_its_file(
+    project: Path, used, cold_apart, tmp_path: Path, monkeypatch
+) -> None:
+    settings = Settings(root=project)
+    first = runner.lint_paths([project], settings, jobs=1)
+    (project / "single" / "RNN301" / "kill_me.py").write_text(
+        "import torch.nn as nn\nrnn = nn.GRU(8, 8, dropout=0.5)  # kill_me\n"
+    )
+    monkeypatch.setattr(runner, "_lint_chunk", _lint_or_die)
+    cold = runner.lint_paths([project], settings, jobs=2, cache_dir=tmp_path / "cache")
+    assert used
+    crashed = [finding for finding in cold if finding.path.endswith("kill_me.py")]
+    assert [(finding.code, "killed by SIGSEGV" in finding.message) for finding in crashed] == [("RNN000", True)]
+    assert [finding for finding in cold if finding not in crashed] == first
+
+
+def test_when_the_cold_analysing_process_dies_the_run_analyses_the_files_itself(
+    project: Path, used, cold_apart, tmp_path: Path, monkeypatch
+) -> None:
+    def dies(*args) -> None:
+        os._exit(1)
+
+    monkeypatch.setattr(runner, "_ready_child", dies)
+    settings = Settings(root=project)
+    cold = runner.lint_paths([project], settings, jobs=2, cache_dir=tmp_path / "cache")
+    assert used.forked and not used  # started, and gave nothing back
+    assert cold == runner.lint_paths([project], settings, jobs=1)
