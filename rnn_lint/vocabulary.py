@@ -22,7 +22,7 @@ SiLU Sigmoid Softsign StaleCarry StateAttribute StateCreation StateKind T TENSOR
 True TypeError UNKNOWN UNKNOWN_VALUE Unpack ValueError _ __call__ __delitem__ __init__ __main__
 __mul__ __name__ __setitem__ _all_weights _flat_weights_names _l _processes _reverse abc abs
 action add add_ add_argument add_module all all_weights amax amin and answers any append apply
-argmax argparse args argument as as_sym atom attr attribute_uses backward bases batch
+argmax argparse args argument as as_sym atom attr attribute attribute_uses backward bases batch
 batch_first batch_len batch_size batch_sz batchsize bernoulli_ bfloat16 bias bias_ bias_hh
 bias_ih bidirectional bisect body bool bs bsz build_facts builds_recurrent c c_0 c_n call
 callable called_params callee calls cases cat cell cfg children chunk clamp clamp_ class
@@ -51,18 +51,18 @@ parameter_attributes parameters params parse_args parse_known_args pathlib permu
 pin_memory plain pop popitem position positional pow predict print prod proj_size pytest quit
 rand randn random random_ range re read reassigned receiver recurrent_attributes ref references
 register_buffer register_module register_parameter relu reordered replace repr requires_grad
-requires_grad_ reset reshape restore retain_graph return returns returns_class reversed rnn
-round run runtime s safe says_left_padded scipy scope searched self selu sent sentence seq seqs
-sequence sequences set set_ set_grad_enabled setattr setdefault shape share_memory_ shutil
-sigmoid silu sites size sklearn slice socket sorted spacy sparse_ squeeze squeeze_ src stack
-stale_carries star star_imports startswith state_dict staticmethod std step store_false
-store_true str string struct sub sub_ subprocess sum summaries summary super swapaxes swapdims
-sys t table tanh tensor test threading through time to tolist torch torchaudio torchtext
-torchvision touches_weights tqdm traceback train transform transformers transpose trunc_normal_
-tuple type type_as types typing unicodedata uniform_ unittest unknown unpacked unreadable unsafe
-unsqueeze update upper utils val value var var_keyword var_positional vars view view_as warnings
-weight weight_ weight_hh weight_ih where words wrappers xavier_normal_ xavier_uniform_ yaml zero
-zero_ zero_grad zeros zeros_ zip
+requires_grad_ reset reshape restore retain_graph return returns returns_class returns_namespace
+reversed rnn round run runtime s safe says_left_padded scipy scope searched self selu sent
+sentence seq seqs sequence sequences set set_ set_grad_enabled setattr setdefault shape
+share_memory_ shutil sigmoid silu sites size sklearn slice socket sorted spacy sparse_ squeeze
+squeeze_ src stack stale_carries star star_imports startswith state_dict staticmethod std step
+store_false store_true str string struct sub sub_ subprocess sum summaries summary super
+swapaxes swapdims sys t table tanh tensor test threading through time to tolist torch torchaudio
+torchtext torchvision touches_weights tqdm traceback train transform transformers transpose
+trunc_normal_ tuple type type_as types typing unicodedata uniform_ unittest unknown unpacked
+unreadable unsafe unsqueeze update upper utils val value var var_keyword var_positional vars
+view view_as warnings weight weight_ weight_hh weight_ih where words wrappers xavier_normal_
+xavier_uniform_ yaml zero zero_ zero_grad zeros zeros_ zip
 """
 
 ANALYSIS_WORDS = frozenset(_WORDS.split())

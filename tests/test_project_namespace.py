@@ -100,3 +100,159 @@ def test_a_stacked_default_is_silent_and_an_edit_to_train_py_is_seen_by_a_warm_r
     assert [line for _path, line, _code, _message in findings(tmp_path, cache_dir=cache)] == [7]
     (tmp_path / "train.py").write_text(PARSER.format(layers=2) + "model = Encoder(args)\n")
     assert findings(tmp_path, cache_dir=cache) == []
+
+
+# --- the namespace of an options module: ``args = get_args()`` -----------------------------------
+
+OPTIONS = """\
+import argparse
+
+
+def get_args(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--emb_size", type=int, default=100)
+    parser.add_argument("--hidden_size", type=int, default=200)
+    parser.add_argument("--n_layers", type=int, default=1)
+    parser.add_argument("--dropout", type=float, default=0.3)
+    return parser.{parse}
+"""
+
+ITEMISED = """\
+import torch.nn as nn
+
+
+class Decoder(nn.Module):
+    def __init__(self, n_layers, dropout):
+        super().__init__()
+        self.rnn = nn.GRU(8, 8, n_layers, dropout=dropout)
+"""
+
+
+@pytest.mark.parametrize(
+    "parse, train, expected",
+    [
+        # the namespace handed whole, and attribute by attribute, from an options module
+        (
+            "parse_args(argv)",
+            "from model import Encoder\nfrom options import get_args\nmodel = Encoder(get_args())\n",
+            1,
+        ),
+        (
+            "parse_args()",
+            "import options\nfrom model import Encoder\n\n\ndef main(args):\n    return Encoder(args)\n\n\n"
+            "main(options.get_args())\n",
+            1,
+        ),
+        (
+            "parse_args()",
+            "from model import Encoder\nfrom options import get_args\nargs = get_args()\nm = Encoder(args)\n",
+            1,
+        ),
+        # the options are set by a list in the code: not the defaults
+        (
+            "parse_args(['--n_layers', '2'])",
+            "from model import Encoder\nfrom options import get_args\nm = Encoder(get_args())\n",
+            None,
+        ),
+    ],
+    ids=["whole", "through-main", "bound", "options-in-the-code"],
+)
+def test_the_namespace_an_options_module_returns_takes_its_defaults(tmp_path: Path, parse, train, expected) -> None:
+    write(tmp_path, {"model.py": MODEL, "options.py": OPTIONS.format(parse=parse), "train.py": train})
+    assert layers_given(tmp_path) == expected
+
+
+@pytest.mark.parametrize(
+    "train, reported",
+    [
+        (
+            "import options\nfrom model import Decoder\nargs = options.get_args()\n"
+            "m = Decoder(args.n_layers, args.dropout)\n",
+            True,
+        ),
+        # changed after it was returned
+        (
+            "import options\nfrom model import Decoder\nargs = options.get_args()\nargs.n_layers = 2\n"
+            "m = Decoder(args.n_layers, args.dropout)\n",
+            False,
+        ),
+        # not an options module: a model's attribute is no option
+        (
+            "import options\nfrom model import Decoder\nfrom other import make\nm = make()\n"
+            "d = Decoder(m.n_layers, m.dropout)\n",
+            False,
+        ),
+    ],
+    ids=["attributes", "changed-after", "not-options"],
+)
+def test_attributes_of_an_options_modules_namespace_are_its_defaults(tmp_path: Path, train, reported) -> None:
+    write(
+        tmp_path,
+        {
+            "model.py": ITEMISED,
+            "options.py": OPTIONS.format(parse="parse_args()"),
+            "other.py": "class M:\n    n_layers = 1\n    dropout = 0.3\n\n\ndef make():\n    return M()\n",
+            "train.py": train,
+        },
+    )
+    found = [f for f in lint_paths([str(tmp_path)], Settings(root=tmp_path), jobs=1) if f.code == "RNN301"]
+    assert bool(found) is reported
+    if reported:
+        assert (
+            "built in train.py:4 with n_layers=1 (the --n_layers default) and dropout=0.3 (the --dropout default)"
+            in (found[0].message)
+        )
+
+
+def test_a_list_of_options_in_the_code_is_not_the_defaults(tmp_path: Path) -> None:
+    """``parser.parse_args(["--n_layers", "2"])`` (a notebook's, a test's) sets the options: the
+    defaults do not hold; ``parse_args([])`` keeps them."""
+    train = PARSER.format(layers=1).replace("parse_args()", "parse_args(['--n_layers', '2'])") + "m = Encoder(args)\n"
+    write(tmp_path, {"model.py": MODEL, "train.py": train})
+    assert layers_given(tmp_path) is None
+    write(tmp_path, {"train.py": train.replace("['--n_layers', '2']", "args=[]")})
+    assert layers_given(tmp_path) == 1
+
+
+CHOSEN = """\
+import argparse
+
+import torch
+import torch.nn as nn
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--n_layers", type=int, default=1)
+parser.add_argument("--dp_ratio", type=float, default=0.5)
+config = parser.parse_args()
+
+
+class Encoder(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        dropout = {choice}
+        self.rnn = nn.LSTM(8, 8, num_layers=config.n_layers, dropout=dropout)
+
+
+model = Encoder(config)
+optimizer = torch.optim.Adam(model.parameters())
+"""
+
+
+@pytest.mark.parametrize(
+    "choice, reported",
+    [
+        # pytorch/examples' SNLI encoder: no dropout when the option gives one layer
+        ("0 if config.n_layers == 1 else config.dp_ratio", None),
+        ("config.dp_ratio if config.n_layers > 1 else 0.0", None),
+        # the branch a plain run takes is the inert one
+        ("config.dp_ratio if config.n_layers == 1 else 0", "dropout=0.5 does nothing"),
+        ("0.2 if config.n_layers < 2 else config.dp_ratio", "dropout=0.2 does nothing"),
+    ],
+    ids=["zero-for-one-layer", "dropout-for-more", "inert-branch", "inert-constant"],
+)
+def test_a_dropout_chosen_by_the_layer_option_follows_the_plain_runs_branch(tmp_path: Path, choice, reported) -> None:
+    write(tmp_path, {"train.py": CHOSEN.format(choice=choice)})
+    found = [f for f in lint_paths([str(tmp_path)], Settings(root=tmp_path), jobs=1) if f.code == "RNN301"]
+    assert [f.message.split(":")[0] for f in found] == ([] if reported is None else [reported])
+    if reported:  # the sites named are the layer count's: the dropout is computed, not given
+        assert "built in train.py:19 with config.n_layers=1 (the --n_layers default);" in found[0].message

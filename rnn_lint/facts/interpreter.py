@@ -69,7 +69,9 @@ from rnn_lint.facts.project_semantics import (
     ForeignModel,
     HeldInstance,
     OptionDefault,
+    chosen_by_option,
     constructor_value,
+    in_plain_run,
     leaves_weights,
     project_attribute,
     project_base,
@@ -1035,6 +1037,9 @@ class Interpreter(
             self.conditional -= 1
         if isinstance(test, Const):
             return body if test.value else orelse
+        if isinstance(test, OptionDefault) and isinstance(test.given, Const):
+            # a plain run takes the branch the option's default chooses; other runs either
+            return chosen_by_option(test, in_plain_run(body if test.given.value else orelse), merge(body, orelse))
         if is_empty_sequence(orelse) and element_of(body) is not UNKNOWN:
             return body  # ``list(self.rnn.parameters()) if cond else []``: its elements, or none
         if is_empty_sequence(body) and element_of(orelse) is not UNKNOWN:
@@ -1059,6 +1064,15 @@ class Interpreter(
         comparison = node.comparisons[0]
         right = self._eval(comparison.comparator, frame)
         operator = comparison.operator
+        found = self._compare(left, right, operator)
+        option = left if isinstance(left, OptionDefault) else right if isinstance(right, OptionDefault) else None
+        if found is UNKNOWN and option is not None:
+            # ``config.n_layers == 1`` with ``--n_layers`` defaulting to 1: unknown, but true in a
+            # plain run (which ``0 if config.n_layers == 1 else p`` then follows)
+            return chosen_by_option(option, self._compare(in_plain_run(left), in_plain_run(right), operator))
+        return found
+
+    def _compare(self, left: Any, right: Any, operator: Any) -> Any:
         if isinstance(operator, (cst.Is, cst.IsNot)) and right == Const(None) and isinstance(left, Const):
             result = left.value is None
             return Const(result if isinstance(operator, cst.Is) else not result)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from rnn_lint.facts.values import Const, Instance, Opaque
+from rnn_lint.facts.values import UNKNOWN, Const, Instance, Opaque, python_number
 from rnn_lint.project.index import (
     UNKNOWN_VALUE,
     ProjectIndex,
@@ -115,6 +115,20 @@ class OptionDefault(Opaque):
     ``given`` names the sites for a rule that reports what a plain run does (RNN301)."""
 
     given: SiteValue | None = None
+    #: computed from an option (``0 if config.n_layers == 1 else p``): ``given`` holds the value
+    #: a plain run computes, not one a site gives (``site_values`` leaves it out)
+    derived: bool = False
+
+
+def chosen_by_option(option: OptionDefault, plain: Any, otherwise: Any = UNKNOWN) -> Any:
+    """A value computed from a command-line option's default (a comparison of it, a branch it
+    chooses): unknown, but ``plain`` in a plain run when that is a constant; else ``otherwise``."""
+    value = plain.value if isinstance(plain, Const) else python_number(plain)  # (a number is a Sym)
+    if value is None or option.given is None:
+        return otherwise
+    given = option.given
+    computed = SiteValue(value, given.parameter, given.sites, given.where)
+    return OptionDefault(f"{option.key}:computed", value, computed, derived=True)
 
 
 def site_values(*values: Any) -> list[SiteValue]:
@@ -123,6 +137,8 @@ def site_values(*values: Any) -> list[SiteValue]:
     found = []
     for value in values:
         if isinstance(value, OptionDefault):
+            if value.derived:
+                continue
             value = value.given
         if isinstance(value, SiteValue):
             found.append(value)

@@ -113,8 +113,12 @@ def _given(
             return unknown  # build(args.sub) … args.sub.n_layers: not followed
         return _parameter(index, path, call.get("scope", "<module>"), given[1], inner_attr or attr, depth)
     if attr is not None:
-        if given[0] != "namespace":
-            return unknown
-        default = index.summaries[path].get("argparse", {}).get(attr)
-        return unknown if default is None else index.value(path, default)
+        # this file's parsed arguments, or those an options module's get_args() returned here
+        options = None
+        if given[0] == "namespace":
+            options = path
+        elif given[0] == "call":
+            options = index.namespace_from(path, given[1])
+        default = index.summaries[options].get("argparse", {}).get(attr) if options is not None else None
+        return unknown if default is None else index.value(options, default)
     return index.value(path, given)

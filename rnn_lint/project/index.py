@@ -31,7 +31,7 @@ from rnn_lint.project.summary import MODEL_WRAPPERS, is_loader_name
 from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "28"
+SUMMARY_FORMAT = "29"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -367,6 +367,8 @@ class ProjectIndex:
                     for value in [*call["args"], *call["kwargs"].values()]:
                         if value[0] == "ref":
                             names.add(value[1])
+                        elif value[0] in ("attribute", "call"):  # args = get_args(): its module's defaults
+                            names.add(summary["calls"][value[1]]["callee"])
                 for name in sorted(names):
                     self.symbol(path, name)
 
@@ -706,7 +708,19 @@ class ProjectIndex:
             if symbol is not None and symbol.kind == "constant":
                 constant = self.summaries[symbol.path]["constants"][symbol.name]
                 return constant, ""
+        if value[0] == "attribute":  # args.n_layers, with args = get_args() of an options module
+            options = self.namespace_from(path, value[1])
+            default = self.summaries[options].get("argparse", {}).get(value[2]) if options is not None else None
+            if default is not None:
+                return self.value(options, default)
         return UNKNOWN_VALUE, ""
+
+    def namespace_from(self, path: str, index: int) -> str | None:
+        """The file whose parsed arguments call ``index`` of ``path`` returns (``get_args()`` of
+        an options module: every ``return`` of it gives ``parser.parse_args()``), or None."""
+        symbol = self.symbol(path, self.summaries[path]["calls"][index]["callee"])
+        info = self.function_summary(symbol) if symbol is not None and symbol.kind == "function" else None
+        return symbol.path if info is not None and info.get("returns_namespace") else None
 
     # --- weights that come from elsewhere ---------------------------------------------------
     def covered(self, cls: Symbol) -> str | None:

@@ -205,6 +205,8 @@ class _Summariser:
         self.arg_defaults: dict[str, list[Any]] = {}  # argparse dest → value
         self.arg_names: set[str] = set()  # names bound to parse_args()
         self.args_mutated: set[str] = set()  # dests assigned after parsing (args.x = ...)
+        self._assigned_attributes: set[str] | None = None  # see ``_attributes_assigned``
+        self.tree: ast.Module | None = None
         self.classes: dict[str, dict[str, Any]] = {}
         self.functions: dict[str, dict[str, Any]] = {}
         self.calls: list[dict[str, Any]] = []
@@ -245,6 +247,7 @@ class _Summariser:
 
     # ------------------------------------------------------------------------------------
     def run(self, tree: ast.Module) -> dict[str, Any]:
+        self.tree = tree
         self._declare(tree.body)
         if self.dict_entries:
             changed = _changed_names(tree)
@@ -339,7 +342,7 @@ class _Summariser:
             elif isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
                 if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
-                    if value.func.attr in ("parse_args", "parse_known_args"):
+                    if value.func.attr in ("parse_args", "parse_known_args") and _parses_defaults(value):
                         name = target.elts[0] if isinstance(target, ast.Tuple) and target.elts else target
                         if isinstance(name, ast.Name):
                             self.arg_names.add(name.id)
@@ -406,6 +409,7 @@ class _Summariser:
                 and _loads_every_time(node, self.own_state_functions, self.saved_states),
                 "builds_recurrent": _recurrent_text(text),
                 "returns": self._returns(node),
+                "returns_namespace": self._returns_namespace(node),
                 "returns_class": _class_choice(node, self.imports, self.class_dicts)
                 if any(word in text for word in ("RNN", "LSTM", "GRU"))
                 else None,
@@ -424,6 +428,24 @@ class _Summariser:
             rebound = {name for statement in _GLOBALS.findall(self.source) for name in re.findall(r"\w+", statement)}
             found = {name: index for name, index in found.items() if name not in rebound}
         return found
+
+    def _returns_namespace(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether every ``return`` of a function gives this file's parsed arguments
+        (``return parser.parse_args()``, or a name bound to them): an options module's
+        ``get_args()``, whose callers' ``args.n_layers`` are this file's argparse defaults."""
+        if not self.arg_defaults:
+            return False
+        returned = [sub.value for sub in ast.walk(node) if isinstance(sub, ast.Return)]
+        return bool(returned) and all(
+            (isinstance(value, ast.Name) and value.id in self.arg_names)
+            or (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute)
+                and value.func.attr == "parse_args"
+                and _parses_defaults(value)
+            )
+            for value in returned
+        )
 
     def _returns(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[int] | None:
         """The calls a module function returns (``return Encoder(...)``, ``return model`` bound
@@ -848,6 +870,12 @@ class _Summariser:
                 return ["param", alias]  # self.n_layers = n_layers … Decoder(n_layers=self.n_layers)
             if node.value.id in self.imports:
                 return ["ref", f"{node.value.id}.{node.attr}"]
+            made = self.calls[bindings[node.value.id]]["callee"] if node.value.id in bindings else ""
+            assigned = self._attributes_assigned() if made.split(".", 1)[0] in self.imports else {"*"}
+            if node.attr not in assigned and "*" not in assigned:
+                # args = get_args() … Decoder(n_layers=args.n_layers): the options module's
+                # default when that call returns its parsed arguments (``ProjectIndex.value``)
+                return ["attribute", bindings[node.value.id], node.attr]
         if (
             isinstance(node, ast.Subscript)
             and isinstance(node.value, ast.Name)
@@ -872,6 +900,20 @@ class _Summariser:
             return ["const", literal, ""] if literal is not None else UNKNOWN
         value = self._expression(node, bindings)
         return value if value is not None else UNKNOWN
+
+    def _attributes_assigned(self) -> set[str]:
+        """The attributes this file assigns on a name (``args.n_layers = 2``; "*" for a
+        ``setattr``): an attribute so changed may no longer hold a default."""
+        if self._assigned_attributes is None:
+            self._assigned_attributes = set()
+            for node in ast.walk(self.tree):
+                if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                    for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                            self._assigned_attributes.add(target.attr)
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+                    self._assigned_attributes.add("*")
+        return self._assigned_attributes
 
     def _argparse_value(self, dest: str) -> list[Any]:
         if dest in self.args_mutated or "*" in self.args_mutated:
@@ -935,6 +977,17 @@ class _Summariser:
 
 
 # --------------------------------------------------------------------------------------------
+
+
+def _parses_defaults(call: ast.Call) -> bool:
+    """``parser.parse_args()`` (the command line, whose options are the defaults when none is
+    given), ``parse_args(argv)`` (a ``main(argv=None)`` passing it on) or ``parse_args([])`` /
+    ``parse_args(args=[])`` (a notebook's): not a list written to set options
+    (``parse_args(["--layers", "2"])``, ``parse_args("--layers 2".split())``)."""
+    given = [*call.args, *(keyword.value for keyword in call.keywords if keyword.arg == "args")]
+    return all(
+        isinstance(value, ast.Name) or (isinstance(value, (ast.List, ast.Tuple)) and not value.elts) for value in given
+    )
 
 
 def _recurrent_text(text: str) -> bool:
