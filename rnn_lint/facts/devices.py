@@ -189,7 +189,27 @@ class Devices:
             return self._accelerated(node.left, frame)
         if isinstance(node, cst.Subscript):
             return self._accelerated(node.value, frame)
+        if isinstance(node, cst.Attribute) and node.attr.value in ("values", "data"):
+            return self._accelerated(node.value, frame)  # lengths.sort(descending=True).values
         return None
+
+    def _sorted_placement(
+        self, target: cst.BaseExpression, value_node: cst.BaseExpression | None, frame: Frame
+    ) -> tuple[str, str | None] | None:
+        """``lengths, order = lengths.sort(descending=True)`` (or ``torch.sort(lengths, ...)``): the
+        sorted values are where the tensor sorted is — (the name they are bound to, how that
+        is on an accelerator), found before the names are bound again; None for other code."""
+        if not (isinstance(target, (cst.Tuple, cst.List)) and target.elements and isinstance(value_node, cst.Call)):
+            return None
+        func = value_node.func
+        first = target.elements[0].value
+        if isinstance(func, cst.Attribute) and func.attr.value == "sort" and isinstance(first, cst.Name):
+            return first.value, self._accelerated(value_node, frame)
+        return None
+
+    def _note_sorted(self, placement: tuple[str, str | None] | None, frame: Frame) -> None:
+        if placement is not None:
+            frame.note(_ON_ACCELERATOR + placement[0], placement[1])
 
     def _note_pack(self, node: cst.Call, frame: Frame) -> None:
         self.facts.packs = True
@@ -289,6 +309,7 @@ _KEEP_DEVICE = frozenset(
         "max",
         "min",
         "argmax",
+        "sort",
     }
 )
 

@@ -683,9 +683,11 @@ class Interpreter(
             self._note_state_unpacking(target, value)
             elements = [element.value for element in target.elements]
             values = _unpack(value, len(elements), [isinstance(e, cst.StarredElement) for e in target.elements])
+            placement = self._sorted_placement(target, value_node, frame)
             for element, item in zip(elements, values):
                 self._assign(element, item, frame)
             self._note_unpacked_state_attributes(elements, value_node, frame)
+            self._note_sorted(placement, frame)
             return
         if isinstance(target, cst.StarredElement):
             self._assign(target.value, UNKNOWN, frame)

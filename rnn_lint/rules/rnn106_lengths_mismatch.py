@@ -30,8 +30,9 @@ class LengthsMismatch(Rule):
     """
     ## What it does
     Flags `pack_padded_sequence` given lengths that were moved to an accelerator: `.cuda()`,
-    `.to(device)`, `.to(x.device)`, a factory with `device=`, or a tensor derived from one, with
-    no `.cpu()` or `.tolist()` on the way.
+    `.to(device)`, `.to(x.device)`, a factory with `device=`, or a tensor derived from one (the
+    values of `lengths, order = lengths.sort(descending=True)`, `torch.sort(lengths)` or
+    `.sort().values` included), with no `.cpu()` or `.tolist()` on the way.
 
     ## Why is this bad?
     Since PyTorch 1.7, `pack_padded_sequence` wants its lengths as a list or a 1-D CPU int64
