@@ -332,3 +332,20 @@ def test_a_file_is_read_whole_when_reads_come_back_short(tmp_path, monkeypatch) 
     assert reading.read_regular_file(tmp_path / "f.py") == data
     status, read = reading.read_with_status(tmp_path / "f.py")
     assert (status.st_size, read) == (len(data), data)
+
+
+def test_python_dash_m_in_a_folder_whose_modules_shadow_the_standard_library(tmp_path):
+    """``python -m rnn_lint`` run where a project keeps its own ``token.py`` (flair's embeddings)
+    or ``inspect.py``: the linter imports the standard library's, never the project's."""
+    (tmp_path / "token.py").write_text("raise RuntimeError('the project token.py was imported')\n")
+    (tmp_path / "inspect.py").write_text("raise RuntimeError('the project inspect.py was imported')\n")
+    (tmp_path / "model.py").write_text("import torch.nn as nn\nrnn = nn.GRU(8, 8, dropout=0.5)\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "rnn_lint", "--isolated", "--no-cache", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 1, run.stderr
+    assert "model.py:2:" in run.stdout and "RNN301" in run.stdout
