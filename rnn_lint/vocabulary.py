@@ -50,19 +50,19 @@ pack_padded_sequence pack_sequence pad_packed_sequence pad_sequence pandas param
 parameter_attributes parameters params parse_args parse_known_args pathlib permute pickle
 pin_memory plain pop popitem position positional pow predict print prod proj_size pytest quit
 rand randn random random_ range re read reassigned receiver recurrent_attributes ref references
-register_buffer register_module register_parameter relu reordered replace repr requires_grad
-requires_grad_ reset reshape restore retain_graph return returns returns_class returns_namespace
-reversed rnn round run runtime s safe says_left_padded scipy scope searched self selu sent
-sentence seq seqs sequence sequences set set_ set_grad_enabled setattr setdefault shape
-share_memory_ shutil sigmoid silu sites size sklearn slice socket sort sorted spacy sparse_
-squeeze squeeze_ src stack stale_carries star star_imports startswith state_dict staticmethod
-std step store_false store_true str string struct sub sub_ subprocess sum summaries summary
-super swapaxes swapdims sys t table tanh tensor test threading through time to tolist torch
-torchaudio torchtext torchvision touches_weights tqdm traceback train transform transformers
-transpose trunc_normal_ tuple type type_as types typing unicodedata uniform_ unittest unknown
-unpacked unreadable unsafe unsqueeze update upper utils val value values var var_keyword
-var_positional vars view view_as warnings weight weight_ weight_hh weight_ih where words
-wrappers xavier_normal_ xavier_uniform_ yaml zero zero_ zero_grad zeros zeros_ zip
+register_buffer register_module register_parameter relu reordered reordered_from replace repr
+requires_grad requires_grad_ reset reshape restore retain_graph return returns returns_class
+returns_namespace reversed rnn round run runtime s safe says_left_padded scipy scope searched
+self selu sent sentence seq seqs sequence sequences set set_ set_grad_enabled setattr setdefault
+shape share_memory_ shutil sigmoid silu sites size sklearn slice socket sort sorted spacy
+sparse_ squeeze squeeze_ src stack stale_carries star star_imports startswith state_dict
+staticmethod std step store_false store_true str string struct sub sub_ subprocess sum summaries
+summary super swapaxes swapdims sys t table tanh tensor test threading through time to tolist
+torch torchaudio torchtext torchvision touches_weights tqdm traceback train transform
+transformers transpose trunc_normal_ tuple type type_as types typing unicodedata uniform_
+unittest unknown unpacked unreadable unsafe unsqueeze update upper utils val value values var
+var_keyword var_positional vars view view_as warnings weight weight_ weight_hh weight_ih where
+words wrappers xavier_normal_ xavier_uniform_ yaml zero zero_ zero_grad zeros zeros_ zip
 """
 
 ANALYSIS_WORDS = frozenset(_WORDS.split())

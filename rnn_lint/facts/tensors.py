@@ -9,6 +9,7 @@ gives ``axes=None`` and the tensor is no longer followed (rules ignore it).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from rnn_lint.facts.model import Construction
@@ -170,18 +171,24 @@ def reorder(tensor: Tensor, method: str, dims: Sequence[Any]) -> Tensor:
     if method == "permute":
         if sorted(numbers) != list(range(count)):
             return tensor.with_axes(None)
-        return tensor.with_axes(tuple(axes[i] for i in numbers))
+        return _reordered(tensor, tuple(axes[i] for i in numbers))
     if method in ("transpose", "swapaxes", "swapdims") and len(numbers) == 2:
         first, second = numbers
         new = list(axes)
         new[first], new[second] = new[second], new[first]
-        return tensor.with_axes(tuple(new))
+        return _reordered(tensor, tuple(new))
     if method == "movedim" and len(numbers) == 2:
         new = list(axes)
         moved = new.pop(numbers[0])
         new.insert(numbers[1], moved)
-        return tensor.with_axes(tuple(new))
+        return _reordered(tensor, tuple(new))
     return tensor.with_axes(None)
+
+
+def _reordered(tensor: Tensor, axes: tuple[Axis, ...]) -> Tensor:
+    """``tensor``'s values with its axes in another order (remembering the tensor they are of)."""
+    source = tensor.reordered_from if tensor.reordered_from is not None else tensor
+    return replace(tensor, axes=axes, reordered_from=source)
 
 
 def _axis_number(value: Any, count: int) -> int | None:
@@ -195,7 +202,7 @@ def _axis_number(value: Any, count: int) -> int | None:
 
 def transpose_all(tensor: Tensor) -> Tensor:
     """``t.T``: every axis reversed."""
-    return tensor if tensor.axes is None else tensor.with_axes(tuple(reversed(tensor.axes)))
+    return tensor if tensor.axes is None else _reordered(tensor, tuple(reversed(tensor.axes)))
 
 
 def index(tensor: Tensor, items: Sequence[tuple[Any, ...]]) -> Tensor:

@@ -277,9 +277,12 @@ class Tensor:
     padding: Any = field(default=None, compare=False)
     #: the indexing (model.Indexing) this tensor was read by, kept while it is followed (RNN107)
     read: Any = field(default=None, compare=False)
+    #: the tensor whose axes ``permute``/``transpose`` put in this one's order (the same values):
+    #: ``out.transpose(0, 1)[:, -1]`` still reads the module's whole output (RNN104)
+    reordered_from: Any = field(default=None, compare=False)
 
     def with_axes(self, axes: tuple[Axis, ...] | None) -> Tensor:
-        return replace(self, axes=axes)
+        return replace(self, axes=axes, reordered_from=None)
 
     def axis_index(self, label: str) -> int | None:
         if self.axes is None:

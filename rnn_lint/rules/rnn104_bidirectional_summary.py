@@ -36,12 +36,27 @@ def _uses_of(facts: FileFacts, value: Any) -> list:
 
 def _only_passed_on(facts: FileFacts, value: Any, but: Indexing | None = None) -> bool:
     """Nothing reads ``value`` but ``but`` and neutral methods: no other indexing (``h_n[-2]``,
-    ``out[0, :, H:]``), no view, no other call or return that may combine it with something."""
+    ``out[0, :, H:]``), no view, no other call or return that may combine it with something.
+    For ``out.transpose(0, 1)[:, -1]``, the module's output too: read by that one reordering
+    only."""
     if any(i.tensor is value and i is not but and i.node is not (but.node if but else None) for i in facts.indexings):
         return False
     if any(reshape.tensor is value for reshape in facts.reshapes):
         return False
-    return all(use.how == "through" or use.method in _neutral() for use in _uses_of(facts, value))
+    if not all(use.how == "through" or use.method in _neutral() for use in _uses_of(facts, value)):
+        return False
+    source = getattr(value, "reordered_from", None)
+    if source is None:
+        return True
+    from rnn_lint.facts.tensors import REORDERS
+
+    if any(i.tensor is source for i in facts.indexings) or any(r.tensor is source for r in facts.reshapes):
+        return False
+    uses = _uses_of(facts, source)
+    reorders = [use for use in uses if use.method in REORDERS]
+    return len(reorders) == 1 and all(
+        use in reorders or use.how == "through" or use.method in _neutral() for use in uses
+    )
 
 
 def _fed_on_whole(facts: FileFacts, result: Any) -> bool:
@@ -61,8 +76,10 @@ def _call_of(facts: FileFacts, tensor: Any, position: int) -> Any:
 
 
 def _whole_output(facts: FileFacts, tensor: Any) -> bool:
-    """The module call's output, or the padded output ``pad_packed_sequence`` made of it."""
-    return _call_of(facts, tensor, 0) is not None or _unpacked(tensor)
+    """The module call's output, or the padded output ``pad_packed_sequence`` made of it — or
+    either with its axes reordered (``out.transpose(0, 1)``, ``out.permute(1, 0, 2)``)."""
+    source = tensor.reordered_from if tensor.reordered_from is not None else tensor
+    return _call_of(facts, source, 0) is not None or _unpacked(source)
 
 
 def _unpacked(tensor: Any) -> bool:
@@ -350,7 +367,9 @@ class BidirectionalSummary(Rule):
       (batch-first), or a gather at `lengths - 1` (written there, or in a name the function binds
       once to it) — as the summary: its backward half has seen only the last step. The same
       holds of the output `pad_packed_sequence` gives back after a packed run (where `[:, -1]` is
-      moreover zeros for every shorter sequence).
+      moreover zeros for every shorter sequence), and of either with its axes reordered first
+      (`out.transpose(0, 1)[:, -1]`, `out = out.permute(1, 0, 2)` then `out[-1]`) when that
+      reordering is all that reads the output.
 
     ## Why is this bad?
     `h_n` is `(num_layers * num_directions, B, H)`, layer-major: for a bidirectional module
