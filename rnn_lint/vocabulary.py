@@ -11,7 +11,7 @@ current one and prints the new text of this file.
 _WORDS = """
 ABC AlphaDropout AttributeUses Axis B BatchNorm1d BatchNorm2d CONFIG_OBJECTS CarriedStates Cell
 ClassInfo Construction Conv1d Conv2d Conv3d D DDP DEFAULT DH DataParallel Devices
-DistributedDataParallel Dropout Dropout1d ELU Embedding EmbeddingBag FLAGS False FileFacts
+DistributedDataParallel Dropout Dropout1d ELU Embedding EmbeddingBag F FLAGS False FileFacts
 FixedSizes FullyShardedDataParallel GELU GPU GRU GRUCell Generic H Hardtanh Identity Indexing
 InitialStates KH L LD LDA LSTM LSTMCell LayerNorm LeakyReLU LengthsKnown Linear Mish Module
 ModuleCall NO_INSTANCE Name None OrderedDict PARAMETER PIL Pack PackLengths PackedSequence
@@ -34,18 +34,18 @@ dropout dtype effects ellipsis elu empty enum enumerate eq eval evaluate exact e
 eye_ factories files fill_ filter finalbody find_root fit flags flatten float float16 float32
 float64 float_ forget fork format forward from_pretrained frozenset full function functional
 functions functools ge gelu getattr glob global grad gt h h5py h_0 h_n half handlers has_init
-hasattr hash heapq held helper hex hidden hidden_size holds_recurrent hp hparams hx id import
-imports in_features index index_fill_ infer inference_mode init inits_recurrent input input_size
-inputs insert inspect instance instances int int32 int64 io isinstance issubclass item items
-iter itertools json kaiming_normal_ kaiming_uniform_ keepdim keyword_only kind kwargs
-last_step_axis le leaky_relu len lengths line lint linux list load load_from_checkpoint
-load_project load_state_dict load_weights loading_methods loads log logging logsumexp long lower
-lstm_state_module lt mT main manual_backward map masked_fill masked_fill_ math matplotlib max
-mean mentioned_by_name method min module modules moveaxis movedim mul mul_ multiprocessing
-n_batch named named_children named_modules named_parameters names_in_target namespace nargs
-nbatch ndim ndimension ne neg nelement new new_empty new_full new_ones new_zeros next nltk nn
-no_grad none nonlinearity normal_ not num_layers numel numpy obj object ones ones_ opaque_bases
-open operator opt options opts or orelse orthogonal_ os other otherwise out output
+hasattr hash heapq held helper helpers hex hidden hidden_size holds_recurrent hp hparams hx id
+import imports in_features index index_fill_ infer inference_mode init inits_recurrent input
+input_size inputs insert inspect instance instances int int32 int64 io isinstance issubclass
+item items iter itertools json kaiming_normal_ kaiming_uniform_ keepdim keyword_only kind kwargs
+last_step_axis le leaky_relu leaves_weights len lengths line lint linux list load
+load_from_checkpoint load_project load_state_dict load_weights loading_methods loads log logging
+logsumexp long lower lstm_state_module lt mT main manual_backward map masked_fill masked_fill_
+math matplotlib max mean mentioned_by_name method min module modules moveaxis movedim mul mul_
+multiprocessing n_batch named named_children named_modules named_parameters names_in_target
+namespace nargs nbatch ndim ndimension ne neg nelement new new_empty new_full new_ones new_zeros
+next nltk nn no_grad none nonlinearity normal_ not num_layers numel numpy obj object ones ones_
+opaque_bases open operator opt options opts or orelse orthogonal_ os other otherwise out output
 pack_padded_sequence pack_sequence pad_packed_sequence pad_sequence pandas param parameter
 parameter_attributes parameters params parse_args parse_known_args pathlib permute pickle
 pin_memory plain pop popitem position positional pow predict print prod proj_size pytest quit

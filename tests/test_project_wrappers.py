@@ -96,3 +96,78 @@ def test_a_warm_run_sees_the_wrapper_start_initialising(tmp_path: Path) -> None:
     assert rnn201(tmp_path, cache_dir=cache) == [("model.py", 9)]
     (tmp_path / "weight_drop.py").write_text(WEIGHT_DROP.format(extra=INITIALISES))
     assert rnn201(tmp_path, cache_dir=cache) == []
+
+
+# --- a model handed to a project function of another file (a training loop in utils.py) ---------
+
+TAGGER = """\
+import torch
+import torch.nn as nn
+from utils import run
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 16)
+
+    def forward(self, x):
+        return self.lstm(x)[0]
+
+
+model = Tagger()
+print(run(model, torch.randn(5, 3, 8)))
+"""
+
+RUNS_IT = """\
+import torch
+
+
+def run(model, batch):
+    model.eval()
+    with torch.no_grad():
+        return model(batch).mean()
+"""
+
+
+@pytest.mark.parametrize(
+    "utils, reported",
+    [
+        (RUNS_IT, True),  # runs the model, sets nothing (a training loop, evaluate, translate)
+        (RUNS_IT.replace("    model.eval()\n", "    report(model)\n") + "\n\ndef report(net):\n    print(net)\n", True),
+        # initialises what it is given, or may
+        (
+            "import torch.nn as nn\n\n\ndef run(model, batch):\n    for p in model.parameters():\n"
+            "        nn.init.uniform_(p, -0.1, 0.1)\n    return model(batch)\n",
+            False,
+        ),
+        ("def run(model, batch):\n    model.init_weights()\n    return model(batch)\n", False),
+        ("from prep import prepare\n\n\ndef run(model, batch):\n    prepare(model)\n    return model(batch)\n", False),
+        ("import wandb\n\n\ndef run(model, batch):\n    wandb.watch(model)\n    return model(batch)\n", False),
+        (
+            "from prep import prepare\n\n\ndef run(model, batch):\n    m = model\n    prepare(m)\n"
+            "    return m(batch)\n",
+            False,
+        ),
+    ],
+    ids=["runs-it", "hands-it-to-a-reader", "initialises", "init-method", "hands-it-on", "another-package", "alias"],
+)
+def test_a_project_function_that_sets_no_weight_leaves_the_lstm_to_rnn201(tmp_path: Path, utils: str, reported) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "model.py").write_text(TAGGER)
+    (tmp_path / "utils.py").write_text(utils)
+    (tmp_path / "prep.py").write_text(
+        "import torch.nn as nn\n\n\ndef prepare(model):\n    for p in model.parameters():\n        nn.init.zeros_(p)\n"
+    )
+    assert rnn201(tmp_path) == ([("model.py", 9)] if reported else [])
+    assert rnn201(tmp_path, project=False) == []  # alone, model.py cannot read utils.run
+
+
+def test_a_warm_run_sees_the_function_start_initialising(tmp_path: Path) -> None:
+    cache = tmp_path / ".rnn_lint_cache"
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "model.py").write_text(TAGGER)
+    (tmp_path / "utils.py").write_text(RUNS_IT)
+    assert rnn201(tmp_path, cache_dir=cache) == [("model.py", 9)]
+    (tmp_path / "utils.py").write_text(RUNS_IT.replace("    model.eval()\n", "    model.apply(lambda m: None)\n"))
+    assert rnn201(tmp_path, cache_dir=cache) == []

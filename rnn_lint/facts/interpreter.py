@@ -71,6 +71,7 @@ from rnn_lint.facts.project_semantics import (
     OptionDefault,
     chosen_by_option,
     constructor_value,
+    function_leaves,
     in_plain_run,
     leaves_weights,
     project_attribute,
@@ -1193,11 +1194,15 @@ class Interpreter(
     def _call_unknown(self, node: cst.Call, frame: Frame, receiver: Any = UNKNOWN) -> Any:
         """A call into code we cannot see: whatever module or model reaches it escapes."""
         args, kwargs = self._arguments(node, frame)
+        self._hand_over(args, kwargs, node)
+        return UNKNOWN
+
+    def _hand_over(self, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> None:
+        """What is given to code we cannot see escapes; a parameter given there may be set."""
         for value in list(args) + list(kwargs.values()):
             self._escape(value)
             if isinstance(value, (Param, ParamSlice)):
                 self.facts.param_writes.append(ParamWrite(node, value, UNKNOWN))
-        return UNKNOWN
 
     def _escape(self, value: Any) -> None:
         if self.forward_depth:
@@ -1266,6 +1271,13 @@ class Interpreter(
                 self.facts.trains = True
             if leaves_weights(self.project, dotted(node.func)):
                 self._arguments(node, frame)  # WeightDrop(rnn, ...): what it is handed keeps its initialisation
+                return UNKNOWN
+            if self.project is not None and not any(arg.star for arg in node.args):
+                args, kwargs = self._arguments(node, frame)
+                handed: list[int | str] = [i for i, v in enumerate(args) if _holds_model(v)]
+                handed += [k for k, v in kwargs.items() if _holds_model(v)]
+                if not function_leaves(self.project, dotted(node.func), handed):
+                    self._hand_over(args, kwargs, node)  # evaluate(model, loader) in utils.py sets nothing
                 return UNKNOWN
             return self._call_unknown(node, frame)
         name = qualified
@@ -1551,6 +1563,13 @@ def _is_literal_expression(node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.Tuple, cst.List)):
         return all(_is_literal_expression(e.value) for e in node.elements)
     return False
+
+
+def _holds_model(value: Any) -> bool:
+    """A module or model, or a tuple or list holding one."""
+    if isinstance(value, (ModuleRef, Instance)):
+        return True
+    return isinstance(value, (TupleValue, ListValue)) and any(_holds_model(item) for item in value.items)
 
 
 def _unpack(value: Any, count: int, starred: list[bool]) -> list[Any]:

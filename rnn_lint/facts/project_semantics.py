@@ -423,6 +423,34 @@ class ProjectView:
         self._answers[f"leaves:{dotted}"] = answer
         return answer
 
+    def function_leaves(self, dotted: str, handed: list[int | str]) -> bool:
+        """Whether the project function ``dotted`` names in this file (defined in another file)
+        sets none of the weights of the models handed to it at ``handed`` (positions and
+        keywords): a training loop or ``evaluate(model, loader)`` in utils.py, which leaves the
+        LSTM to RNN201 as the same helper written in this file does."""
+        symbol = self.index.symbol(self.path, dotted)
+        info = self.index.function_summary(symbol) if symbol is not None and symbol.path != self.path else None
+        if info is None or not handed:
+            return False
+        positional = info["params"]["positional"]
+        names = [
+            where if isinstance(where, str) else positional[where] if where < len(positional) else None
+            for where in handed
+        ]
+        return all(name is not None and self.index.leaves_parameter(symbol, name) for name in names)
+
+    def _helpers(self, summary: dict[str, Any]) -> dict[str, list[str]]:
+        """For each project function of another file that this file calls, the parameters it sets
+        none of the weights of (what ``function_leaves`` answers from)."""
+        answers = {}
+        for callee in _callees(summary):
+            symbol = self.index.symbol(self.path, callee)
+            info = self.index.function_summary(symbol) if symbol is not None and symbol.path != self.path else None
+            if info is not None:
+                params = [*info["params"]["positional"], *info["params"]["keyword_only"]]
+                answers[callee] = [name for name in params if self.index.leaves_parameter(symbol, name)]
+        return answers
+
     def weights_from_elsewhere(self, class_name: str) -> str | None:
         """Where instances of ``class_name`` get weights loaded or initialised in the project, e.g.
         "predict.py:31", when every instance the project builds does (ProjectIndex.covered)."""
@@ -473,6 +501,7 @@ class ProjectView:
                     questions[f"base:{base}"] = None if found is None else [found.recurrent_attributes, found.opaque]
             questions["factories"] = self._class_factories()
             questions["wrappers"] = {callee: self.leaves_weights(callee) for callee in _callees(summary)}
+            questions["helpers"] = self._helpers(summary)
             for name, function in summary["functions"].items():
                 for parameter in [*function["params"]["positional"], *function["params"]["keyword_only"]]:
                     value = self.constructor_value(name, parameter, "function")
@@ -510,6 +539,10 @@ def constructor_value(
 
 def leaves_weights(project: ProjectView | None, dotted: str | None) -> bool:
     return project is not None and dotted is not None and project.leaves_weights(dotted)
+
+
+def function_leaves(project: ProjectView | None, dotted: str | None, handed: list[int | str]) -> bool:
+    return project is not None and dotted is not None and project.function_leaves(dotted, handed)
 
 
 def project_base(project: ProjectView | None, dotted: str) -> BaseClass | None:

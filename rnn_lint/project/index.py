@@ -31,7 +31,7 @@ from rnn_lint.project.summary import MODEL_WRAPPERS, is_loader_name
 from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "29"
+SUMMARY_FORMAT = "30"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"
@@ -526,6 +526,25 @@ class ProjectIndex:
     def function_summary(self, symbol: Symbol) -> dict[str, Any] | None:
         summary = self._summary_of(symbol.path)
         return summary["functions"].get(symbol.name) if summary and symbol.kind == "function" else None
+
+    def leaves_parameter(self, function: Symbol, parameter: str, depth: int = 0) -> bool:
+        """Whether a project function sets none of the weights of the model given as
+        ``parameter`` (``evaluate(model, loader)``, a training loop): neither it nor the project
+        functions it hands the model to (see ``summary._leaves_weights``)."""
+        info = self.function_summary(function)
+        leaves = info.get("leaves_weights") if info is not None else None
+        if leaves is None or parameter not in leaves or depth > MAX_HOPS:
+            return False
+        for callee, where in leaves[parameter]:
+            inner = self.symbol(function.path, callee)
+            info = self.function_summary(inner) if inner is not None else None
+            if info is None:
+                return False  # another package's function, a class: cannot be read here
+            positional = info["params"]["positional"]
+            passed = where if isinstance(where, str) else positional[where] if where < len(positional) else None
+            if passed is None or not self.leaves_parameter(inner, passed, depth + 1):
+                return False
+        return True
 
     def _loads_with(self, cls: Symbol, method: str, depth: int = 0) -> bool:
         """Whether ``method`` of ``cls`` loads weights each time it runs: the class's own, or a

@@ -410,6 +410,7 @@ class _Summariser:
                 "builds_recurrent": _recurrent_text(text),
                 "returns": self._returns(node),
                 "returns_namespace": self._returns_namespace(node),
+                "leaves_weights": _leaves_weights(node, text, self.imports, self.star_imports),
                 "returns_class": _class_choice(node, self.imports, self.class_dicts)
                 if any(word in text for word in ("RNN", "LSTM", "GRU"))
                 else None,
@@ -757,6 +758,10 @@ class _Summariser:
                 self._reference(node.args[0])
             if head not in _TYPE_TESTS:  # isinstance(x, Encoder) neither builds nor hands out the class
                 self._arguments(node, bindings)
+            else:  # but print(evaluate(model, loader)) calls evaluate
+                for arg in node.args:
+                    if isinstance(arg, ast.Call):
+                        self._call(arg, bindings)
             return None
         # a parameter's value is looked for only in a call of the project's (torch.nn.LSTM(n_layers)
         # is recorded by no one): working out which parameters flow costs a walk of the function
@@ -977,6 +982,131 @@ class _Summariser:
 
 
 # --------------------------------------------------------------------------------------------
+
+
+#: What a helper may do with a model it is handed and still set none of its parameters: call it,
+#: switch its mode, move it, read its parameters or state (``eval``, ``to``, ``parameters``).
+_READING_METHODS = frozenset(
+    {
+        "train",
+        "eval",
+        "forward",
+        "to",
+        "cuda",
+        "cpu",
+        "float",
+        "double",
+        "half",
+        "parameters",
+        "named_parameters",
+        "modules",
+        "named_modules",
+        "children",
+        "named_children",
+        "state_dict",
+        "zero_grad",
+        "size",
+    }
+)
+#: A method or helper whose name says it may set or load weights (``init_hidden`` too, to err
+#: on the side of silence).
+_SETTING_NAME = re.compile(r"init|reset|load|restore|weight|bias|pretrained|checkpoint", re.IGNORECASE)
+#: Methods that return the module they are called on.
+_SELF_RETURNING = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"})
+#: Builtins that only read what they are given.
+_READING_BUILTINS = frozenset(
+    {
+        "print", "len", "isinstance", "type", "id", "repr", "str", "sum", "list", "tuple", "iter",
+        "enumerate", "zip", "range", "min", "max", "sorted", "float", "int", "round", "abs", "next",
+        "getattr", "hasattr", "map", "filter", "dict", "set", "format", "any", "all", "reversed",
+    }
+)  # fmt: skip
+
+
+def _leaves_weights(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    text: str,
+    imports: dict[str, list[Any]],
+    star_imports: list[list[Any]],
+) -> dict[str, list[list[Any]]] | None:
+    """What a module function does to the models it is handed (a training loop, ``evaluate(model,
+    loader)``, ``translate_sentence(model, ...)``): None when its text may initialise or load
+    (``_INIT_HINT``, a load method); else, for each of its parameters that it sets none of the
+    weights of, the other project functions it hands that parameter to (the index asks them the
+    same). A parameter is left out when something may set its weights: a method whose name says
+    so (``model.init_weights()``), or code that cannot be read (another package's function). It
+    may be called, given to a method that reads it, to a builtin or to torch; given to a project
+    function, it is recorded as [the function's name, the position or keyword it is given at]."""
+    if any(word in text for word in LOAD_METHODS) or (
+        _INIT_HINT.search(text) and _initialises(function, imports, star_imports, training_step=True)
+    ):
+        return None  # (``loss.data[0]`` reads a value: only what sets one counts)
+    args = function.args
+    params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    callees: dict[str, list[list[Any]]] = {name: [] for name in params}
+    for node in ast.walk(function):
+        for param in _aliased(node, params):
+            callees.pop(param, None)  # m = model, [model], {"net": model}: followed no further
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in params:
+            if func.attr not in _READING_METHODS and _SETTING_NAME.search(func.attr):
+                callees.pop(func.value.id, None)  # model.init_weights(), model.reset_parameters()
+            continue  # model.eval(), model.encoder(x): a submodule run
+        handed: list[tuple[Any, ast.expr]] = [
+            (None if isinstance(a, ast.Starred) else position, a.value if isinstance(a, ast.Starred) else a)
+            for position, a in enumerate(node.args)
+        ] + [(k.arg, k.value) for k in node.keywords]
+        given = {value.id: where for where, value in handed if isinstance(value, ast.Name) and value.id in callees}
+        if not given:
+            continue
+        name = _dotted(func)
+        head = (name or "").split(".", 1)[0]
+        if name is None or _SETTING_NAME.search(name.rsplit(".", 1)[-1]):
+            for param in given:
+                callees.pop(param, None)
+        elif name in params or (name in _READING_BUILTINS and name not in imports):
+            continue  # model(x), len(loader)
+        elif head in ("torch", "nn", "F") or (head in imports and (imports[head][0] or "").startswith("torch")):
+            if name.rsplit(".", 1)[-1] in INIT_METHODS:
+                for param in given:
+                    callees.pop(param, None)
+        else:
+            for param, where in given.items():
+                if where is None:  # f(*model): where it lands cannot be told
+                    callees.pop(param, None)
+                elif param in callees:
+                    callees[param].append([name, where])  # another function: the index asks it the same
+    return {param: sorted(handed_to, key=str) for param, handed_to in sorted(callees.items())}
+
+
+def _aliased(node: ast.AST, params: set[str]) -> set[str]:
+    """The parameters ``node`` binds to another name or puts in a container (``m = model``,
+    ``m = model.to(device)``, ``enc = model.encoder``, ``[model]``); ``model = model.to(device)``
+    keeps its name, and ``out = model(x)`` or ``h = model.encoder(x)`` binds a result."""
+
+    def named(value: ast.AST) -> str | None:
+        while True:
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+                if value.func.attr not in _SELF_RETURNING:
+                    return None  # model.encoder(x): what the module returns
+                value = value.func.value  # model.to(device).train()
+            elif isinstance(value, ast.Attribute):
+                value = value.value  # model.encoder: a submodule
+            else:
+                break
+        return value.id if isinstance(value, ast.Name) and value.id in params else None
+
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+        name = named(node.value)
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if name is not None and not all(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return {name}
+    elif isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+        items = node.values if isinstance(node, ast.Dict) else node.elts
+        return {item.id for item in items if isinstance(item, ast.Name) and item.id in params}
+    return set()
 
 
 def _parses_defaults(call: ast.Call) -> bool:
@@ -1444,6 +1574,7 @@ def _initialises(
     star_imports: list[list[Any]],
     plain: frozenset[str] = frozenset(),
     loads: bool = True,
+    training_step: bool = False,
 ) -> bool:
     """Whether code sets parameter values: ``nn.init.*`` (or an initialiser imported from
     ``torch.nn.init`` and called by its bare name, ``uniform_(p, -0.1, 0.1)``), an in-place fill
@@ -1451,13 +1582,14 @@ def _initialises(
     ``x.new(b).uniform_(0, 1)``), an assignment to ``.weight``/``.bias``/
     ``.data``, ``.apply(fn)``, ``load_state_dict`` (unless ``loads`` is False) — and is not a
     training step (which calls ``backward``/``step``: its in-place updates are the optimiser's,
-    not an initialisation)."""
+    not an initialisation; with ``training_step``, a training step that also sets values
+    counts)."""
     sets = False
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             name = _dotted(sub.func) or ""
             method = sub.func.attr if isinstance(sub.func, ast.Attribute) else ""
-            if method in ("backward", "step", "zero_grad"):
+            if method in ("backward", "step", "zero_grad") and not training_step:
                 return False
             bare_initialiser = isinstance(sub.func, ast.Name) and _from_torch_init(sub.func.id, imports, star_imports)
             # ``x.new(b).uniform_(0, 1)``, ``torch.empty(n).normal_()``: a tensor made on the spot
