@@ -96,10 +96,13 @@ class Readings:
 
     # --- states of the other family -------------------------------------------------------
     def _note_state_unpacking(self, target: cst.Tuple | cst.List, value: Any) -> None:
-        """``h, c = h_n`` of a GRU/RNN: iterating its first axis gives layer 0 and layer 1."""
+        """``h, c = h_n`` of a GRU/RNN: iterating its first axis gives layer 0 and layer 1. Not a
+        tensor some method made of the state, whose layout is not followed (``h_n.chunk(2)``,
+        ``h_n.unbind(0)``, the pair ``topk`` or ``max(dim=...)`` returns, ``h_n.matmul(w)``)."""
         if (
             isinstance(value, Tensor)
             and value.role == "h"
+            and value.axes is not None
             and value.module is not None
             and value.module.family != "LSTM"
             and not value.module.is_cell
