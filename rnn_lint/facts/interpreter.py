@@ -1383,6 +1383,12 @@ class Interpreter(
             return self._instance_method(receiver, method, node, frame)
         if isinstance(receiver, FunctionRef):
             return self._call_unknown(node, frame)
+        if isinstance(receiver, ClassRef):
+            found = self._method(receiver.name, method)
+            decorators = {dotted(d.decorator) or "" for d in found[1].decorators} if found is not None else set()
+            if decorators & {"staticmethod", "classmethod"}:
+                # BiLSTM.LSTM(...) of a class of this file: a factory as self.LSTM(...) is
+                return self._call_value(FunctionRef(found[1], found[0]), node, frame)
         if isinstance(receiver, AnyRecurrent):
             owner = Owner((), receiver.family)
             self._arguments(node, frame)
