@@ -1282,8 +1282,14 @@ class Core(CaptionModel):
 )
 def test_a_base_class_sets_weights_only_when_it_fills_parameters(tmp_path: Path, method: str, reported: bool) -> None:
     base = "import torch\nimport torch.nn as nn\n\n\nclass CaptionModel(nn.Module):\n" + method
+    assert core_reported_with_base(tmp_path, base) is reported
+
+
+def core_reported_with_base(root: Path, base: str) -> bool:
+    """Whether ``Core``'s LSTM (model.py:9), trained by train.py, is reported with ``base`` as
+    the text of base.py, the module of its base class."""
     write(
-        tmp_path,
+        root,
         {
             "pyproject.toml": "",
             "base.py": base,
@@ -1291,8 +1297,7 @@ def test_a_base_class_sets_weights_only_when_it_fills_parameters(tmp_path: Path,
             "train.py": "from model import Core\nm = Core(8)\n",
         },
     )
-    found = findings_of([tmp_path], tmp_path)
-    assert ((str(tmp_path / "model.py"), 9, "RNN201") in found) is reported
+    return (str(root / "model.py"), 9, "RNN201") in findings_of([root], root)
 
 
 @pytest.mark.parametrize(
@@ -1311,16 +1316,7 @@ def test_a_base_class_sets_weights_only_when_it_fills_parameters(tmp_path: Path,
 )
 def test_a_base_with_codeless_bases_of_its_own_hides_nothing(tmp_path: Path, header: str, reported: bool) -> None:
     base = "import torch.nn as nn\n" + header + "    def forward(self, x):\n        return self.att_lstm(x)\n"
-    write(
-        tmp_path,
-        {
-            "pyproject.toml": "",
-            "base.py": base,
-            "model.py": CAPTION_CORE,
-            "train.py": "from model import Core\nm = Core(8)\n",
-        },
-    )
-    assert ((str(tmp_path / "model.py"), 9, "RNN201") in findings_of([tmp_path], tmp_path)) is reported
+    assert core_reported_with_base(tmp_path, base) is reported
 
 
 KEON_MODEL = """

@@ -46,6 +46,7 @@ from rnn_lint.project.index import (
     digest,
     fingerprint,
     is_torch_module,
+    parameter_at,
 )
 from rnn_lint.project.summary import is_command_line_note
 
@@ -428,15 +429,11 @@ class ProjectView:
         sets none of the weights of the models handed to it at ``handed`` (positions and
         keywords): a training loop or ``evaluate(model, loader)`` in utils.py, which leaves the
         LSTM to RNN201 as the same helper written in this file does."""
-        symbol = self.index.symbol(self.path, dotted)
-        info = self.index.function_summary(symbol) if symbol is not None and symbol.path != self.path else None
-        if info is None or not handed:
+        found = self._function_elsewhere(dotted)
+        if found is None or not handed:
             return False
-        positional = info["params"]["positional"]
-        names = [
-            where if isinstance(where, str) else positional[where] if where < len(positional) else None
-            for where in handed
-        ]
+        symbol, info = found
+        names = [parameter_at(info["params"], where) for where in handed]
         return all(name is not None and self.index.leaves_parameter(symbol, name) for name in names)
 
     def _helpers(self, summary: dict[str, Any]) -> dict[str, list[str]]:
@@ -444,12 +441,18 @@ class ProjectView:
         none of the weights of (what ``function_leaves`` answers from)."""
         answers = {}
         for callee in _callees(summary):
-            symbol = self.index.symbol(self.path, callee)
-            info = self.index.function_summary(symbol) if symbol is not None and symbol.path != self.path else None
-            if info is not None:
+            found = self._function_elsewhere(callee)
+            if found is not None:
+                symbol, info = found
                 params = [*info["params"]["positional"], *info["params"]["keyword_only"]]
                 answers[callee] = [name for name in params if self.index.leaves_parameter(symbol, name)]
         return answers
+
+    def _function_elsewhere(self, dotted: str) -> tuple[Symbol, dict[str, Any]] | None:
+        """The project function of another file that ``dotted`` names here, with its summary."""
+        symbol = self.index.symbol(self.path, dotted)
+        info = self.index.function_summary(symbol) if symbol is not None and symbol.path != self.path else None
+        return None if info is None else (symbol, info)
 
     def weights_from_elsewhere(self, class_name: str) -> str | None:
         """Where instances of ``class_name`` get weights loaded or initialised in the project, e.g.

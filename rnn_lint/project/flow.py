@@ -119,6 +119,5 @@ def _given(
             options = path
         elif given[0] == "call":
             options = index.namespace_from(path, given[1])
-        default = index.summaries[options].get("argparse", {}).get(attr) if options is not None else None
-        return unknown if default is None else index.value(options, default)
+        return index.option_default(options, attr)
     return index.value(path, given)

@@ -537,11 +537,10 @@ class ProjectIndex:
             return False
         for callee, where in leaves[parameter]:
             inner = self.symbol(function.path, callee)
-            info = self.function_summary(inner) if inner is not None else None
-            if info is None:
+            inner_info = self.function_summary(inner) if inner is not None else None
+            if inner_info is None:
                 return False  # another package's function, a class: cannot be read here
-            positional = info["params"]["positional"]
-            passed = where if isinstance(where, str) else positional[where] if where < len(positional) else None
+            passed = parameter_at(inner_info["params"], where)
             if passed is None or not self.leaves_parameter(inner, passed, depth + 1):
                 return False
         return True
@@ -728,11 +727,14 @@ class ProjectIndex:
                 constant = self.summaries[symbol.path]["constants"][symbol.name]
                 return constant, ""
         if value[0] == "attribute":  # args.n_layers, with args = get_args() of an options module
-            options = self.namespace_from(path, value[1])
-            default = self.summaries[options].get("argparse", {}).get(value[2]) if options is not None else None
-            if default is not None:
-                return self.value(options, default)
+            return self.option_default(self.namespace_from(path, value[1]), value[2])
         return UNKNOWN_VALUE, ""
+
+    def option_default(self, path: str | None, dest: str) -> tuple[Any, str]:
+        """The argparse default of option ``dest`` in file ``path`` (None: no file), with its
+        note; unknown when that file has none."""
+        default = self.summaries[path].get("argparse", {}).get(dest) if path is not None else None
+        return (UNKNOWN_VALUE, "") if default is None else self.value(path, default)
 
     def namespace_from(self, path: str, index: int) -> str | None:
         """The file whose parsed arguments call ``index`` of ``path`` returns (``get_args()`` of
@@ -1074,6 +1076,15 @@ _COMMON_NAMES = frozenset(
 def fingerprint(value: Any) -> str:
     """A digest of a JSON-able value (what a file's facts took from the project)."""
     return digest(json.dumps(value, sort_keys=True, default=str))
+
+
+def parameter_at(params: dict[str, Any], where: int | str) -> str | None:
+    """The parameter an argument given at ``where`` (a position, or a keyword) binds; None past
+    the positional ones."""
+    if isinstance(where, str):
+        return where
+    positional = params["positional"]
+    return positional[where] if where < len(positional) else None
 
 
 def argument_given(call: dict[str, Any], params: dict[str, Any], name: str) -> list[Any] | None:

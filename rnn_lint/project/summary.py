@@ -346,13 +346,7 @@ class _Summariser:
                         name = target.elts[0] if isinstance(target, ast.Tuple) and target.elts else target
                         if isinstance(name, ast.Name):
                             self.arg_names.add(name.id)
-            if isinstance(node, (ast.Assign, ast.AugAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-                        self.args_mutated.add(target.attr)
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
-                self.args_mutated.add("*")
+            self.args_mutated.update(_attributes_assigned_by(node))
 
     def _add_argument(self, node: ast.Call) -> None:
         flags = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
@@ -388,8 +382,10 @@ class _Summariser:
             value = UNKNOWN  # two parsers disagree
         self.arg_defaults[dest] = value
 
-    def _initialises(self, node: ast.AST, plain: frozenset[str] = frozenset(), loads: bool = True) -> bool:
-        return _initialises(node, self.imports, self.star_imports, plain, loads)
+    def _initialises(
+        self, node: ast.AST, plain: frozenset[str] = frozenset(), loads: bool = True, training_step: bool = False
+    ) -> bool:
+        return _initialises(node, self.imports, self.star_imports, plain, loads, training_step)
 
     # ------------------------------------------------------------------------------------
     def _definitions(self, node: ast.stmt) -> None:
@@ -397,7 +393,11 @@ class _Summariser:
             self.classes[node.name] = self._class(node)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             text = self._segment(node) or ""
-            touches = _INIT_HINT.search(text) is not None and self._initialises(node)
+            hinted = _INIT_HINT.search(text) is not None
+            names_loading = any(word in text for word in LOAD_METHODS)
+            touches = hinted and self._initialises(node)
+            # (``loss.data[0]`` in a training step reads a value: only code that sets one counts)
+            may_set = names_loading or (hinted and self._initialises(node, training_step=True))
             self.functions[node.name] = {
                 "line": node.lineno,
                 "params": _params(node, skip_self=False),
@@ -405,12 +405,11 @@ class _Summariser:
                 # an initialiser that can reach an LSTM's biases: it names recurrent modules or
                 # walks every parameter (weights_init for Conv/BatchNorm only cannot)
                 "inits_recurrent": touches and (_RECURRENT_WORDS.search(text) is not None),
-                "loads": any(word in text for word in LOAD_METHODS)
-                and _loads_every_time(node, self.own_state_functions, self.saved_states),
+                "loads": names_loading and _loads_every_time(node, self.own_state_functions, self.saved_states),
                 "builds_recurrent": _recurrent_text(text),
                 "returns": self._returns(node),
                 "returns_namespace": self._returns_namespace(node),
-                "leaves_weights": _leaves_weights(node, text, self.imports, self.star_imports),
+                "leaves_weights": None if may_set else _leaves_weights(node, self.imports),
                 "returns_class": _class_choice(node, self.imports, self.class_dicts)
                 if any(word in text for word in ("RNN", "LSTM", "GRU"))
                 else None,
@@ -910,14 +909,7 @@ class _Summariser:
         """The attributes this file assigns on a name (``args.n_layers = 2``; "*" for a
         ``setattr``): an attribute so changed may no longer hold a default."""
         if self._assigned_attributes is None:
-            self._assigned_attributes = set()
-            for node in ast.walk(self.tree):
-                if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-                    for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-                            self._assigned_attributes.add(target.attr)
-                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
-                    self._assigned_attributes.add("*")
+            self._assigned_attributes = {attr for node in ast.walk(self.tree) for attr in _attributes_assigned_by(node)}
         return self._assigned_attributes
 
     def _argparse_value(self, dest: str) -> list[Any]:
@@ -984,35 +976,9 @@ class _Summariser:
 # --------------------------------------------------------------------------------------------
 
 
-#: What a helper may do with a model it is handed and still set none of its parameters: call it,
-#: switch its mode, move it, read its parameters or state (``eval``, ``to``, ``parameters``).
-_READING_METHODS = frozenset(
-    {
-        "train",
-        "eval",
-        "forward",
-        "to",
-        "cuda",
-        "cpu",
-        "float",
-        "double",
-        "half",
-        "parameters",
-        "named_parameters",
-        "modules",
-        "named_modules",
-        "children",
-        "named_children",
-        "state_dict",
-        "zero_grad",
-        "size",
-    }
-)
 #: A method or helper whose name says it may set or load weights (``init_hidden`` too, to err
 #: on the side of silence).
 _SETTING_NAME = re.compile(r"init|reset|load|restore|weight|bias|pretrained|checkpoint", re.IGNORECASE)
-#: Methods that return the module they are called on.
-_SELF_RETURNING = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"})
 #: Builtins that only read what they are given.
 _READING_BUILTINS = frozenset(
     {
@@ -1024,23 +990,17 @@ _READING_BUILTINS = frozenset(
 
 
 def _leaves_weights(
-    function: ast.FunctionDef | ast.AsyncFunctionDef,
-    text: str,
-    imports: dict[str, list[Any]],
-    star_imports: list[list[Any]],
-) -> dict[str, list[list[Any]]] | None:
-    """What a module function does to the models it is handed (a training loop, ``evaluate(model,
-    loader)``, ``translate_sentence(model, ...)``): None when its text may initialise or load
-    (``_INIT_HINT``, a load method); else, for each of its parameters that it sets none of the
-    weights of, the other project functions it hands that parameter to (the index asks them the
-    same). A parameter is left out when something may set its weights: a method whose name says
-    so (``model.init_weights()``), or code that cannot be read (another package's function). It
-    may be called, given to a method that reads it, to a builtin or to torch; given to a project
+    function: ast.FunctionDef | ast.AsyncFunctionDef, imports: dict[str, list[Any]]
+) -> dict[str, list[list[Any]]]:
+    """What a module function that neither initialises nor loads anything (see
+    ``_Summariser._definitions``) does to the models it is handed (a training loop,
+    ``evaluate(model, loader)``, ``translate_sentence(model, ...)``): for each of its parameters
+    that it sets none of the weights of, the other project functions it hands that parameter to
+    (the index asks them the same). A parameter is left out when something may set its weights:
+    a method whose name says so (``model.init_weights()``), or code that cannot be read (another
+    package's function). It may be called, have any other method called (``model.eval()``,
+    ``model.encoder(x)``), or be given to a builtin that reads it or to torch; given to a project
     function, it is recorded as [the function's name, the position or keyword it is given at]."""
-    if any(word in text for word in LOAD_METHODS) or (
-        _INIT_HINT.search(text) and _initialises(function, imports, star_imports, training_step=True)
-    ):
-        return None  # (``loss.data[0]`` reads a value: only what sets one counts)
     args = function.args
     params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
     callees: dict[str, list[list[Any]]] = {name: [] for name in params}
@@ -1051,7 +1011,7 @@ def _leaves_weights(
             continue
         func = node.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in params:
-            if func.attr not in _READING_METHODS and _SETTING_NAME.search(func.attr):
+            if _SETTING_NAME.search(func.attr):
                 callees.pop(func.value.id, None)  # model.init_weights(), model.reset_parameters()
             continue  # model.eval(), model.encoder(x): a submodule run
         handed: list[tuple[Any, ast.expr]] = [
@@ -1081,6 +1041,16 @@ def _leaves_weights(
     return {param: sorted(handed_to, key=str) for param, handed_to in sorted(callees.items())}
 
 
+def _attributes_assigned_by(node: ast.AST) -> Iterator[str]:
+    """The attributes ``node`` assigns on a name (``args.n_layers = 2``); "*" for a ``setattr``."""
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                yield target.attr
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+        yield "*"
+
+
 def _aliased(node: ast.AST, params: set[str]) -> set[str]:
     """The parameters ``node`` binds to another name or puts in a container (``m = model``,
     ``m = model.to(device)``, ``enc = model.encoder``, ``[model]``); ``model = model.to(device)``
@@ -1089,7 +1059,7 @@ def _aliased(node: ast.AST, params: set[str]) -> set[str]:
     def named(value: ast.AST) -> str | None:
         while True:
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
-                if value.func.attr not in _SELF_RETURNING:
+                if value.func.attr not in SELF_METHODS:
                     return None  # model.encoder(x): what the module returns
                 value = value.func.value  # model.to(device).train()
             elif isinstance(value, ast.Attribute):
