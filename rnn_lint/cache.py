@@ -50,9 +50,29 @@ class Cache:
     def __init__(self, directory: str | os.PathLike, version: str = __version__) -> None:
         self.directory = Path(directory)
         self.root = self.directory / f"v{version}"
+        self._deferred: dict[tuple[str, str], Any] | None = None  # see ``defer_writes``
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__ | {"_deferred": None}  # another process never writes what this one defers
+
+    def defer_writes(self) -> None:
+        """From now on ``store`` keeps what it is given, to be encoded and written by
+        ``write_deferred``: a run writes the project index's entries while another process
+        analyses its files, not before (encoding them is about 20 ms on 10,000 files). The values
+        must not change meanwhile; ``load`` sees them."""
+        if self._deferred is None:
+            self._deferred = {}
+
+    def write_deferred(self) -> None:
+        """Write what ``defer_writes`` kept, and write at once from now on."""
+        deferred, self._deferred = self._deferred, None
+        for (namespace, key), value in (deferred or {}).items():
+            self.store(namespace, key, value)
 
     def load(self, namespace: str, key: str) -> Any | None:
         """The value stored under ``key``, or None when there is none or it cannot be read."""
+        if self._deferred and (namespace, key) in self._deferred:
+            return self._deferred[namespace, key]
         try:
             return json.loads(self._path(namespace, key).read_bytes())
         except (OSError, ValueError):
@@ -84,12 +104,19 @@ class Cache:
     def store(self, namespace: str, key: str, value: Any) -> bool:
         """Store ``value`` (JSON-serialisable) atomically; False when the disk refused (a cache
         that cannot be written only costs speed, never a run)."""
+        if self._deferred is not None:
+            self._deferred[namespace, key] = value
+            return True
+        return self.store_encoded(namespace, key, json.dumps(value, separators=(",", ":")).encode("utf-8"))
+
+    def store_encoded(self, namespace: str, key: str, data: bytes) -> bool:
+        """``store`` for a value already encoded as JSON."""
         path = self._path(namespace, key)
         try:
             if not self.directory.exists():
                 self._create()
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, json.dumps(value, separators=(",", ":")).encode("utf-8"), durable=False)
+            write_atomically(path, data, durable=False)
         except OSError:
             return False
         return True

@@ -40,7 +40,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,7 @@ class ResultCache:
         self.entries: dict[str, list[Any]] = self._entries(document)
         self.updates: dict[str, list[Any]] = {}
         self.asked: set[str] = set()  # paths this run looked up: they exist, or were just linted
+        self._prepared: _PreparedSave | None = None
 
     @classmethod
     def open(
@@ -176,6 +177,24 @@ class ResultCache:
         except (TypeError, ValueError, KeyError, AttributeError):  # not what this version writes
             return None
 
+    def stat_recorded(self, folders: Sequence[str]) -> tuple[dict[str, os.stat_result], bool]:
+        """(the stat of every recorded file under ``folders``, absolute, taken now; whether one of
+        those last analysed — not settled by the pre-filter — has a size or timestamps other than
+        its record's, so that its analysis can start before the run gets to it)."""
+        prefixes = tuple(os.path.join(folder, "") for folder in folders)
+        stats: dict[str, os.stat_result] = {}
+        changed = False
+        for path, entry in self.entries.items():
+            if not path.startswith(prefixes):
+                continue
+            try:
+                status = stats[path] = os.stat(path)
+            except OSError:
+                continue  # gone: nothing to analyse
+            if not changed and entry[3] != UNHASHED:
+                changed = (status.st_size, status.st_mtime_ns, status.st_ctime_ns) != tuple(entry[:3])
+        return stats, changed
+
     def settled_unread(self, path: str) -> bool:
         """Whether ``path`` was last settled from its text without being analysed (a quiet file:
         served by its timestamps only, and otherwise settled again)."""
@@ -196,6 +215,8 @@ class ResultCache:
         ``cross_file_digest``."""
         if encoded is None:
             encoded = [_encode_finding(finding) for finding in findings or ()]
+        if self._prepared is not None and path not in self._prepared.pending:
+            self._prepared = None  # its entry is in what was prepared: encode it all again
         self.updates[path] = [
             stamp.size,
             stamp.mtime_ns,
@@ -206,25 +227,51 @@ class ResultCache:
             cross_file_digest,
         ]
 
+    def prepare_save(self, pending: Collection[str]) -> None:
+        """While the files ``pending`` are analysed by another process, the rest of the index is
+        encoded as ``save`` will write it, so that saving then encodes only their entries (about
+        20 ms of a run that changed one file in 10,000). Nothing is prepared when another run has
+        written the index since it was read (``save`` then merges with what it wrote), and what
+        is prepared is dropped when another file's entry is recorded after all."""
+        unwritten = self._read_from is not None and self.store.identity(NAMESPACE, self.key) == self._read_from
+        if not unwritten:
+            return
+        merged = self._merged(dict(self.entries))
+        pending = frozenset(pending)
+        rest = {path: entry for path, entry in merged.items() if path not in pending}
+        self._prepared = _PreparedSave(pending, rest, json.dumps(rest, separators=(",", ":")), self._read_from)
+
     def save(self) -> bool:
         """Write the index when this run learnt something, merged with what concurrent runs may
         have written since it was read. A cache that cannot be written costs speed, never a run."""
         if not self.updates:
             return True
-        if self._read_from is not None and self.store.identity(NAMESPACE, self.key) == self._read_from:
-            merged = dict(self.entries)  # nobody wrote the index since it was read: no need to read it again
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and self.store.identity(NAMESPACE, self.key) == prepared.identity:
+            late = {path: self.updates.get(path) or self.entries.get(path) for path in prepared.pending}
+            late = {path: entry for path, entry in late.items() if entry is not None}
+            merged = prepared.rest | late
+            saved = self.store.store_encoded(NAMESPACE, self.key, prepared.document(late))
         else:
-            merged = self._entries(self.store.load(NAMESPACE, self.key))
-        merged.update(self.updates)
-        for path in [path for path in merged if path not in self.asked and path not in self.updates]:
-            if not os.path.lexists(path):  # deleted or renamed since: the index must not grow forever
-                del merged[path]
-        saved = self.store.store(NAMESPACE, self.key, {"version": __version__, "files": merged})
+            if self._read_from is not None and self.store.identity(NAMESPACE, self.key) == self._read_from:
+                merged = dict(self.entries)  # nobody wrote the index since it was read: no need to read it again
+            else:
+                merged = self._entries(self.store.load(NAMESPACE, self.key))
+            merged = self._merged(merged)
+            saved = self.store.store(NAMESPACE, self.key, {"version": __version__, "files": merged})
         if saved:
             self.entries = merged
             self.updates = {}
             self._read_from = None
         return saved
+
+    def _merged(self, entries: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """``entries`` with this run's updates, less the files gone since."""
+        entries.update(self.updates)
+        for path in [path for path in entries if path not in self.asked and path not in self.updates]:
+            if not os.path.lexists(path):  # deleted or renamed since: the index must not grow forever
+                del entries[path]
+        return entries
 
     @staticmethod
     def _entries(document: Any) -> dict[str, list[Any]]:
@@ -234,6 +281,25 @@ class ResultCache:
         if not isinstance(files, dict):
             return {}
         return {path: entry for path, entry in files.items() if isinstance(entry, list) and len(entry) == 7}
+
+
+@dataclass(frozen=True)
+class _PreparedSave:
+    """The index but for the entries of files being analysed (``ResultCache.prepare_save``)."""
+
+    pending: frozenset[str]
+    rest: dict[str, list[Any]]
+    encoded_rest: str  # ``rest`` as a JSON object
+    identity: tuple[int, ...]  # of the index file it was merged with
+
+    def document(self, late: dict[str, list[Any]]) -> bytes:
+        """The index's JSON with ``late``'s entries added to ``rest``'s (no path is in both)."""
+        files = self.encoded_rest
+        if late:
+            encoded_late = json.dumps(late, separators=(",", ":"))
+            files = encoded_late if not self.rest else f"{files[:-1]},{encoded_late[1:]}"
+        version = json.dumps(__version__)
+        return f'{{"version":{version},"files":{files}}}'.encode()
 
 
 def tool_fingerprint(rules: Sequence[type[Rule]]) -> str:

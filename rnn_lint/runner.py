@@ -77,7 +77,18 @@ def lint_paths(
         paths, settings, jobs, force_exclude, project, cache_dir, start_ready=True
     )
     work = functools.partial(_lint_chunk, stamped=cache is not None)
-    chunks = ready.analyse(tasks, work, index) if ready is not None else None
+
+    def meanwhile() -> None:  # while another process analyses: what this one has to write
+        if index is not None:
+            index.write_deferred()
+        if cache is not None:
+            cache.prepare_save({task.source.path for task in tasks})
+
+    try:
+        chunks = ready.analyse(tasks, work, index, meanwhile) if ready is not None else None
+    finally:
+        if index is not None:
+            index.write_deferred()  # (if not written meanwhile)
     if chunks is None:
         with _analysis_loaded(bool(tasks)):
             chunks = _run(tasks, work, jobs, index, _lint_crash)
@@ -162,6 +173,7 @@ def _prepare(
     ready = _ReadyAnalyser(cache, jobs) if start_ready else None
     changed = ready.start if ready is not None else None
     try:
+        early_stats = _stat_ahead(paths, cache, ready)
         sources = discover(paths, settings, force_exclude=force_exclude)
         tasks = _tasks(sources, settings)
         # the files found are the index's own when it covers the paths named (no walk twice)
@@ -171,11 +183,13 @@ def _prepare(
             # a cold plain run: libcst is imported there while this process builds the index
             ready.start_for_all()
         try:
-            index = _project_index(paths, settings, tasks, project, cache_dir, jobs, found, changed)
+            index = _project_index(
+                paths, settings, tasks, project, cache_dir, jobs, found, changed, early_stats, defer_writes=start_ready
+            )
             _use_project(index)
             served: list[Finding] = []
             if cache is not None:
-                stats = index.file_stats if index is not None else {}
+                stats = index.file_stats if index is not None else early_stats
                 tasks, served = _served_from_cache(tasks, cache, usable, stats, changed)
             load = ready is None or not ready.for_all
             tasks, quiet = _set_aside_quiet_files(
@@ -192,6 +206,26 @@ def _prepare(
             ready.cancel()
         raise
     return tasks, served, index, cache, ready
+
+
+def _stat_ahead(
+    paths: Sequence[str | os.PathLike], cache: ResultCache | None, ready: _ReadyAnalyser | None
+) -> dict[str, os.stat_result]:
+    """A warm run over folders big enough for ``_ReadyAnalyser``: the stat of every file the result
+    cache recorded under them, taken before the tree is walked, and the analysing process started
+    at once if a file analysed before has changed. The result cache and the project index take
+    these stats instead of their own (no file is statted twice), and the process gets a head start
+    of the walk and of the lookups before the changed file's (about 60 ms of the 0.2 s it takes to
+    import libcst). Named files are few and found at once: they are left to the run."""
+    if cache is None or ready is None or not ready.allowed:
+        return {}
+    folders = [os.path.abspath(path) for path in paths if os.path.isdir(path)]
+    if not folders or len(folders) != len(paths):
+        return {}
+    stats, changed = cache.stat_recorded(folders)
+    if changed:
+        ready.start()
+    return stats
 
 
 def _tree_of(path: str | os.PathLike) -> str:
@@ -438,12 +472,16 @@ class _ReadyAnalyser:
         self.pid, self.to_child, self.from_child = pid, os.fdopen(task_write, "wb"), os.fdopen(result_read, "rb")
 
     def analyse(
-        self, tasks: list[FileTask], work: Callable[[list[FileTask]], list[Result]], project: Any
+        self,
+        tasks: list[FileTask],
+        work: Callable[[list[FileTask]], list[Result]],
+        project: Any,
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[list[Result]] | None:
         """``work`` on each task, one result per task in order, analysed there; None when it is
         not the one to do it (never started, nothing to analyse, or enough files for the pool),
         and then it is stopped. A process that dies costs only the file it died on, as a worker
-        does."""
+        does. ``meanwhile`` is called while it analyses (the result cache prepares its save)."""
         import pickle
 
         try:
@@ -458,6 +496,8 @@ class _ReadyAnalyser:
             try:
                 self.to_child.write(message)
                 self.to_child.close()
+                if meanwhile is not None:
+                    meanwhile()
                 ok, value = pickle.load(self.from_child)
             except (OSError, EOFError, pickle.UnpicklingError):
                 # its workers report a file that kills them; it dying itself, all is done again here
@@ -893,6 +933,8 @@ def _project_index(
     jobs: int | None = None,
     found: Sequence[str] | None = None,
     changed: Callable[[], None] | None = None,
+    stats: dict[str, os.stat_result] | None = None,
+    defer_writes: bool = False,
 ):
     """The index of the project enclosing ``paths``, when asked for and there is something to lint.
     It covers the whole project whichever files were named, so ``rnn-lint model.py`` and a run
@@ -911,6 +953,8 @@ def _project_index(
         jobs=max(1, jobs or default_jobs()),
         found=found,
         changed=changed,
+        stats=stats,
+        defer_writes=defer_writes,
     )
 
 

@@ -125,3 +125,87 @@ def test_an_index_nobody_wrote_since_it_was_read_is_not_read_again(tmp_path, mon
     assert reopened.save()
     monkeypatch.undo()
     assert set(ResultCache(tmp_path, "key").entries) == {paths["a.py"], paths["b.py"]}
+
+
+def test_a_prepared_save_writes_what_a_plain_save_writes(tmp_path) -> None:
+    """``prepare_save`` encodes the index but for the files being analysed elsewhere; the save
+    then adds theirs: the same entries as a save that prepared nothing, including a pending file
+    that got no new entry (it keeps its old one) and without the files gone since."""
+    import json
+
+    from rnn_lint.result_cache import ResultCache
+
+    paths = _existing(tmp_path, "a.py", "b.py", "c.py", "d.py", "gone.py")
+    earlier = ResultCache(tmp_path / "prepared", "key")
+    for size, name in enumerate(("a.py", "b.py", "c.py", "gone.py")):
+        earlier.record(paths[name], _stamp(size), [])
+    assert earlier.save()
+    os.remove(paths["gone.py"])
+    (tmp_path / "plain").mkdir()
+    os.rename(tmp_path / "prepared", tmp_path / "plain" / "copy")
+
+    def run(directory, prepare: bool) -> dict:
+        import shutil
+
+        shutil.copytree(tmp_path / "plain" / "copy", directory, dirs_exist_ok=True)
+        cache = ResultCache(directory, "key")
+        for name in ("a.py", "b.py", "c.py"):
+            cache.lookup(paths[name], name)
+        if prepare:
+            cache.prepare_save({paths["b.py"], paths["c.py"], paths["d.py"]})
+        cache.record(paths["b.py"], _stamp(7), [])
+        cache.record(paths["d.py"], _stamp(8), [])
+        assert (cache._prepared is not None) == prepare  # still what is written
+        assert cache.save()
+        written = json.loads(next(directory.rglob("key.json")).read_bytes())
+        assert set(ResultCache(directory, "key").entries) == set(written["files"])
+        return written
+
+    assert run(tmp_path / "with", prepare=True) == run(tmp_path / "without", prepare=False)
+    kept = {paths[name] for name in ("a.py", "b.py", "c.py", "d.py")}
+    assert set(run(tmp_path / "again", prepare=True)["files"]) == kept
+
+
+def test_what_is_prepared_is_dropped_when_it_no_longer_holds(tmp_path) -> None:
+    """Another file's entry recorded after ``prepare_save``, or another run's save in between:
+    the save encodes everything again (and merges with that run's entries)."""
+    from rnn_lint.result_cache import ResultCache
+
+    paths = _existing(tmp_path, "a.py", "b.py", "c.py")
+    first = ResultCache(tmp_path, "key")
+    first.record(paths["a.py"], _stamp(1), [])
+    assert first.save()
+
+    cache = ResultCache(tmp_path, "key")
+    cache.prepare_save({paths["b.py"]})
+    cache.record(paths["c.py"], _stamp(3), [])  # not one of the files prepared for
+    cache.record(paths["b.py"], _stamp(2), [])
+    assert cache.save()
+    assert {path: entry[0] for path, entry in ResultCache(tmp_path, "key").entries.items()} == {
+        paths["a.py"]: 1,
+        paths["b.py"]: 2,
+        paths["c.py"]: 3,
+    }
+
+    mine, other = ResultCache(tmp_path, "key"), ResultCache(tmp_path, "key")
+    mine.prepare_save({paths["b.py"]})
+    other.record(paths["a.py"], _stamp(10), [])
+    assert other.save()  # written after mine was prepared
+    mine.record(paths["b.py"], _stamp(20), [])
+    assert mine.save()
+    sizes = {path: entry[0] for path, entry in ResultCache(tmp_path, "key").entries.items()}
+    assert sizes == {paths["a.py"]: 10, paths["b.py"]: 20, paths["c.py"]: 3}
+
+
+def test_deferred_writes_are_seen_by_load_written_later_and_never_sent_along(tmp_path) -> None:
+    import pickle
+
+    cache = Cache(tmp_path)
+    cache.defer_writes()
+    assert cache.store("project-files", "k1", {"files": [1]})
+    assert cache.load("project-files", "k1") == {"files": [1]}
+    assert not list(tmp_path.rglob("*.json")) and Cache(tmp_path).load("project-files", "k1") is None
+    assert pickle.loads(pickle.dumps(cache)).load("project-files", "k1") is None  # another process
+    cache.write_deferred()
+    assert Cache(tmp_path).load("project-files", "k1") == {"files": [1]}
+    assert cache.store("project-files", "k2", [2]) and Cache(tmp_path).load("project-files", "k2") == [2]

@@ -47,8 +47,8 @@ def used(monkeypatch):
     sent = Sent()
     real = runner._ReadyAnalyser.analyse
 
-    def analyse(self, tasks, work, index):
-        result = real(self, tasks, work, index)
+    def analyse(self, tasks, work, index, meanwhile=None):
+        result = real(self, tasks, work, index, meanwhile)
         if result is not None:
             sent.append(len(tasks))
         return result
@@ -86,6 +86,57 @@ def test_changed_files_get_the_findings_of_a_run_without_cache(
     warm = runner.lint_paths([project], settings, jobs=2, project=project_index, cache_dir=cache)
     assert used and used[0] >= len({finding.path for finding in first})  # and files the project involves
     assert warm == runner.lint_paths([project], settings, jobs=1, project=project_index)
+
+
+@pytest.mark.parametrize("project_index", [True, False], ids=["project", "isolated"])
+def test_a_file_changed_is_seen_before_the_tree_is_walked(
+    project: Path, used, tmp_path: Path, monkeypatch, project_index: bool
+) -> None:
+    """The stat of every file the result cache recorded is taken first: the analysing process is
+    started before discovery, the run takes no stat twice, and the cache it leaves serves every
+    file of the next run (its entries, and the project index's, written while the file was
+    analysed)."""
+    settings = Settings(root=project)
+    cache = tmp_path / "cache"
+    first = runner.lint_paths([project], settings, jobs=2, project=project_index, cache_dir=cache)
+    touch_every_file_with_findings(project, first[:1])
+    real_discover, real_stat = runner.discover, os.stat
+    started_before_walk: list[bool] = []
+
+    def discover(*args, **options):
+        started_before_walk.append(bool(used.forked))
+        return real_discover(*args, **options)
+
+    statted: list[str] = []
+
+    def stat(path, *args, **options):
+        if str(path).endswith(".py") and str(path).startswith(str(project)):
+            statted.append(str(path))
+        return real_stat(path, *args, **options)
+
+    monkeypatch.setattr(runner, "discover", discover)
+    monkeypatch.setattr(os, "stat", stat)
+    warm = runner.lint_paths([project], settings, jobs=2, project=project_index, cache_dir=cache)
+    monkeypatch.undo()
+    assert started_before_walk == [True] and used == [1 if not project_index else used[0]]
+    assert len(statted) == len(set(statted))
+    assert warm == first
+    monkeypatch.setattr(runner, "_load_analysis", lambda: pytest.fail("a file was analysed again"))
+    monkeypatch.setattr(runner, "_lint_chunk", lambda *args, **options: pytest.fail("a file was analysed again"))
+    assert runner.lint_paths([project], settings, jobs=2, project=project_index, cache_dir=cache) == first
+
+
+def test_files_named_are_not_statted_ahead(project: Path, used, tmp_path: Path) -> None:
+    settings = Settings(root=project)
+    cache = tmp_path / "cache"
+    first = runner.lint_paths([project], settings, jobs=2, cache_dir=cache)
+    named = sorted({finding.path for finding in first})[:1]
+    touch_every_file_with_findings(project, first[:1])
+    opened = runner._open_cache(cache, settings, project=True)
+    assert runner._stat_ahead(named, opened, runner._ReadyAnalyser(opened, 2)) == {}
+    stats = runner._stat_ahead([project], opened, runner._ReadyAnalyser(opened, 2))
+    assert set(stats) == set(opened.entries) and used.forked
+    assert runner._stat_ahead([project], opened, runner._ReadyAnalyser(opened, 1)) == {}  # one job: no process
 
 
 _REAL_LINT_CHUNK = runner._lint_chunk

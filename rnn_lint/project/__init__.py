@@ -26,13 +26,17 @@ def load_project(
     jobs: int = 1,
     found: Sequence[str] | None = None,
     changed=None,
+    stats: dict[str, os.stat_result] | None = None,
+    defer_writes: bool = False,
 ) -> ProjectIndex:
     """The index of the project enclosing ``paths``: every Python file under its root that the
     settings' excludes and ``.gitignore`` leave in (those are not the project's own code), built
     on ``jobs`` processes when cold. ``found``: the files ``discover`` found under ``paths`` with
     these settings, used when the index covers exactly ``paths`` (a run over the whole project
     walks it once). ``changed`` is called when the index finds the tree changed since a run
-    before (see ``ProjectIndex.build``)."""
+    before (see ``ProjectIndex.build``). ``stats``: files' stats this run took already.
+    ``defer_writes``: the index's cache entries are written when the caller says
+    (``ProjectIndex.write_deferred``), not as it is built."""
     from rnn_lint.cache import CACHE_DIR_NAME, Cache
     from rnn_lint.config import Settings
     from rnn_lint.discover import discover
@@ -47,7 +51,9 @@ def load_project(
     cache = None
     if use_cache:
         cache = Cache(Path(cache_dir) if cache_dir is not None else root / CACHE_DIR_NAME)
-    index = ProjectIndex.build(root, files, cache, jobs=jobs, changed=changed)
+        if defer_writes:
+            cache.defer_writes()
+    index = ProjectIndex.build(root, files, cache, jobs=jobs, changed=changed, stats=stats)
 
     def answer(path: str) -> str:
         # imported only when answers are computed: a warm run reads the stored ones

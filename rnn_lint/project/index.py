@@ -192,13 +192,14 @@ class ProjectIndex:
         cache: Cache | None = None,
         jobs: int = 1,
         changed: Callable[[], None] | None = None,
+        stats: dict[str, os.stat_result] | None = None,
     ) -> ProjectIndex:
         """The index of the project at ``root`` made of ``files``; a cold build summarises each
         round's files on ``jobs`` processes. ``changed`` is called as soon as the build finds
         that the tree is not the one a run before indexed (the runner then starts what it will
-        take to analyse the changed files)."""
+        take to analyse the changed files). ``stats``: files' stats the run took already."""
         with _collector_paused():
-            return cls._build(root, files, cache, jobs=jobs, changed=changed)
+            return cls._build(root, files, cache, jobs=jobs, changed=changed, stats=stats or {})
 
     @classmethod
     def _build(
@@ -209,12 +210,14 @@ class ProjectIndex:
         use_snapshot: bool = True,
         jobs: int = 1,
         changed: Callable[[], None] | None = None,
+        stats: dict[str, os.stat_result] | None = None,
     ) -> ProjectIndex:
         # (the runner's paths are absolute and normalised already: normalising 10,000 costs 20 ms)
         paths = sorted({f if os.path.isabs(f) else os.path.abspath(f) for f in map(str, files)})
         # A warm run over an unchanged tree: every file's stat is as recorded, the index is read
         # back whole (one entry) instead of reading and hashing every file.
-        file_stats = {path: _stat(path) for path in paths}
+        taken = stats or {}
+        file_stats = {path: taken.get(path) or _stat(path) for path in paths}
         stamps = {path: _stamp(path, status) for path, status in file_stats.items()}
         snapshot_key = _stamps_key(stamps) if cache is not None else None
         if snapshot_key is not None and use_snapshot:
@@ -341,6 +344,11 @@ class ProjectIndex:
             ANSWERS_NAMESPACE, _answers_key(self.snapshot_key), {"format": ANSWERS_FORMAT, "answers": answers}
         )
         self._stored_answers = answers
+
+    def write_deferred(self) -> None:
+        """Write the cache entries the build kept back (``load_project(defer_writes=True)``)."""
+        if self.cache is not None:
+            self.cache.write_deferred()
 
     def _reach_imports(self) -> None:
         """Summarise the project files that the summarised ones take something from: a base
