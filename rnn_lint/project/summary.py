@@ -484,7 +484,9 @@ class _Summariser:
                             kept = _kept_parameter(sub.value)
                             if kept is not None:
                                 stored[target.attr] = kept
-                            plain_built[target.attr] = plain_built.get(target.attr, True) and _is_plain_layer(sub.value)
+                            plain_built[target.attr] = plain_built.get(target.attr, True) and (
+                                _is_plain_layer(sub.value) or _is_none(sub.value)  # (None: no layer at all)
+                            )
                             kind = _recurrent_class(sub.value, self.imports)
                             if kind is not None:
                                 attributes.setdefault(target.attr, [])
@@ -1536,6 +1538,10 @@ def _is_plain_layer(value: ast.expr) -> bool:
     """``nn.Embedding(...)`` and the other ``_PLAIN_LAYERS``, built from ``torch.nn``."""
     layer = _dotted(value.func) if isinstance(value, ast.Call) else None
     return layer is not None and layer.startswith(("nn.", "torch.nn.")) and layer.rsplit(".", 1)[-1] in _PLAIN_LAYERS
+
+
+def _is_none(value: ast.expr) -> bool:
+    return isinstance(value, ast.Constant) and value.value is None
 
 
 def _initialises(
