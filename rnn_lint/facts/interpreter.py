@@ -317,7 +317,11 @@ class Interpreter(
         standalone: bool = False,
         caller: Frame | None = None,
         call: cst.Call | None = None,
+        placed_by: Frame | None = None,
     ) -> Any:
+        """Run ``ref`` with ``args`` and ``kwargs`` (``standalone``: for itself, every parameter
+        unknown). ``call`` made in ``caller`` (or, for an instance's method, in ``placed_by``):
+        its arguments on an accelerator stay there in the function (``_pass_placements``)."""
         function: cst.FunctionDef = ref.node
         if id(function) in self.stack or len(self.stack) >= MAX_INLINE_DEPTH:
             return UNKNOWN
@@ -329,6 +333,8 @@ class Interpreter(
         self._bind_parameters(
             function, frame, info if is_method else None, "classmethod" in decorators, ref.bound, args, kwargs
         )
+        if call is not None and (caller or placed_by) is not None:
+            self._pass_placements(function, call, caller or placed_by, frame, is_method)
         forwarded = None if args is None else forwarded_keywords(function, call, kwargs, caller)
         if forwarded is not None:  # a factory: what reaches its **kwargs is the caller's
             frame.env[function.params.star_kwarg.name.value] = forwarded
