@@ -1445,7 +1445,7 @@ class Interpreter(
             return iterable
         if method == "apply":
             args, _ = self._arguments(node, frame)
-            if args and not isinstance(args[0], FunctionRef):
+            if args and not isinstance(args[0], FunctionRef) and self._may_be_module_apply(receiver, node, frame):
                 self.facts.escaped_classes.update(self.facts.classes)  # any model here may be the one
                 for construction in self.facts.constructions:
                     self.facts.escaped.add(id(construction))
@@ -1457,6 +1457,24 @@ class Interpreter(
             self._arguments(node, frame)
             return receiver if isinstance(receiver, TupleValue) else UNKNOWN
         return self._call_unknown(node, frame, receiver)
+
+    def _may_be_module_apply(self, receiver: Any, node: cst.Call, frame: Frame) -> bool:
+        """Whether ``x.apply(f)`` may be ``model.apply(init_fn)``: not an autograd function's
+        ``GradReverse.apply(x)``, nor ``f`` a builtin (``.apply(len)``, ``.apply(str.lower)``) or a
+        lambda that calls nothing that can set a weight (pandas' ``df.apply(lambda s: s.lower())``)."""
+        if isinstance(receiver, ClassRef):
+            info = self.facts.classes.get(receiver.name)
+            if info is not None and any((dotted(base.value) or "").endswith("Function") for base in info.node.bases):
+                return False
+        argument = node.args[0].value
+        if isinstance(argument, cst.Lambda):
+            return not _sets_nothing(argument.body)
+        if isinstance(argument, cst.Name):
+            unbound = frame.lookup(argument.value) is _MISSING and argument.value not in self.imports.names
+            return not (unbound and argument.value in _BUILTIN_MAPS)
+        if isinstance(argument, cst.Attribute) and isinstance(argument.value, cst.Name):
+            return argument.value.value not in ("str", "int", "float", "bytes")
+        return True
 
     def _saved_or_loaded(self, name: str, node: cst.Call, frame: Frame) -> Any:
         """``torch.save(model.state_dict(), "best.pt")`` and, after it, ``torch.load("best.pt")``:
@@ -1685,3 +1703,31 @@ def _path_key(value: Any) -> str | None:
 
 def _attribute_named(node: cst.BaseExpression, name: str) -> bool:
     return isinstance(node, cst.Attribute) and node.attr.value == name
+
+
+#: Builtins a ``.apply`` may be given that compute a value and set nothing.
+_BUILTIN_MAPS = frozenset(
+    {"len", "str", "int", "float", "bool", "list", "tuple", "set", "dict", "sorted", "sum", "min", "max", "abs"}
+    | {"round", "repr", "type", "isinstance", "print"}
+)
+#: A method name that may set a weight (``reset_parameters``, ``init_weights``, ``fill_``).
+_SETTING_METHOD = re.compile(r"init|reset|load|weight|bias|_$")
+
+
+def _sets_nothing(expression: cst.BaseExpression) -> bool:
+    """A lambda's body that calls only builtins that set nothing and methods whose names say
+    they set nothing: no weight can be set by it."""
+    pending: list[cst.CSTNode] = [expression]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, cst.Call):
+            func = current.func
+            if isinstance(func, cst.Attribute):
+                if _SETTING_METHOD.search(func.attr.value):
+                    return False
+            elif not (isinstance(func, cst.Name) and func.value in _BUILTIN_MAPS):
+                return False
+        elif isinstance(current, (cst.NamedExpr, cst.Lambda)) and current is not expression:
+            return False
+        pending.extend(current.children)
+    return True
