@@ -47,6 +47,10 @@ CASES = [
         "        return h_n[-1]",
         "        return torch.cat((h_n[-2], h_n[-1]), dim=-1)",
     ),
+    (  # the last index spelled out
+        "        return self.fc(h_n[h_n.size(0) - 1])",
+        "        return self.fc(torch.cat((h_n[-2], h_n[-1]), dim=-1))",
+    ),
 ]
 
 

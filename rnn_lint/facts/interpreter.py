@@ -83,6 +83,7 @@ from rnn_lint.facts.tensor_semantics import Tensors
 from rnn_lint.facts.uses import KNOWN_LAYERS, SHAPE_KEEPING_FUNCTIONS, Uses
 from rnn_lint.facts.values import (
     BATCH,
+    MINUS_ONE,
     OWN_STATE,
     UNKNOWN,
     AnyRecurrent,
@@ -918,7 +919,7 @@ class Interpreter(
             if chosen is not None:
                 return chosen
         if isinstance(base, Tensor):
-            items = self._subscript_items(node, frame)
+            items = self._subscript_items(node, frame, base)
             result = tensors.index(base, items)
             if base.axes is not None:
                 indexing = Indexing(node, base, tuple(items))
@@ -950,9 +951,9 @@ class Interpreter(
             return int(value.coeff)
         return None
 
-    def _subscript_items(self, node: cst.Subscript, frame: Frame) -> list[tuple[Any, ...]]:
+    def _subscript_items(self, node: cst.Subscript, frame: Frame, base: Tensor | None = None) -> list[tuple[Any, ...]]:
         items: list[tuple[Any, ...]] = []
-        for element in node.slice:
+        for axis, element in enumerate(node.slice):
             part = element.slice
             if isinstance(part, cst.Slice):
                 bounds = [self._eval(b, frame) if b is not None else None for b in (part.lower, part.upper, part.step)]
@@ -961,9 +962,13 @@ class Interpreter(
             if isinstance(part.value, cst.Ellipsis):
                 items.append(("ellipsis",))
                 continue
+            uses = len(self.facts.uses)
             value = self._eval(part.value, frame)
             if value == Const(None):
                 items.append(("none",))
+            elif base is not None and self._last_index(part.value, base, axis, items, frame):
+                items.append(("int", MINUS_ONE))
+                del self.facts.uses[uses:]  # (``len(out)`` reads only the size of what it indexes)
             elif isinstance(value, Sym) and value.known:
                 items.append(("int", value))
             elif is_index(value):
@@ -971,6 +976,30 @@ class Interpreter(
             else:
                 items.append(("other",))
         return items
+
+    def _last_index(
+        self, node: cst.BaseExpression, tensor: Tensor, axis: int, before: list[tuple[Any, ...]], frame: Frame
+    ) -> bool:
+        """``out.size(k) - 1``, ``out.shape[k] - 1`` or ``len(out) - 1`` (k = 0) indexing axis k of
+        ``out`` itself: its last index, spelled out (``out[out.size(0) - 1]`` is ``out[-1]``)."""
+        if any(item[0] in ("ellipsis", "none") for item in before):
+            return False  # the written position is not the axis
+        if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract)):
+            return False
+        if not (isinstance(node.right, cst.Integer) and node.right.evaluated_value == 1):
+            return False
+        left, owner, position = node.left, None, None
+        if isinstance(left, cst.Call) and len(left.args) == 1 and left.args[0].keyword is None:
+            given = left.args[0].value
+            if _attribute_named(left.func, "size") and isinstance(given, cst.Integer):
+                owner, position = left.func.value, given.evaluated_value
+            elif isinstance(left.func, cst.Name) and left.func.value == "len" and not left.args[0].star:
+                owner, position = given, 0
+        elif isinstance(left, cst.Subscript) and _attribute_named(left.value, "shape") and len(left.slice) == 1:
+            index = left.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+                owner, position = left.value.value, index.value.evaluated_value
+        return isinstance(owner, cst.Name) and position == axis and self._eval(owner, frame) is tensor
 
     def _eval_binary(self, node: cst.BinaryOperation, frame: Frame) -> Any:
         left, right = self._eval(node.left, frame), self._eval(node.right, frame)
@@ -1672,3 +1701,7 @@ def _calls_base_initialiser(node: cst.Call, frame: Frame) -> bool:
         return False
     written = dotted(func.value)
     return written is not None and any(dotted(base.value) == written for base in frame.class_info.node.bases)
+
+
+def _attribute_named(node: cst.BaseExpression, name: str) -> bool:
+    return isinstance(node, cst.Attribute) and node.attr.value == name

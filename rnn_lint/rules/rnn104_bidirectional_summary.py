@@ -371,6 +371,9 @@ class BidirectionalSummary(Rule):
       (`out.transpose(0, 1)[:, -1]`, `out = out.permute(1, 0, 2)` then `out[-1]`) when that
       reordering is all that reads the output.
 
+    The last index may be spelled out: `h_n[h_n.size(0) - 1]`, `out[out.shape[0] - 1]`,
+    `out[:, out.size(1) - 1]`, `out[len(out) - 1]` read what `[-1]` reads.
+
     ## Why is this bad?
     `h_n` is `(num_layers * num_directions, B, H)`, layer-major: for a bidirectional module
     `h_n[-2]` is the top layer's forward state and `h_n[-1]` its backward one. The backward
