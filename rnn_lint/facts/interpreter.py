@@ -1149,6 +1149,11 @@ class Interpreter(
     # ======================================================================================
     def _eval_call(self, node: cst.Call, frame: Frame) -> Any:
         func = node.func
+        if _calls_base_initialiser(node, frame):
+            # Base.__init__(self, ...): what super().__init__(...) is, the instance not handed over
+            args, kwargs = self._arguments(node, frame)
+            self._hand_over(args[1:], kwargs, node)
+            return UNKNOWN
         if isinstance(func, cst.Attribute):
             qualified = self._qualified_callee(func, frame)
             if qualified is not None:
@@ -1699,6 +1704,21 @@ def _path_key(value: Any) -> str | None:
     """The file a path names when it is known (``"best.pt"``, a name bound to it); None otherwise:
     two parameters both called ``path`` (``save(self, path)``, ``load(path)``) need not be one file."""
     return value.value if isinstance(value, Const) and isinstance(value.value, str) else None
+
+
+def _calls_base_initialiser(node: cst.Call, frame: Frame) -> bool:
+    """``Base.__init__(self, ...)`` in a method of a class written ``class C(Base)`` (``Base``
+    spelled as in the class statement: ``nn.Module``, ``utils.Trainer``)."""
+    func = node.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "__init__") or frame.class_info is None:
+        return False
+    first = node.args[0] if node.args else None
+    if first is None or first.keyword is not None or first.star or frame.self_name is None:
+        return False
+    if not (isinstance(first.value, cst.Name) and first.value.value == frame.self_name):
+        return False
+    written = dotted(func.value)
+    return written is not None and any(dotted(base.value) == written for base in frame.class_info.node.bases)
 
 
 def _attribute_named(node: cst.BaseExpression, name: str) -> bool:
