@@ -211,6 +211,26 @@ class Devices:
         if placement is not None:
             frame.note(_ON_ACCELERATOR + placement[0], placement[1])
 
+    def _pass_placements(
+        self, function: cst.FunctionDef, call: cst.Call, caller: Frame, frame: Frame, method: bool
+    ) -> None:
+        """A tensor stays where it is when it is passed on: each parameter of ``function`` (run in
+        ``frame``) to which ``call``, made in ``caller``, gives a tensor on an accelerator is
+        there too (``self.forward(starts, lens)`` with ``lens`` made with
+        ``device=self.device``), and says where that came from."""
+        if any(arg.star for arg in call.args):
+            return
+        params = [param.name.value for param in (*function.params.posonly_params, *function.params.params)]
+        params = params[1:] if method else params
+        for position, arg in enumerate(call.args):
+            name = (
+                arg.keyword.value if arg.keyword is not None else params[position] if position < len(params) else None
+            )
+            how = self._accelerated(arg.value, caller) if name is not None else None
+            if how is not None:
+                passed = " in " in how and how.endswith("()")  # from a caller's caller: says so already
+                frame.note(_ON_ACCELERATOR + name, how if passed else f"{how} in {caller.key}()")
+
     def _note_pack(self, node: cst.Call, frame: Frame) -> None:
         self.facts.packs = True
         positional = [arg for arg in node.args if arg.keyword is None]
@@ -220,7 +240,7 @@ class Devices:
         if lengths is None:
             return
         how = self._accelerated(lengths.value, frame)
-        if how is not None:
+        if how is not None and all(pack.node is not node for pack in self.facts.pack_lengths):
             self.facts.pack_lengths.append(PackLengths(node, lengths.value, how))
 
 

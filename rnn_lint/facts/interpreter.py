@@ -317,7 +317,11 @@ class Interpreter(
         standalone: bool = False,
         caller: Frame | None = None,
         call: cst.Call | None = None,
+        placed_by: Frame | None = None,
     ) -> Any:
+        """Run ``ref`` with ``args`` and ``kwargs`` (``standalone``: for itself, every parameter
+        unknown). ``call`` made in ``caller`` (or, for an instance's method, in ``placed_by``):
+        its arguments on an accelerator stay there in the function (``_pass_placements``)."""
         function: cst.FunctionDef = ref.node
         if id(function) in self.stack or len(self.stack) >= MAX_INLINE_DEPTH:
             return UNKNOWN
@@ -329,6 +333,8 @@ class Interpreter(
         self._bind_parameters(
             function, frame, info if is_method else None, "classmethod" in decorators, ref.bound, args, kwargs
         )
+        if call is not None and (caller or placed_by) is not None:
+            self._pass_placements(function, call, caller or placed_by, frame, is_method)
         forwarded = None if args is None else forwarded_keywords(function, call, kwargs, caller)
         if forwarded is not None:  # a factory: what reaches its **kwargs is the caller's
             frame.env[function.params.star_kwarg.name.value] = forwarded
@@ -1149,6 +1155,11 @@ class Interpreter(
     # ======================================================================================
     def _eval_call(self, node: cst.Call, frame: Frame) -> Any:
         func = node.func
+        if _calls_base_initialiser(node, frame):
+            # Base.__init__(self, ...): what super().__init__(...) is, the instance not handed over
+            args, kwargs = self._arguments(node, frame)
+            self._hand_over(args[1:], kwargs, node)
+            return UNKNOWN
         if isinstance(func, cst.Attribute):
             qualified = self._qualified_callee(func, frame)
             if qualified is not None:
@@ -1445,7 +1456,7 @@ class Interpreter(
             return iterable
         if method == "apply":
             args, _ = self._arguments(node, frame)
-            if args and not isinstance(args[0], FunctionRef):
+            if args and not isinstance(args[0], FunctionRef) and self._may_be_module_apply(receiver, node, frame):
                 self.facts.escaped_classes.update(self.facts.classes)  # any model here may be the one
                 for construction in self.facts.constructions:
                     self.facts.escaped.add(id(construction))
@@ -1457,6 +1468,24 @@ class Interpreter(
             self._arguments(node, frame)
             return receiver if isinstance(receiver, TupleValue) else UNKNOWN
         return self._call_unknown(node, frame, receiver)
+
+    def _may_be_module_apply(self, receiver: Any, node: cst.Call, frame: Frame) -> bool:
+        """Whether ``x.apply(f)`` may be ``model.apply(init_fn)``: not an autograd function's
+        ``GradReverse.apply(x)``, nor ``f`` a builtin (``.apply(len)``, ``.apply(str.lower)``) or a
+        lambda that calls nothing that can set a weight (pandas' ``df.apply(lambda s: s.lower())``)."""
+        if isinstance(receiver, ClassRef):
+            info = self.facts.classes.get(receiver.name)
+            if info is not None and any((dotted(base.value) or "").endswith("Function") for base in info.node.bases):
+                return False
+        argument = node.args[0].value
+        if isinstance(argument, cst.Lambda):
+            return not _sets_nothing(argument.body)
+        if isinstance(argument, cst.Name):
+            unbound = frame.lookup(argument.value) is _MISSING and argument.value not in self.imports.names
+            return not (unbound and argument.value in _BUILTIN_MAPS)
+        if isinstance(argument, cst.Attribute) and isinstance(argument.value, cst.Name):
+            return argument.value.value not in ("str", "int", "float", "bytes")
+        return True
 
     def _saved_or_loaded(self, name: str, node: cst.Call, frame: Frame) -> Any:
         """``torch.save(model.state_dict(), "best.pt")`` and, after it, ``torch.load("best.pt")``:
@@ -1683,5 +1712,48 @@ def _path_key(value: Any) -> str | None:
     return value.value if isinstance(value, Const) and isinstance(value.value, str) else None
 
 
+def _calls_base_initialiser(node: cst.Call, frame: Frame) -> bool:
+    """``Base.__init__(self, ...)`` in a method of a class written ``class C(Base)`` (``Base``
+    spelled as in the class statement: ``nn.Module``, ``utils.Trainer``)."""
+    func = node.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "__init__") or frame.class_info is None:
+        return False
+    first = node.args[0] if node.args else None
+    if first is None or first.keyword is not None or first.star or frame.self_name is None:
+        return False
+    if not (isinstance(first.value, cst.Name) and first.value.value == frame.self_name):
+        return False
+    written = dotted(func.value)
+    return written is not None and any(dotted(base.value) == written for base in frame.class_info.node.bases)
+
+
 def _attribute_named(node: cst.BaseExpression, name: str) -> bool:
     return isinstance(node, cst.Attribute) and node.attr.value == name
+
+
+#: Builtins a ``.apply`` may be given that compute a value and set nothing.
+_BUILTIN_MAPS = frozenset(
+    {"len", "str", "int", "float", "bool", "list", "tuple", "set", "dict", "sorted", "sum", "min", "max", "abs"}
+    | {"round", "repr", "type", "isinstance", "print"}
+)
+#: A method name that may set a weight (``reset_parameters``, ``init_weights``, ``fill_``).
+_SETTING_METHOD = re.compile(r"init|reset|load|weight|bias|_$")
+
+
+def _sets_nothing(expression: cst.BaseExpression) -> bool:
+    """A lambda's body that calls only builtins that set nothing and methods whose names say
+    they set nothing: no weight can be set by it."""
+    pending: list[cst.CSTNode] = [expression]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, cst.Call):
+            func = current.func
+            if isinstance(func, cst.Attribute):
+                if _SETTING_METHOD.search(func.attr.value):
+                    return False
+            elif not (isinstance(func, cst.Name) and func.value in _BUILTIN_MAPS):
+                return False
+        elif isinstance(current, (cst.NamedExpr, cst.Lambda)) and current is not expression:
+            return False
+        pending.extend(current.children)
+    return True

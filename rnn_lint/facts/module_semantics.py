@@ -255,7 +255,9 @@ class RecurrentModules:
             return UNKNOWN
         args, kwargs = self._arguments(node, frame)
         self._note_instance_call(found[0], node)
-        return self._call_function(FunctionRef(found[1], found[0], bound=instance), args, kwargs)
+        return self._call_function(
+            FunctionRef(found[1], found[0], bound=instance), args, kwargs, call=node, placed_by=frame
+        )
 
     def _instance_method(self, instance: Instance, method: str, node: cst.Call, frame: Frame) -> Any:
         if method in WEIGHT_LOADING_METHODS or method == "state_dict":
@@ -263,7 +265,8 @@ class RecurrentModules:
         found = self._method(instance.class_name, method)
         if found is not None:
             args, kwargs = self._arguments(node, frame)
-            return self._call_function(FunctionRef(found[1], found[0], bound=instance), args, kwargs)
+            ref = FunctionRef(found[1], found[0], bound=instance)
+            return self._call_function(ref, args, kwargs, call=node, placed_by=frame)
         iterable = self._module_iterable(method, Owner())
         if iterable is not None:
             self._arguments(node, frame)

@@ -32,7 +32,10 @@ class LengthsMismatch(Rule):
     Flags `pack_padded_sequence` given lengths that were moved to an accelerator: `.cuda()`,
     `.to(device)`, `.to(x.device)`, a factory with `device=`, or a tensor derived from one (the
     values of `lengths, order = lengths.sort(descending=True)`, `torch.sort(lengths)` or
-    `.sort().values` included), with no `.cpu()` or `.tolist()` on the way.
+    `.sort().values` included), with no `.cpu()` or `.tolist()` on the way — also when they are
+    made in one method and packed in the method or the submodule of the file they are passed to
+    (`self.forward(starts, lens)`, `self.decoder(x, lens)` with `lens` made with
+    `device=self.device`; the message names the method that made them).
 
     ## Why is this bad?
     Since PyTorch 1.7, `pack_padded_sequence` wants its lengths as a list or a 1-D CPU int64

@@ -15,7 +15,10 @@ class MissingForgetBias(Rule):
 
     To stay precise it says nothing when the biases are initialised in any way (even to 0: that is
     a choice), when the module or the model holding it reaches code the linter cannot see (an
-    imported init function, `model.apply(imported_fn)`, a base class from another package), when
+    imported init function, `model.apply(imported_fn)`, a base class from another package; not
+    an `apply` that cannot be a module's: an autograd function's `GradReverse.apply(x)`, or
+    pandas' `df["text"].apply(len)`, `.apply(str.strip)`, `.apply(lambda s: s.lower())` with a
+    lambda that calls nothing that can set a weight), when
     every run of the file loads trained weights (`load_state_dict`, `from_pretrained`, also in
     the `if __name__ == "__main__":` block; not a load under another `if`, such as `--resume`,
     unless the module itself is built under that `if` too, as cove builds and loads each LSTM;
