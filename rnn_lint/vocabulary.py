@@ -42,9 +42,9 @@ kaiming_uniform_ keepdim keyword_only kind kwargs last_step_axis le leaky_relu l
 len lengths line lint linux list load load_from_checkpoint load_project load_state_dict
 load_weights loading_methods loads log logging logsumexp long lower lstm_state_module lt mT main
 manual_backward map masked_fill masked_fill_ math matplotlib max mean mentioned_by_name method
-min module modules moveaxis movedim mul mul_ multiprocessing n_batch named named_children
-named_modules named_parameters names_in_target namespace nargs nbatch ndim ndimension ne neg
-nelement new new_empty new_full new_ones new_zeros next nltk nn no_grad none nonlinearity
+min module modules moveaxis movedim mul mul_ multiprocessing n_batch name named named_children
+named_modules named_parameters names names_in_target namespace nargs nbatch ndim ndimension ne
+neg nelement new new_empty new_full new_ones new_zeros next nltk nn no_grad none nonlinearity
 normal_ not num_layers numel numpy obj object ones ones_ opaque_bases open operator opt options
 opts or orelse orthogonal_ os other otherwise out output pack_padded_sequence pack_sequence
 pad_packed_sequence pad_sequence pandas param parameter parameter_attributes parameters params

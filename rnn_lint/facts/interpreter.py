@@ -207,6 +207,7 @@ class Interpreter(
         self.uncalled_method: cst.FunctionDef | None = None
         #: where the run saved its own state so far (``_saved_or_loaded``)
         self._saved_states: set[str] = set()
+        self._paths_bound_once: frozenset[str] | None = None  # see _path_name_key
 
     # ======================================================================================
     # The order of work
@@ -1492,13 +1493,31 @@ class Interpreter(
         what is loaded back is the run's own state (early stopping through a file, as
         pytorchtools' ``EarlyStopping`` does), not a checkpoint of another run."""
         args, kwargs = self._arguments(node, frame)
+        positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
         if name == "torch.save":
-            key = _path_key(args[1] if len(args) > 1 else UNKNOWN)
+            where = positional[1] if len(positional) > 1 else None
+            key = _path_key(args[1] if len(args) > 1 else UNKNOWN) or self._path_name_key(where)
             if key is not None and _holds_own_state(args[0] if args else kwargs.get("obj")):
                 self._saved_states.add(key)
             return UNKNOWN
-        key = _path_key(args[0] if args else UNKNOWN)
+        key = _path_key(args[0] if args else UNKNOWN) or self._path_name_key(positional[0] if positional else None)
         return OWN_STATE if key is not None and key in self._saved_states else UNKNOWN
+
+    def _path_name_key(self, node: cst.BaseExpression | None) -> str | None:
+        """A path held in a name the file binds once, to a string or an f-string
+        (``model_path = f"model_files/{folder}/tagger.m"``): the same file wherever it is read."""
+        if not isinstance(node, cst.Name):
+            return None
+        if self._paths_bound_once is None:
+            import ast
+
+            from rnn_lint.project.summary import names_bound_once_to_text
+
+            try:
+                self._paths_bound_once = names_bound_once_to_text(ast.parse(self.module.code))
+            except (SyntaxError, ValueError, RecursionError):
+                self._paths_bound_once = frozenset()
+        return f"name:{node.value}" if node.value in self._paths_bound_once else None
 
     def _weights_in_or_out(self, method: str, node: cst.Call, frame: Frame) -> Any:
         """``model.state_dict()`` is the model's own state; loading anything else (a checkpoint,

@@ -31,7 +31,7 @@ from rnn_lint.project.summary import MODEL_WRAPPERS, is_loader_name
 from rnn_lint.reading import read_regular_file
 
 #: Bump when the summary's shape changes (cached summaries of another shape are never read).
-SUMMARY_FORMAT = "31"
+SUMMARY_FORMAT = "32"
 NAMESPACE = "project-summary"
 #: The whole index of an unchanged tree, keyed by every file's path and stat.
 SNAPSHOT_NAMESPACE = "project-index"

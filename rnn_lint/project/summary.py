@@ -1829,23 +1829,60 @@ def _unpickled(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Subscript) or (isinstance(node, ast.Call) and _dotted(node.func) == "torch.load")
 
 
-def _file_key(node: ast.expr) -> str | None:
-    """The file a literal path names; None for any other expression (two parameters both called
-    ``path``, in ``save(self, path)`` and ``load(path)``, need not be one file)."""
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+def _file_key(node: ast.expr, once: frozenset[str] | None = None) -> str | None:
+    """The file a literal path names, or a name of ``once`` (a name the file binds once, to a
+    string or an f-string: ``model_path = f"model_files/{folder}/lstm_crf.m"``; at a load, any
+    name, which counts only if a save gave the same key); None for any other expression (two
+    parameters both called ``path``, in ``save(self, path)`` and ``load(path)``, need not be one
+    file)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name) and (once is None or node.id in once):
+        return f"name:{node.id}"
+    return None
+
+
+def names_bound_once_to_text(tree: ast.Module) -> frozenset[str]:
+    """The names the file binds exactly once, in any scope, to a string or an f-string."""
+    bindings: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bindings[node.id] = bindings.get(node.id, 0) + 1
+        elif isinstance(node, ast.arg):
+            bindings[node.arg] = bindings.get(node.arg, 0) + 2  # a parameter: any value
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                name = (alias.asname or alias.name).split(".")[0]
+                bindings[name] = bindings.get(name, 0) + 2
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Global, ast.Nonlocal)):
+            for name in getattr(node, "names", [getattr(node, "name", "")]):
+                bindings[name] = bindings.get(name, 0) + 2
+    return frozenset(
+        node.targets[0].id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and bindings.get(node.targets[0].id) == 1
+        and (
+            isinstance(node.value, ast.JoinedStr)
+            or (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str))
+        )
+    )
 
 
 def _saved_states(tree: ast.Module) -> dict[str, int]:
     """``torch.save(model.state_dict(), "best.pt")`` (or a dict holding one): the file → the first
     line saving to it."""
     saved: dict[str, int] = {}
+    once = names_bound_once_to_text(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _dotted(node.func) == "torch.save" and len(node.args) >= 2:
             holds = any(
                 isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "state_dict"
                 for sub in ast.walk(node.args[0])
             )
-            key = _file_key(node.args[1])
+            key = _file_key(node.args[1], once)
             if holds and key is not None:
                 saved[key] = min(saved.get(key, node.lineno), node.lineno)
     return saved

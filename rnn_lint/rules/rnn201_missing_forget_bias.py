@@ -25,7 +25,8 @@ class MissingForgetBias(Rule):
     nor in a `try` whose `except` carries on without it, nor in a method nothing else in the
     file calls or names, such as a `from_pretrained` classmethod or an override of
     `load_state_dict`, nor an optimiser's or scheduler's state, nor the restore of the run's own
-    `state_dict()` at early stopping, kept in memory or in a file the run saved it to before), in
+    `state_dict()` at early stopping, kept in memory or in a file the run saved it to before — a
+    literal path, or a name the file binds once to a string or an f-string), in
     test files, and for modules built outside a model class in a file that trains nothing, or
     whose parameters nothing in the file takes (demos and shape checks, `lstm = nn.LSTM(4, 3)` in
     a notebook that trains another model).
