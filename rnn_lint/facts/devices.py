@@ -43,6 +43,10 @@ DEFAULT = "default"
 GPU = "cuda"
 #: The key under which a frame remembers that a local name is on an accelerator.
 _ON_ACCELERATOR = "device-of:"
+#: name → the factory call (a CPU tensor) it was bound to on some path: ``if hidden is None:
+#: hidden = torch.zeros(...)``, ``h0 = torch.zeros(...) if hidden is None else hidden``
+_MADE_ON_A_PATH = "cpu-factory-of:"
+_NO_FACTORY = Const("bound to no factory")
 #: Methods that move a tensor (its device is then whatever they were told).
 MOVES = frozenset({"to", "cuda", "cpu", "type_as", "type", "pin_memory"})
 #: Calls that bring a tensor's values back to the CPU (or out of tensors altogether).
@@ -129,6 +133,8 @@ class Devices:
 
     # --- states reaching a module ---------------------------------------------------------
     def _note_state_devices(self, call: ModuleCall, input_node: Any, frame: Frame) -> None:
+        if not _tensors_in(call.state):
+            self._note_state_made_on_a_path(call, input_node, frame)
         for tensor in _tensors_in(call.state):
             if tensor.device not in (DEFAULT, GPU) or not isinstance(tensor.origin, cst.Call):
                 continue
@@ -146,10 +152,45 @@ class Devices:
             usable = name if name is not None and made_in is frame and name in bound and not on_cpu else None
             self.facts.state_creations.append(StateCreation(tensor.origin, call, in_model, function, usable))
 
+    def _note_state_made_on_a_path(self, call: ModuleCall, input_node: Any, frame: Frame) -> None:
+        """``self.gru(x, hidden)`` where ``hidden`` was made by a CPU factory on one path only
+        (``if hidden is None: hidden = torch.zeros(...)``): on that path it is still a CPU tensor."""
+        positional = [arg for arg in call.node.args if arg.keyword is None]
+        given = [arg for arg in call.node.args if arg.keyword is not None and arg.keyword.value == "hx"]
+        state = given[0].value if given else positional[1].value if len(positional) > 1 else None
+        origin = frame.env.get(_MADE_ON_A_PATH + state.value) if isinstance(state, cst.Name) else None
+        made = self._factories.get(id(origin)) if isinstance(origin, cst.Call) else None
+        if made is None:
+            return
+        made_in, function, in_model, bound = made
+        name = input_node.value if isinstance(input_node, cst.Name) else None
+        usable = name if name is not None and made_in is frame and name in bound else None
+        self.facts.state_creations.append(StateCreation(origin, call, in_model, function, usable))
+
     # --- lengths ----------------------------------------------------------------------------
     def _note_placement(self, name: str, value_node: cst.BaseExpression | None, frame: Frame) -> None:
-        """After ``name = value_node``: remember whether ``name`` is now on an accelerator."""
+        """After ``name = value_node``: remember whether ``name`` is now on an accelerator, and
+        the CPU factory call it holds on some path (``_MADE_ON_A_PATH``)."""
         frame.note(_ON_ACCELERATOR + name, self._accelerated(value_node, frame) if value_node is not None else None)
+        made = value_node if self._cpu_factory(value_node) else None
+        if isinstance(value_node, cst.IfExp):  # torch.zeros(...) if hidden is None else hidden
+            for branch, other in ((value_node.body, value_node.orelse), (value_node.orelse, value_node.body)):
+                if self._cpu_factory(branch) and isinstance(other, cst.Name):
+                    made = branch
+        # Bound to anything else, it is marked so (not forgotten): after an ``if`` one of whose
+        # branches rebinds it (``if use_cuda: h = h.cuda()``), the paths disagree and nothing is
+        # known; a factory bound on one path only (``if hidden is None: hidden = torch.zeros(...)``)
+        # is kept, since the other path did not bind the name at all.
+        frame.env[_MADE_ON_A_PATH + name] = made if made is not None else _NO_FACTORY
+
+    def _cpu_factory(self, node: cst.BaseExpression | None) -> bool:
+        """A tensor factory call of this run without ``device=`` (``torch.zeros(2, B, H)``)."""
+        return (
+            isinstance(node, cst.Call)
+            and id(node) in self._factories
+            and not any(arg.star == "**" for arg in node.args)
+            and not any(arg.keyword is not None and arg.keyword.value in ("device", "out") for arg in node.args)
+        )
 
     def _accelerated(self, node: cst.BaseExpression, frame: Frame) -> str | None:
         """How ``node`` comes to be on an accelerator (a short description), or None when it is

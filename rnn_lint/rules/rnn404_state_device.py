@@ -35,7 +35,10 @@ class StateDevice(Rule):
     ## What it does
     Flags an initial state made in `forward` (or a helper of the model) with
     `torch.zeros/ones/randn/rand/empty/full(...)` and no `device=`, that reaches a recurrent
-    module without `.to(...)` on the way. In a script (outside any model class) it is flagged only
+    module without `.to(...)` on the way — also when it is made on one path only, the one taken
+    when the caller passes no state (`if hidden is None: hidden = torch.zeros(...)`,
+    `h0 = torch.zeros(...) if hidden is None else hidden`), but not when the other path moves it
+    (`if use_cuda: h = h.cuda()`). In a script (outside any model class) it is flagged only
     when the file uses an accelerator. In model code it also flags the opposite: an initial state
     put on the GPU by a hard-coded `.cuda()` (or `.to("cuda")`, `device="cuda"`) on every path,
     not under an `if torch.cuda.is_available():`-style guard.
