@@ -93,11 +93,7 @@ class Devices:
         device = [arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "device"]
         if device and _names_gpu(device[0]):
             return self._on_gpu(value, node)
-        if any(arg.star == "**" for arg in node.args) or any(
-            arg.keyword is not None and arg.keyword.value in ("device", "out") for arg in node.args
-        ):
-            return value
-        return replace(value, device=DEFAULT)
+        return replace(value, device=DEFAULT) if _places_nothing(node) else value
 
     def _remember_factory(self, node: cst.Call, frame: Frame) -> None:
         if id(node) in self._factories:
@@ -133,9 +129,13 @@ class Devices:
 
     # --- states reaching a module ---------------------------------------------------------
     def _note_state_devices(self, call: ModuleCall, input_node: Any, frame: Frame) -> None:
-        if not _tensors_in(call.state):
-            self._note_state_made_on_a_path(call, input_node, frame)
-        for tensor in _tensors_in(call.state):
+        tensors = _tensors_in(call.state)
+        if not tensors:
+            origin = self._made_on_a_path(call, frame)
+            if origin is not None:
+                self._note_cpu_state(origin, self._factories[id(origin)], call, input_node, frame)
+            return
+        for tensor in tensors:
             if tensor.device not in (DEFAULT, GPU) or not isinstance(tensor.origin, cst.Call):
                 continue
             made = self._factories.get(id(tensor.origin))
@@ -146,26 +146,27 @@ class Devices:
                 if placed is not None:
                     self.facts.state_creations.append(StateCreation(placed, call, made[2], made[1], None, GPU))
                 continue
-            made_in, function, in_model, bound = made
-            name = input_node.value if isinstance(input_node, cst.Name) else None
-            on_cpu = isinstance(call.input, Tensor) and call.input.device == DEFAULT
-            usable = name if name is not None and made_in is frame and name in bound and not on_cpu else None
-            self.facts.state_creations.append(StateCreation(tensor.origin, call, in_model, function, usable))
+            self._note_cpu_state(tensor.origin, made, call, input_node, frame)
 
-    def _note_state_made_on_a_path(self, call: ModuleCall, input_node: Any, frame: Frame) -> None:
-        """``self.gru(x, hidden)`` where ``hidden`` was made by a CPU factory on one path only
+    def _note_cpu_state(
+        self, origin: cst.Call, made: tuple[Any, ...], call: ModuleCall, input_node: Any, frame: Frame
+    ) -> None:
+        """The state ``origin`` made on the CPU reaches ``call``; the fix may name the input
+        (``device=x.device``) when it is bound where the state was made and not itself on the CPU."""
+        made_in, function, in_model, bound = made
+        name = input_node.value if isinstance(input_node, cst.Name) else None
+        on_cpu = isinstance(call.input, Tensor) and call.input.device == DEFAULT
+        usable = name if name is not None and made_in is frame and name in bound and not on_cpu else None
+        self.facts.state_creations.append(StateCreation(origin, call, in_model, function, usable))
+
+    def _made_on_a_path(self, call: ModuleCall, frame: Frame) -> cst.Call | None:
+        """The CPU factory call that ``self.gru(x, hidden)``'s ``hidden`` holds on one path only
         (``if hidden is None: hidden = torch.zeros(...)``): on that path it is still a CPU tensor."""
         positional = [arg for arg in call.node.args if arg.keyword is None]
         given = [arg for arg in call.node.args if arg.keyword is not None and arg.keyword.value == "hx"]
         state = given[0].value if given else positional[1].value if len(positional) > 1 else None
         origin = frame.env.get(_MADE_ON_A_PATH + state.value) if isinstance(state, cst.Name) else None
-        made = self._factories.get(id(origin)) if isinstance(origin, cst.Call) else None
-        if made is None:
-            return
-        made_in, function, in_model, bound = made
-        name = input_node.value if isinstance(input_node, cst.Name) else None
-        usable = name if name is not None and made_in is frame and name in bound else None
-        self.facts.state_creations.append(StateCreation(origin, call, in_model, function, usable))
+        return origin if isinstance(origin, cst.Call) and id(origin) in self._factories else None
 
     # --- lengths ----------------------------------------------------------------------------
     def _note_placement(self, name: str, value_node: cst.BaseExpression | None, frame: Frame) -> None:
@@ -185,12 +186,7 @@ class Devices:
 
     def _cpu_factory(self, node: cst.BaseExpression | None) -> bool:
         """A tensor factory call of this run without ``device=`` (``torch.zeros(2, B, H)``)."""
-        return (
-            isinstance(node, cst.Call)
-            and id(node) in self._factories
-            and not any(arg.star == "**" for arg in node.args)
-            and not any(arg.keyword is not None and arg.keyword.value in ("device", "out") for arg in node.args)
-        )
+        return isinstance(node, cst.Call) and id(node) in self._factories and _places_nothing(node)
 
     def _accelerated(self, node: cst.BaseExpression, frame: Frame) -> str | None:
         """How ``node`` comes to be on an accelerator (a short description), or None when it is
@@ -301,6 +297,14 @@ def _visible_names(frame: Frame) -> dict[str, Any]:
             names.setdefault(key, value)
         current = current.outer
     return names
+
+
+def _places_nothing(factory: cst.Call) -> bool:
+    """A factory call that says nothing of its device (no ``device=``, ``out=`` or ``**kwargs``):
+    it makes a CPU tensor."""
+    return not any(
+        arg.star == "**" or (arg.keyword is not None and arg.keyword.value in ("device", "out")) for arg in factory.args
+    )
 
 
 def _tensors_in(value: Any) -> list[Tensor]:

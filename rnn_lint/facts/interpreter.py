@@ -1514,7 +1514,8 @@ class Interpreter(
             from rnn_lint.project.summary import names_bound_once_to_text
 
             try:
-                self._paths_bound_once = names_bound_once_to_text(ast.parse(self.module.code))
+                text = self.source if self.source is not None else self.module.code
+                self._paths_bound_once = names_bound_once_to_text(ast.parse(text))
             except (SyntaxError, ValueError, RecursionError):
                 self._paths_bound_once = frozenset()
         return f"name:{node.value}" if node.value in self._paths_bound_once else None
